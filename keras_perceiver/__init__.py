@@ -1,0 +1,11 @@
+"""keras-perceiver: the Perceiver (Jaegle et al., 2021) for Keras 3.
+
+Runs on the TensorFlow, JAX and PyTorch backends; choose one with the
+`KERAS_BACKEND` environment variable before importing keras.
+"""
+
+from keras_perceiver import adapters
+from keras_perceiver import layers
+from keras_perceiver.models.perceiver import Perceiver
+
+__version__ = "0.1.0"

@@ -1,0 +1,136 @@
+import keras
+from keras import ops
+
+from keras_perceiver import validation
+from keras_perceiver.layers.feed_forward import FeedForward
+from keras_perceiver.layers.perceiver_attention import PerceiverAttention
+
+
+@keras.saving.register_keras_serializable(package="keras_perceiver")
+class CrossAttention(keras.layers.Layer):
+    """A Perceiver cross-attend: latents attend to an input byte array.
+
+    Queries come from the latents, keys and values from the inputs, each
+    after its own LayerNorm. As in the paper the query/key width defaults to
+    the input channel count C, the value width to the query/key width, and
+    an output projection maps back to the latent width D so that the result
+    is added to the latents. A pre-LayerNorm MLP with a residual follows.
+    The cost is O(M N) for M inputs and N latents.
+
+    Args:
+        num_heads: int. Number of attention heads. Defaults to 1 (the
+            paper's ImageNet model).
+        qk_channels: int or None. Query/key width over all heads. Defaults
+            to None, meaning the input channel count.
+        v_channels: int or None. Value width over all heads. Defaults to
+            None, meaning `qk_channels`.
+        widening_factor: int. MLP hidden width as a multiple of the latent
+            width. Defaults to 1.
+        dropout: float. Dropout rate on the attention and MLP outputs before
+            each residual. Defaults to 0.
+        **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        latents: Tensor of shape `(batch, N, D)`.
+        inputs: Tensor of shape `(batch, M, C)`, the byte array.
+        mask: Optional boolean tensor of shape `(batch, M)`, True where an
+            input element is real and False where it is padding. A sample
+            whose inputs are all masked leaves the attention residual at
+            zero.
+        training: Python bool, whether dropout is active.
+
+    Example:
+
+    >>> cross = CrossAttention(num_heads=1)
+    >>> latents = keras.random.normal((2, 16, 32))
+    >>> inputs = keras.random.normal((2, 100, 7))
+    >>> tuple(cross(latents, inputs).shape)
+    (2, 16, 32)
+
+    References:
+        - [Jaegle et al., 2021](https://arxiv.org/abs/2103.03206)
+    """
+
+    def __init__(
+        self,
+        num_heads=1,
+        qk_channels=None,
+        v_channels=None,
+        widening_factor=1,
+        dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = validation.check_positive_int("num_heads", num_heads)
+        self.qk_channels = validation.check_optional_positive_int(
+            "qk_channels", qk_channels
+        )
+        self.v_channels = validation.check_optional_positive_int(
+            "v_channels", v_channels
+        )
+        self.widening_factor = validation.check_positive_int(
+            "widening_factor", widening_factor
+        )
+        self.dropout = validation.check_fraction("dropout", dropout)
+        self.latent_norm = self._layer_norm("latent_norm")
+        self.input_norm = self._layer_norm("input_norm")
+        self.mlp_norm = self._layer_norm("mlp_norm")
+        self.attention_dropout = keras.layers.Dropout(
+            self.dropout, dtype=self.dtype_policy
+        )
+        self.mlp = FeedForward(
+            widening_factor=self.widening_factor,
+            dropout=self.dropout,
+            name="mlp",
+            dtype=self.dtype_policy,
+        )
+
+    def _layer_norm(self, name):
+        return keras.layers.LayerNormalization(
+            epsilon=1e-5, name=name, dtype=self.dtype_policy
+        )
+
+    def build(self, latents_shape, inputs_shape):
+        validation.check_rank("latents", latents_shape, (3,))
+        validation.check_rank("inputs", inputs_shape, (3,))
+        qk_channels = self.qk_channels or inputs_shape[-1]
+        self.attention = PerceiverAttention(
+            num_heads=self.num_heads,
+            qk_channels=qk_channels,
+            v_channels=self.v_channels,
+            output_channels=latents_shape[-1],
+            name="attention",
+            dtype=self.dtype_policy,
+        )
+        self.latent_norm.build(latents_shape)
+        self.input_norm.build(inputs_shape)
+        self.attention.build(latents_shape, inputs_shape)
+        self.mlp_norm.build(latents_shape)
+        self.mlp.build(latents_shape)
+
+    def call(self, latents, inputs, mask=None, training=None):
+        attended = self.attention(
+            self.latent_norm(latents), self.input_norm(inputs), mask=mask
+        )
+        latents = latents + self.attention_dropout(attended, training=training)
+        return latents + self.mlp(self.mlp_norm(latents), training=training)
+
+    def compute_mask(self, *args, **kwargs):
+        """The mask is consumed here: the output has no padding."""
+        return None
+
+    def compute_output_shape(self, latents_shape, inputs_shape):
+        return tuple(latents_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "qk_channels": self.qk_channels,
+                "v_channels": self.v_channels,
+                "widening_factor": self.widening_factor,
+                "dropout": self.dropout,
+            }
+        )
+        return config

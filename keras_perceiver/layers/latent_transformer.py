@@ -1,0 +1,92 @@
+import keras
+
+from keras_perceiver import validation
+from keras_perceiver.layers.self_attention import SelfAttention
+
+
+@keras.saving.register_keras_serializable(package="keras_perceiver")
+class LatentTransformer(keras.layers.Layer):
+    """A stack of `num_layers` `SelfAttention` layers over the latents.
+
+    In the Perceiver one latent Transformer follows every cross-attend; with
+    the paper's weight sharing the same `LatentTransformer` instance (and so
+    the same weights) is applied after every cross-attend.
+
+    Args:
+        num_layers: int. Number of self-attention layers L. Defaults to 6.
+        num_heads: int. Heads per self-attention layer. Defaults to 8.
+        qk_channels: int or None. Query/key width over all heads. Defaults
+            to None, meaning the latent width.
+        v_channels: int or None. Value width over all heads. Defaults to
+            None, meaning `qk_channels`.
+        widening_factor: int. MLP hidden width as a multiple of the latent
+            width. Defaults to 1.
+        dropout: float. Dropout rate inside every layer. Defaults to 0.
+        **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        latents: Tensor of shape `(batch, N, D)`.
+        training: Python bool, whether dropout is active.
+
+    Example:
+
+    >>> transformer = LatentTransformer(num_layers=2, num_heads=4)
+    >>> tuple(transformer(keras.random.normal((2, 16, 32))).shape)
+    (2, 16, 32)
+    """
+
+    def __init__(
+        self,
+        num_layers=6,
+        num_heads=8,
+        qk_channels=None,
+        v_channels=None,
+        widening_factor=1,
+        dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_layers = validation.check_positive_int("num_layers", num_layers)
+        self.num_heads = num_heads
+        self.qk_channels = qk_channels
+        self.v_channels = v_channels
+        self.widening_factor = widening_factor
+        self.dropout = dropout
+        self.self_attends = [
+            SelfAttention(
+                num_heads=num_heads,
+                qk_channels=qk_channels,
+                v_channels=v_channels,
+                widening_factor=widening_factor,
+                dropout=dropout,
+                name=f"self_attention_{index}",
+                dtype=self.dtype_policy,
+            )
+            for index in range(self.num_layers)
+        ]
+
+    def build(self, latents_shape):
+        for layer in self.self_attends:
+            layer.build(latents_shape)
+
+    def call(self, latents, training=None):
+        for layer in self.self_attends:
+            latents = layer(latents, training=training)
+        return latents
+
+    def compute_output_shape(self, latents_shape):
+        return tuple(latents_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_layers": self.num_layers,
+                "num_heads": self.num_heads,
+                "qk_channels": self.qk_channels,
+                "v_channels": self.v_channels,
+                "widening_factor": self.widening_factor,
+                "dropout": self.dropout,
+            }
+        )
+        return config

@@ -1,0 +1,1 @@
+from keras_perceiver.models.perceiver import Perceiver

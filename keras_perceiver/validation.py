@@ -1,0 +1,105 @@
+"""Argument checks shared by the layers and models.
+
+Every check raises a `ValueError` that names the argument, says what was
+expected and ends with `Received: ...`, so that bad input never surfaces as a
+backend traceback.
+"""
+
+
+def check_positive_int(name, value):
+    """Returns `value` if it is an integer > 0, otherwise raises."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(
+            f"`{name}` must be a positive integer. Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_optional_positive_int(name, value):
+    """Returns `value` if it is None or an integer > 0, otherwise raises."""
+    if value is None:
+        return None
+    return check_positive_int(name, value)
+
+
+def check_fraction(name, value):
+    """Returns `value` if it is a number in [0, 1), otherwise raises."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(
+            f"`{name}` must be a number in [0, 1). Received: {name}={value!r}"
+        )
+    if not 0.0 <= value < 1.0:
+        raise ValueError(
+            f"`{name}` must be a number in [0, 1). Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_choice(name, value, choices):
+    """Returns `value` if it is one of `choices`, otherwise raises."""
+    if value not in choices:
+        raise ValueError(
+            f"`{name}` must be one of {list(choices)}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_divisible(name, value, divisor_name, divisor):
+    """Raises unless `value` is a multiple of `divisor`."""
+    if value % divisor:
+        raise ValueError(
+            f"`{name}` must be divisible by `{divisor_name}` ({divisor}). "
+            f"Received: {name}={value}"
+        )
+
+
+def check_rank(name, shape, expected_ranks):
+    """Raises unless `shape` has one of `expected_ranks` (batch included)."""
+    if len(shape) not in expected_ranks:
+        expected = " or ".join(str(rank) for rank in expected_ranks)
+        raise ValueError(
+            f"`{name}` must have rank {expected} (batch dimension included). "
+            f"Received: {name}.shape={tuple(shape)}"
+        )
+
+
+def resolve_per_dimension(name, value, num_dims):
+    """Turns a number or a sequence into a tuple with one entry per dimension.
+
+    Args:
+        name: str. The argument's name, for error messages.
+        value: int, float or sequence of them. One value for every dimension,
+            or one per dimension.
+        num_dims: int. The number of dimensions.
+
+    Returns:
+        A tuple of `num_dims` positive numbers.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        values = (value,) * num_dims
+    else:
+        try:
+            values = tuple(value)
+        except TypeError:
+            raise ValueError(
+                f"`{name}` must be a positive number or a sequence of "
+                f"{num_dims} positive numbers. Received: {name}={value!r}"
+            ) from None
+    if len(values) != num_dims:
+        raise ValueError(
+            f"`{name}` must have one entry per position dimension "
+            f"({num_dims}). Received: {name}={value!r} "
+            f"with {len(values)} entries"
+        )
+    for entry in values:
+        if isinstance(entry, bool) or not isinstance(entry, (int, float)):
+            raise ValueError(
+                f"`{name}` entries must be positive numbers. "
+                f"Received: {name}={value!r}"
+            )
+        if entry <= 0:
+            raise ValueError(
+                f"`{name}` entries must be positive. Received: {name}={value!r}"
+            )
+    return values
