@@ -64,6 +64,13 @@ def check_rank(name, shape, expected_ranks):
         )
 
 
+def freeze_resolution(value):
+    """Returns a sequence as a tuple (a config's JSON list included)."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return tuple(value)
+
+
 def resolve_per_dimension(name, value, num_dims):
     """Turns a number or a sequence into a tuple with one entry per dimension.
 

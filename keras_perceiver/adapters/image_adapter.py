@@ -51,7 +51,7 @@ class ImageAdapter(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.num_bands = num_bands
-        self.max_resolution = max_resolution
+        self.max_resolution = validation.freeze_resolution(max_resolution)
         self.concat_pos = concat_pos
         self.sine_only = sine_only
         self.position_encoding = FourierPositionEncoding(

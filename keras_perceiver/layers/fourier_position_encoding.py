@@ -62,11 +62,7 @@ class FourierPositionEncoding(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.num_bands = validation.check_positive_int("num_bands", num_bands)
-        if max_resolution is not None and not isinstance(
-            max_resolution, (int, float)
-        ):
-            max_resolution = tuple(max_resolution)
-        self.max_resolution = max_resolution
+        self.max_resolution = validation.freeze_resolution(max_resolution)
         self.concat_pos = concat_pos
         self.sine_only = sine_only
         self.built = True

@@ -140,7 +140,7 @@ class Perceiver(keras.Model):
         self.cross_widening_factor = cross_widening_factor
         self.self_widening_factor = self_widening_factor
         self.num_bands = check("num_bands", num_bands)
-        self.max_resolution = max_resolution
+        self.max_resolution = validation.freeze_resolution(max_resolution)
         self.weight_sharing = validation.check_choice(
             "weight_sharing", weight_sharing, WEIGHT_SHARING_CHOICES
         )
@@ -278,6 +278,11 @@ class Perceiver(keras.Model):
             A tuple of the byte array `(batch, M, C)` and the mask
             `(batch, M)` or None.
         """
+        if not self.built:
+            raise ValueError(
+                "`encode_inputs` needs a built model: call the model on data "
+                "or `build()` it first. Received: an unbuilt Perceiver"
+            )
         if self.input_adapter is not None:
             return self.input_adapter(inputs, mask=mask)
         if isinstance(inputs, dict):

@@ -1,0 +1,152 @@
+"""Tests of PerceiverAttention, FeedForward, CrossAttention, SelfAttention
+and LatentTransformer on their own."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_perceiver.layers import (
+    CrossAttention,
+    FeedForward,
+    LatentTransformer,
+    PerceiverAttention,
+    SelfAttention,
+)
+from support import assert_config_round_trip, to_numpy
+
+rng = np.random.default_rng(0)
+LATENTS = rng.normal(size=(2, 6, 16)).astype("float32")
+INPUTS = rng.normal(size=(2, 10, 7)).astype("float32")
+
+
+def test_attention_widths_and_heads():
+    attention = PerceiverAttention(
+        num_heads=2, qk_channels=8, v_channels=4, output_channels=16
+    )
+    output = attention(LATENTS, INPUTS)
+    assert tuple(output.shape) == (2, 6, 16)
+    assert tuple(attention.query_dense.kernel.shape) == (16, 8)
+    assert tuple(attention.key_dense.kernel.shape) == (7, 8)
+    assert tuple(attention.value_dense.kernel.shape) == (7, 4)
+    assert tuple(attention.output_dense.kernel.shape) == (4, 16)
+
+
+def test_attention_mask_equals_truncated_inputs():
+    attention = PerceiverAttention(num_heads=1, qk_channels=8,
+                                   output_channels=16)
+    mask = np.ones((2, 10), bool)
+    mask[:, 6:] = False
+    masked = to_numpy(attention(LATENTS, INPUTS, mask=mask))
+    truncated = to_numpy(attention(LATENTS, INPUTS[:, :6]))
+    np.testing.assert_allclose(masked, truncated, atol=1e-5)
+
+
+def test_fully_masked_rows_give_zeros_not_nans():
+    attention = PerceiverAttention(num_heads=2, qk_channels=8,
+                                   output_channels=16)
+    mask = np.ones((2, 10), bool)
+    mask[1] = False
+    output = to_numpy(attention(LATENTS, INPUTS, mask=mask))
+    assert np.isfinite(output).all()
+    np.testing.assert_array_equal(output[1], 0.0)
+    unmasked = to_numpy(attention(LATENTS[:1], INPUTS[:1]))
+    np.testing.assert_allclose(output[:1], unmasked, atol=1e-5)
+
+
+def test_heads_must_divide_widths():
+    with pytest.raises(ValueError, match="qk_channels"):
+        PerceiverAttention(num_heads=3, qk_channels=8, output_channels=4)
+    with pytest.raises(ValueError, match="v_channels"):
+        PerceiverAttention(num_heads=2, qk_channels=8, v_channels=5,
+                           output_channels=4)
+
+
+def test_cross_attention_defaults_follow_the_paper():
+    cross = CrossAttention()
+    output = cross(LATENTS, INPUTS)
+    assert tuple(output.shape) == LATENTS.shape
+    # Query/key width defaults to the input channels, value width to it too,
+    # and the output projection maps back to the latent width.
+    assert tuple(cross.attention.query_dense.kernel.shape) == (16, 7)
+    assert tuple(cross.attention.value_dense.kernel.shape) == (7, 7)
+    assert tuple(cross.attention.output_dense.kernel.shape) == (7, 16)
+    assert tuple(cross.mlp.hidden_dense.kernel.shape) == (16, 16)
+    # Separate LayerNorms for latents and inputs.
+    assert tuple(cross.latent_norm.gamma.shape) == (16,)
+    assert tuple(cross.input_norm.gamma.shape) == (7,)
+
+
+def test_cross_attention_mask_equals_truncated_inputs():
+    cross = CrossAttention(num_heads=1, widening_factor=2)
+    mask = np.ones((2, 10), bool)
+    mask[:, 4:] = False
+    np.testing.assert_allclose(
+        to_numpy(cross(LATENTS, INPUTS, mask=mask)),
+        to_numpy(cross(LATENTS, INPUTS[:, :4])),
+        atol=1e-5,
+    )
+
+
+def test_cross_attention_symbolic_call():
+    latents = keras.Input((6, 16))
+    inputs = keras.Input((None, 7))
+    output = CrossAttention()(latents, inputs)
+    assert tuple(output.shape) == (None, 6, 16)
+
+
+def test_self_attention_and_transformer_shapes():
+    layer = SelfAttention(num_heads=4, widening_factor=2)
+    assert tuple(layer(LATENTS).shape) == LATENTS.shape
+    assert tuple(layer.attention.query_dense.kernel.shape) == (16, 16)
+    transformer = LatentTransformer(num_layers=3, num_heads=2)
+    assert tuple(transformer(LATENTS).shape) == LATENTS.shape
+    assert len(transformer.self_attends) == 3
+    # Each layer has its own 16 variables: 2 LayerNorms (2 each), query,
+    # key, value and output projections (2 each) and a 2-layer MLP (2 each).
+    assert len(layer.weights) == 16
+    assert len({id(w) for w in transformer.weights}) == 3 * 16
+
+
+def test_dropout_only_in_training():
+    layer = SelfAttention(num_heads=2, dropout=0.5)
+    inference = [to_numpy(layer(LATENTS, training=False)) for _ in range(2)]
+    np.testing.assert_array_equal(inference[0], inference[1])
+    training = to_numpy(layer(LATENTS, training=True))
+    assert not np.allclose(training, inference[0])
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        PerceiverAttention(num_heads=2, qk_channels=4, v_channels=6,
+                           output_channels=3),
+        FeedForward(widening_factor=3, dropout=0.1),
+        CrossAttention(num_heads=2, qk_channels=8, v_channels=4,
+                       widening_factor=2, dropout=0.1),
+        SelfAttention(num_heads=4, qk_channels=8, widening_factor=4),
+        LatentTransformer(num_layers=2, num_heads=2, dropout=0.2),
+    ],
+    ids=lambda layer: layer.__class__.__name__,
+)
+def test_config_round_trip(layer):
+    assert_config_round_trip(layer)
+
+
+@pytest.mark.parametrize(
+    "make_layer, argument",
+    [
+        (lambda: CrossAttention(num_heads=0), "num_heads"),
+        (lambda: SelfAttention(widening_factor=-1), "widening_factor"),
+        (lambda: CrossAttention(dropout=1.5), "dropout"),
+        (lambda: LatentTransformer(num_layers=0), "num_layers"),
+        (lambda: CrossAttention(qk_channels=-4), "qk_channels"),
+    ],
+)
+def test_bad_arguments_raise(make_layer, argument):
+    with pytest.raises(ValueError, match=argument):
+        make_layer()
+
+
+def test_wrong_rank_raises():
+    with pytest.raises(ValueError, match="inputs"):
+        CrossAttention()(LATENTS, INPUTS[0])
