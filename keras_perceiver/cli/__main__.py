@@ -1,0 +1,3 @@
+from keras_perceiver.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,40 @@
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Dataset:
+    """A labelled data set split into training and test data.
+
+    `x_train` / `x_test` are what `model.fit` and `model.predict` take: a
+    NumPy array, or a dict of arrays (for example `{"inputs", "mask"}` for
+    padded data, or one entry per modality).
+
+    Attributes:
+        name: str. The data set's name, as `keras_perceiver.datasets.load`
+            knows it.
+        x_train, y_train, x_test, y_test: the data; labels are int arrays.
+        class_names: list of str, one per class.
+        modality: str. What the inputs are: "image", "audio", "points",
+            "sequence" or "multimodal".
+    """
+
+    name: str
+    x_train: object
+    y_train: np.ndarray
+    x_test: object
+    y_test: np.ndarray
+    class_names: list
+    modality: str
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
+    @property
+    def input_shape(self):
+        """Shape of one example (no batch axis); a dict for dict inputs."""
+        if isinstance(self.x_train, dict):
+            return {k: v.shape[1:] for k, v in self.x_train.items()}
+        return self.x_train.shape[1:]
