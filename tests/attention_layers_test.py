@@ -150,3 +150,19 @@ def test_bad_arguments_raise(make_layer, argument):
 def test_wrong_rank_raises():
     with pytest.raises(ValueError, match="inputs"):
         CrossAttention()(LATENTS, INPUTS[0])
+
+
+def test_attention_weights_reproduce_the_fused_output():
+    attention = PerceiverAttention(num_heads=2, qk_channels=8,
+                                   output_channels=16)
+    mask = np.ones((2, 10), bool)
+    mask[0, 7:] = False
+    fused = to_numpy(attention(LATENTS, INPUTS, mask=mask))
+    weights = to_numpy(attention.attention_weights(LATENTS, INPUTS, mask))
+    assert weights.shape == (2, 2, 6, 10)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(weights[0, :, :, 7:], 0.0)
+    values = to_numpy(attention.value_dense(INPUTS)).reshape(2, 10, 2, 4)
+    attended = np.einsum("bhqk,bkhd->bqhd", weights, values).reshape(2, 6, 8)
+    expected = to_numpy(attention.output_dense(attended))
+    np.testing.assert_allclose(fused, expected, atol=1e-5)

@@ -100,7 +100,15 @@ class PerceiverAttention(keras.layers.Layer):
             keep = ops.any(mask, axis=-1)
             mask = ops.logical_or(mask, ops.logical_not(keep)[:, None])
             mask = mask[:, None, None, :]
-        attended = ops.dot_product_attention(queries, keys, values, mask=mask)
+        if self._value_channels == self.qk_channels:
+            attended = ops.dot_product_attention(
+                queries, keys, values, mask=mask
+            )
+        else:
+            # Keras' JAX backend cannot fuse values whose head width differs
+            # from the query/key head width: take the explicit route.
+            weights = self._attention_probabilities(queries, keys, mask)
+            attended = ops.einsum("bhqk,bkhd->bqhd", weights, values)
         attended = ops.reshape(
             attended, tuple(ops.shape(attended)[:2]) + (self._value_channels,)
         )
@@ -108,6 +116,31 @@ class PerceiverAttention(keras.layers.Layer):
         if keep is not None:
             output = output * ops.cast(keep, output.dtype)[:, None, None]
         return output
+
+    def attention_weights(self, query, key_value, mask=None):
+        """The attention probabilities, shape `(batch, heads, queries, keys)`.
+
+        The same softmax that `call` applies (through the fused kernel where
+        it can), computed explicitly for inspection such as attention maps.
+
+        Args:
+            query: Tensor of shape `(batch, num_queries, query_channels)`.
+            key_value: Tensor of shape `(batch, num_keys, key_channels)`.
+            mask: Optional boolean tensor of shape `(batch, num_keys)`.
+        """
+        queries = self._split_heads(self.query_dense(query))
+        keys = self._split_heads(self.key_dense(key_value))
+        if mask is not None:
+            mask = ops.cast(mask, "bool")[:, None, None, :]
+        return self._attention_probabilities(queries, keys, mask)
+
+    def _attention_probabilities(self, queries, keys, mask):
+        head_channels = self.qk_channels // self.num_heads
+        logits = ops.einsum("bqhd,bkhd->bhqk", queries, keys)
+        logits = logits / ops.sqrt(ops.cast(head_channels, logits.dtype))
+        if mask is not None:
+            logits = ops.where(mask, logits, ops.full_like(logits, -1e9))
+        return ops.softmax(logits, axis=-1)
 
     def _split_heads(self, tensor):
         shape = tuple(ops.shape(tensor))

@@ -290,6 +290,28 @@ class Perceiver(keras.Model):
         _check_byte_array(inputs, mask, self.byte_array_shape)
         return ops.cast(inputs, self.compute_dtype), mask
 
+    def cross_attention_maps(self, inputs, mask=None):
+        """Attention of the latents over the inputs in the first cross-attend.
+
+        Args:
+            inputs: what the model's `call` takes.
+            mask: optional boolean tensor `(batch, M)`.
+
+        Returns:
+            A tensor `(batch, num_cross_heads, N, M)` of attention
+            probabilities: row `n` says where latent `n` looks in the byte
+            array (for images, reshape `M` to `(H, W)`).
+        """
+        byte_array, mask = self.encode_inputs(inputs, mask)
+        latents = ops.cast(self.latents, self.compute_dtype)[None]
+        latents = ops.broadcast_to(
+            latents, (ops.shape(byte_array)[0],) + tuple(latents.shape[1:])
+        )
+        cross = self.cross_attend_for_block(0)
+        return cross.attention.attention_weights(
+            cross.latent_norm(latents), cross.input_norm(byte_array), mask
+        )
+
     def compute_mask(self, *args, **kwargs):
         """The mask is consumed here: the output has no padding."""
         return None

@@ -1,0 +1,28 @@
+"""Command-line options that choose and load a data set."""
+
+from keras_perceiver.cli.main import CommandError
+
+
+def add_dataset_arguments(parser):
+    """Adds `--dataset` and `--data-dir` to `parser`."""
+    parser.add_argument(
+        "--dataset", required=True,
+        help="data set name, e.g. digits, mnist, cifar10, fsdd, modelnet40, "
+             "msr_action3d",
+    )
+    parser.add_argument(
+        "--data-dir", default=None,
+        help="folder with a local copy of the data set (default: the usual "
+             "public source; digits needs none)",
+    )
+
+
+def load_dataset(args):
+    """Loads the data set the command line names, or raises CommandError."""
+    from keras_perceiver import datasets
+
+    try:
+        return datasets.load(args.dataset, data_dir=args.data_dir)
+    except (ValueError, OSError, KeyError) as error:
+        message = str(error).splitlines()[0] if str(error) else repr(error)
+        raise CommandError(message) from None

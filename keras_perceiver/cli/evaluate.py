@@ -1,0 +1,32 @@
+"""`keras-perceiver evaluate`: test accuracy of a saved model."""
+
+from keras_perceiver.cli.dataset_options import (
+    add_dataset_arguments,
+    load_dataset,
+)
+from keras_perceiver.cli.saved_model_options import load_keras_model
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "evaluate", help="evaluate a saved model on a data set's test split"
+    )
+    parser.add_argument("model", help="a .keras file written by `train`")
+    add_dataset_arguments(parser)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    import keras
+
+    model = load_keras_model(args.model)
+    dataset = load_dataset(args)
+    model.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    loss, accuracy = model.evaluate(
+        dataset.x_test, dataset.y_test, batch_size=args.batch_size
+    )
+    print(f"{dataset.name} test accuracy {accuracy:.4f}, loss {loss:.4f}")

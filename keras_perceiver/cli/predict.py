@@ -1,0 +1,81 @@
+"""`keras-perceiver predict`: class predictions of a saved model."""
+
+import csv
+import pathlib
+
+import numpy as np
+
+from keras_perceiver.cli.dataset_options import load_dataset
+from keras_perceiver.cli.main import CommandError
+from keras_perceiver.cli.saved_model_options import load_keras_model
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "predict",
+        help="predict classes with a saved model",
+        description="Predict classes for a .npy array, a .npz file of named "
+        "arrays (dict inputs such as {'inputs', 'mask'}), or the test split "
+        "of a data set.",
+    )
+    parser.add_argument("model", help="a .keras file written by `train`")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", help="a .npy or .npz file of examples")
+    source.add_argument("--dataset", help="predict a data set's test split")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument(
+        "--output", default=None, help="CSV file for the predictions"
+    )
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    import keras
+
+    model = load_keras_model(args.model)
+    inputs = read_inputs(args)
+    try:
+        logits = model.predict(inputs, batch_size=args.batch_size, verbose=0)
+    except ValueError as error:
+        raise CommandError(str(error).strip().splitlines()[0]) from None
+    probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+    classes = probabilities.argmax(axis=-1)
+    for index, label in enumerate(classes[:10]):
+        print(f"example {index}: class {label} "
+              f"(p={probabilities[index, label]:.3f})")
+    if len(classes) > 10:
+        print(f"... {len(classes)} predictions in all")
+    if args.output:
+        write_predictions(args.output, probabilities)
+        print(f"Wrote {args.output}")
+
+
+def read_inputs(args):
+    if args.dataset:
+        return load_dataset(args).x_test
+    path = pathlib.Path(args.input)
+    if not path.is_file():
+        raise CommandError(f"input file not found: {path}")
+    try:
+        data = np.load(path)
+    except (ValueError, OSError) as error:
+        raise CommandError(
+            f"{path} is not a .npy or .npz file ({error})"
+        ) from None
+    if isinstance(data, np.ndarray):
+        return data
+    return {key: data[key] for key in data.files}
+
+
+def write_predictions(path, probabilities):
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            ["example", "predicted_class"]
+            + [f"p{c}" for c in range(probabilities.shape[1])]
+        )
+        for index, row in enumerate(probabilities):
+            writer.writerow(
+                [index, int(row.argmax())] + [f"{p:.6f}" for p in row]
+            )

@@ -1,0 +1,21 @@
+"""Loading a `.keras` model named on the command line."""
+
+import pathlib
+
+from keras_perceiver.cli.main import CommandError
+
+
+def load_keras_model(path):
+    """Loads a `.keras` file, or raises CommandError with one line."""
+    import keras
+
+    import keras_perceiver  # noqa: F401  (registers the serializable classes)
+
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise CommandError(f"model file not found: {path}")
+    try:
+        return keras.saving.load_model(path)
+    except (ValueError, OSError) as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise CommandError(f"cannot load {path}: {first_line}") from None

@@ -1,0 +1,109 @@
+"""PNG plots of training curves and cross-attention maps (matplotlib)."""
+
+import csv
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def read_history(csv_path):
+    """Reads a `keras.callbacks.CSVLogger` file into `{column: [values]}`.
+
+    A run that was interrupted and resumed may log an epoch twice; the last
+    row of each epoch wins.
+    """
+    rows_by_epoch = {}
+    with open(csv_path, newline="") as file:
+        for row in csv.DictReader(file):
+            rows_by_epoch[int(row["epoch"])] = row
+    epochs = sorted(rows_by_epoch)
+    columns = [c for c in rows_by_epoch[epochs[0]] if c != "epoch"]
+    history = {"epoch": [epoch + 1 for epoch in epochs]}
+    for column in columns:
+        history[column] = [float(rows_by_epoch[e][column]) for e in epochs]
+    return history
+
+
+def plot_training_curves(csv_path, png_path):
+    """Plots loss and accuracy per epoch (training and validation)."""
+    history = read_history(csv_path)
+    plt = _pyplot()
+    metrics = [m for m in ("loss", "accuracy") if m in history]
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4))
+    for axis, metric in zip(np.atleast_1d(axes), metrics):
+        axis.plot(history["epoch"], history[metric], label="training")
+        if f"val_{metric}" in history:
+            axis.plot(
+                history["epoch"], history[f"val_{metric}"], label="validation"
+            )
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(png_path, dpi=100)
+    plt.close(figure)
+
+
+def plot_attention_maps(model, dataset, png_path, num_latents=8):
+    """Plots where the first cross-attend's latents look in one example.
+
+    For images each panel is one latent's attention over the pixel grid
+    (as in the paper's figure); for other inputs it is the attention over
+    the input index (time, points, patches).
+    """
+    import keras
+
+    example = _first_example(dataset.x_test)
+    weights = keras.ops.convert_to_numpy(model.cross_attention_maps(example))
+    weights = weights[0].mean(axis=0)  # (N, M), averaged over heads
+    shown = np.linspace(0, len(weights) - 1, min(num_latents, len(weights)))
+    plt = _pyplot()
+    columns = len(shown) + 1
+    figure, axes = plt.subplots(1, columns, figsize=(2.2 * columns, 2.6))
+    grid = _image_grid(dataset, weights.shape[-1])
+    if grid is not None:
+        axes[0].imshow(np.squeeze(example[0]), cmap="gray")
+    else:
+        axes[0].plot(np.asarray(_flat_signal(example)))
+    axes[0].set_title(f"input (label {dataset.y_test[0]})", fontsize=8)
+    for axis, latent in zip(axes[1:], shown.astype(int)):
+        if grid is not None:
+            axis.imshow(weights[latent].reshape(grid), cmap="viridis")
+        else:
+            axis.plot(weights[latent])
+        axis.set_title(f"latent {latent}", fontsize=8)
+    for axis in axes:
+        axis.set_xticks([])
+        axis.set_yticks([])
+    figure.suptitle("first cross-attend: attention of latents over the input")
+    figure.tight_layout()
+    figure.savefig(png_path, dpi=100)
+    plt.close(figure)
+
+
+def _first_example(x):
+    if isinstance(x, dict):
+        return {key: value[:1] for key, value in x.items()}
+    return x[:1]
+
+
+def _image_grid(dataset, num_elements):
+    if dataset.modality != "image":
+        return None
+    height, width = dataset.input_shape[:2]
+    return (height, width) if height * width == num_elements else None
+
+
+def _flat_signal(example):
+    if isinstance(example, dict):
+        example = next(iter(example.values()))
+    signal = np.asarray(example[0], dtype="float32")
+    return signal.reshape(signal.shape[0], -1).mean(axis=-1)
