@@ -5,10 +5,20 @@ copy when given `data_dir`, or the usual public source otherwise.
 """
 
 from keras_perceiver.datasets.dataset import Dataset
+from keras_perceiver.datasets.cifar10 import load_cifar10
 from keras_perceiver.datasets.digits import load_digits
+from keras_perceiver.datasets.fsdd import load_fsdd
+from keras_perceiver.datasets.mnist import load_mnist
+from keras_perceiver.datasets.modelnet40 import load_modelnet40
+from keras_perceiver.datasets.msr_action3d import load_msr_action3d
 
 LOADERS = {
     "digits": load_digits,
+    "mnist": load_mnist,
+    "cifar10": load_cifar10,
+    "fsdd": load_fsdd,
+    "modelnet40": load_modelnet40,
+    "msr_action3d": load_msr_action3d,
 }
 
 

@@ -1,0 +1,52 @@
+"""Finding a data set's files in a local folder, with clear errors."""
+
+import pathlib
+
+
+def find_file(data_dir, filename, dataset):
+    """Returns `data_dir/filename`, or raises a ValueError that says what is
+    missing.
+
+    Args:
+        data_dir: str or path. The folder given by the user.
+        filename: str. The file the data set needs inside it.
+        dataset: str. The data set's name, for the message.
+    """
+    folder = pathlib.Path(data_dir)
+    if not folder.is_dir():
+        raise ValueError(
+            f"The {dataset} data directory does not exist. "
+            f"Received: data_dir={str(data_dir)!r}"
+        )
+    path = folder / filename
+    if not path.is_file():
+        raise ValueError(
+            f"The {dataset} data directory must contain {filename}. "
+            f"Received: data_dir={str(data_dir)!r}"
+        )
+    return path
+
+
+def load_npz(path, required_keys, dataset):
+    """Opens an `.npz` file and checks that it holds `required_keys`."""
+    import numpy as np
+
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise ValueError(
+            f"{path} is not a readable .npz file for {dataset} ({error}). "
+            f"Received: {path}"
+        ) from None
+    if not hasattr(data, "files"):
+        raise ValueError(
+            f"{path} must be an .npz archive for {dataset}, not a single "
+            f"array. Received: {path}"
+        )
+    missing = [key for key in required_keys if key not in data.files]
+    if missing:
+        raise ValueError(
+            f"{path} is not in the {dataset} format: it lacks the arrays "
+            f"{missing}. Received arrays: {sorted(data.files)}"
+        )
+    return data
