@@ -1,0 +1,85 @@
+import pathlib
+
+import numpy as np
+import pytest
+
+from keras_perceiver import datasets
+
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+needs_shared_data = pytest.mark.skipif(
+    not SHARED_DATA.is_dir(), reason="../shared/data is not beside the repo"
+)
+
+
+def test_digits_needs_no_download():
+    dataset = datasets.load("digits")
+    assert dataset.x_train.shape[1:] == (8, 8, 1)
+    assert len(dataset.y_train) + len(dataset.y_test) == 1797
+    assert 0.0 <= dataset.x_train.min() and dataset.x_train.max() <= 1.0
+    assert set(np.unique(dataset.y_test)) == set(range(10))
+
+
+@needs_shared_data
+@pytest.mark.parametrize(
+    "name, folder, input_shape, num_train, num_test, num_classes",
+    [
+        ("mnist", "mnist", (28, 28, 1), 60000, 10000, 10),
+        ("cifar10", "cifar10", (32, 32, 3), 10000, 10000, 10),
+        ("modelnet40", "modelnet40", (1024, 3), 9843, 2468, 40),
+    ],
+)
+def test_array_data_sets_from_local_copies(name, folder, input_shape,
+                                           num_train, num_test, num_classes):
+    dataset = datasets.load(name, data_dir=SHARED_DATA / folder)
+    assert dataset.input_shape == input_shape
+    assert (len(dataset.y_train), len(dataset.y_test)) == (num_train, num_test)
+    assert dataset.num_classes == num_classes
+    assert dataset.x_train.dtype == np.float32
+
+
+@needs_shared_data
+def test_fsdd_pads_and_masks_waveforms_with_the_official_split():
+    dataset = datasets.load("fsdd", data_dir=SHARED_DATA / "fsdd")
+    assert (len(dataset.y_train), len(dataset.y_test)) == (2700, 300)
+    waveforms, mask = dataset.x_train["inputs"], dataset.x_train["mask"]
+    assert waveforms.shape == mask.shape == (2700, 8192)
+    assert mask.dtype == bool and not mask.all() and mask[:, 0].all()
+    np.testing.assert_array_equal(waveforms[~mask], 0.0)
+    assert np.abs(waveforms).max() <= 1.0
+
+
+@needs_shared_data
+def test_msr_action3d_cross_subject_split():
+    dataset = datasets.load("msr_action3d",
+                            data_dir=SHARED_DATA / "msr_action3d")
+    assert dataset.x_train["inputs"].shape[1:] == (96, 60)
+    assert len(dataset.y_train) + len(dataset.y_test) == 567
+    assert dataset.num_classes == 20
+    lengths = dataset.x_train["mask"].sum(axis=1)
+    assert lengths.min() >= 13 and lengths.max() == 96
+
+
+def test_unknown_name_raises():
+    with pytest.raises(ValueError, match="Unknown data set"):
+        datasets.load("imagenet")
+
+
+def test_missing_folder_raises(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        datasets.load("mnist", data_dir=tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="must contain mnist.npz"):
+        datasets.load("mnist", data_dir=tmp_path)
+
+
+def test_file_in_the_wrong_format_raises(tmp_path):
+    np.savez(tmp_path / "mnist.npz", images=np.zeros((2, 28, 28)))
+    with pytest.raises(ValueError, match="lacks the arrays"):
+        datasets.load("mnist", data_dir=tmp_path)
+    (tmp_path / "msr_action3d_skeleton3d.npz").write_text("not a zip")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        datasets.load("msr_action3d", data_dir=tmp_path)
+
+
+def test_data_sets_without_a_download_need_a_folder():
+    with pytest.raises(ValueError, match="data directory"):
+        datasets.load("modelnet40")
