@@ -110,3 +110,25 @@ def resolve_per_dimension(name, value, num_dims):
                 f"`{name}` entries must be positive. Received: {name}={value!r}"
             )
     return values
+
+
+def resolve_int_per_dimension(name, value, num_dims):
+    """Like `resolve_per_dimension`, for positive integers only.
+
+    Args:
+        name: str. The argument's name, for error messages.
+        value: int or sequence of ints. One value for every dimension, or
+            one per dimension.
+        num_dims: int. The number of dimensions.
+
+    Returns:
+        A tuple of `num_dims` positive integers.
+    """
+    values = resolve_per_dimension(name, value, num_dims)
+    for entry in values:
+        if isinstance(entry, bool) or not isinstance(entry, int):
+            raise ValueError(
+                f"`{name}` must be a positive integer or a sequence of "
+                f"{num_dims} positive integers. Received: {name}={value!r}"
+            )
+    return values

@@ -75,3 +75,63 @@ def run_under_backend(backend, script):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+def adapter_outputs(adapter, inputs, **kwargs):
+    """Calls an input adapter; returns its byte array and mask as NumPy."""
+    byte_array, mask = adapter(inputs, **kwargs)
+    return to_numpy(byte_array), None if mask is None else to_numpy(mask)
+
+
+def compile_classifier(model, **compile_kwargs):
+    """Compiles a model for integer labels and logits."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        **compile_kwargs,
+    )
+    return model
+
+
+def assert_fit_runs(model, inputs, labels, epochs=2, batch_size=None,
+                    **compile_kwargs):
+    """A few training steps give finite losses; returns the history."""
+    compile_classifier(model, **compile_kwargs)
+    history = model.fit(
+        inputs, labels, epochs=epochs, batch_size=batch_size, verbose=0
+    )
+    assert np.isfinite(history.history["loss"]).all()
+    return history
+
+
+def pad_along_first_axis(arrays, length, value=0.0):
+    """Pads arrays `(L_i, ...)` to `(len(arrays), length, ...)` with a mask."""
+    padded = np.full(
+        (len(arrays), length) + arrays[0].shape[1:], value, np.float32
+    )
+    mask = np.zeros((len(arrays), length), bool)
+    for index, array in enumerate(arrays):
+        padded[index, :len(array)] = array
+        mask[index, :len(array)] = True
+    return padded, mask
+
+
+def as_float32(tensor):
+    """A tensor as a float32 NumPy array (bfloat16 included)."""
+    return to_numpy(keras.ops.cast(tensor, "float32"))
+
+
+def adapter_perceiver(adapter, **overrides):
+    """A one-block tiny Perceiver on an input adapter (quick to compile)."""
+    config = dict(num_blocks=1, num_self_attends_per_block=1)
+    return tiny_perceiver(input_adapter=adapter, **{**config, **overrides})
+
+
+def assert_same_config(layer, other):
+    """Equal configs once JSON-normalized (a saved file stores lists)."""
+    import json
+
+    def normalized(config):
+        return json.dumps(config, sort_keys=True, default=str)
+
+    assert normalized(layer.get_config()) == normalized(other.get_config())

@@ -13,7 +13,7 @@ import os
 import sys
 
 BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
-SUBCOMMAND_MODULES = ("train", "evaluate", "predict")
+SUBCOMMAND_MODULES = ("train", "evaluate", "predict", "tune", "export")
 
 
 class CommandError(Exception):

@@ -30,22 +30,3 @@ def model_kwargs(args):
     """The Perceiver keyword arguments chosen on the command line."""
     return {name: getattr(args, name) for _, name, *_ in MODEL_OPTIONS}
 
-
-def build_perceiver(dataset, **kwargs):
-    """A `Perceiver` for `dataset`'s classes and inputs.
-
-    Images go in directly (the model adds 2-D Fourier features); other
-    modalities get the input adapter of `keras_perceiver.adapters` that fits
-    them.
-    """
-    import keras_perceiver as kp
-
-    model = kp.Perceiver(num_classes=dataset.num_classes, **kwargs)
-    model(_first_batch(dataset.x_train))
-    return model
-
-
-def _first_batch(x):
-    if isinstance(x, dict):
-        return {key: value[:2] for key, value in x.items()}
-    return x[:2]

@@ -48,7 +48,7 @@ def run(args):
     import keras
 
     from keras_perceiver import plotting
-    from keras_perceiver.cli.model_options import build_perceiver
+    from keras_perceiver.models import perceiver_for_dataset
 
     check_training_arguments(args)
     dataset = load_dataset(args)
@@ -57,7 +57,7 @@ def run(args):
     keras.utils.set_random_seed(args.seed)
     if args.mixed_precision:
         keras.config.set_dtype_policy("mixed_bfloat16")
-    model = build_perceiver(dataset, **model_kwargs(args))
+    model = perceiver_for_dataset(dataset, **model_kwargs(args))
     model.compile(
         optimizer=keras.optimizers.AdamW(
             args.learning_rate, weight_decay=args.weight_decay, clipnorm=1.0

@@ -9,6 +9,7 @@ from keras_perceiver.datasets.cifar10 import load_cifar10
 from keras_perceiver.datasets.digits import load_digits
 from keras_perceiver.datasets.fsdd import load_fsdd
 from keras_perceiver.datasets.mnist import load_mnist
+from keras_perceiver.datasets.mnist_fsdd import load_mnist_fsdd
 from keras_perceiver.datasets.modelnet40 import load_modelnet40
 from keras_perceiver.datasets.msr_action3d import load_msr_action3d
 
@@ -19,6 +20,7 @@ LOADERS = {
     "fsdd": load_fsdd,
     "modelnet40": load_modelnet40,
     "msr_action3d": load_msr_action3d,
+    "mnist_fsdd": load_mnist_fsdd,
 }
 
 

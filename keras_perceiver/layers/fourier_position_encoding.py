@@ -1,6 +1,7 @@
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_perceiver import validation
@@ -67,6 +68,11 @@ class FourierPositionEncoding(keras.layers.Layer):
         self.sine_only = sine_only
         self.built = True
 
+    @property
+    def input_dtype(self):
+        """Coordinates keep full precision under mixed precision."""
+        return self.dtype_policy.variable_dtype
+
     def num_channels(self, num_dims):
         """Number of feature channels for positions with `num_dims` axes."""
         per_dim = self.num_bands if self.sine_only else 2 * self.num_bands
@@ -112,13 +118,18 @@ class FourierPositionEncoding(keras.layers.Layer):
 
     def _features(self, positions, resolution):
         positions = ops.cast(positions, "float32")
-        frequencies = ops.stack(
-            [ops.linspace(1.0, mu / 2.0, self.num_bands) for mu in resolution]
-        )
+        # A float64 NumPy constant: backends' float32 linspace differ in the
+        # last bit, which high frequencies turn into visible differences.
+        frequencies = np.stack(
+            [np.linspace(1.0, mu / 2.0, self.num_bands) for mu in resolution]
+        ).astype("float32")
         # (..., d, 1) * (d, K) -> (..., d, K) -> (..., d * K)
         angles = math.pi * positions[..., None] * frequencies
+        # A static channel count (not -1) keeps the last axis known in
+        # TensorFlow graphs with a dynamic batch size.
+        channels = len(resolution) * self.num_bands
         angles = ops.reshape(
-            angles, tuple(ops.shape(angles)[:-2]) + (-1,)
+            angles, tuple(ops.shape(angles)[:-2]) + (channels,)
         )
         features = [ops.sin(angles)]
         if not self.sine_only:
@@ -151,6 +162,7 @@ def grid_positions(index_shape):
     Each axis takes `linspace(-1, 1, size)` (both ends included); the grid is
     flattened in row-major order, matching `reshape` of the data.
     """
-    axes = [ops.linspace(-1.0, 1.0, size) for size in index_shape]
+    axes = [np.linspace(-1.0, 1.0, size, dtype="float32")
+            for size in index_shape]
     mesh = ops.meshgrid(*axes, indexing="ij")
     return ops.reshape(ops.stack(mesh, axis=-1), (-1, len(index_shape)))

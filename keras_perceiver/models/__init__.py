@@ -1,1 +1,2 @@
 from keras_perceiver.models.perceiver import Perceiver
+from keras_perceiver.models.perceiver_for_dataset import perceiver_for_dataset

@@ -167,6 +167,14 @@ class Perceiver(keras.Model):
             num_classes, name="head", dtype=self.dtype_policy
         )
 
+    @property
+    def input_dtype(self):
+        """Inputs keep full precision: adapters compute positions in float32.
+
+        Every input path casts to the compute dtype itself.
+        """
+        return self.dtype_policy.variable_dtype
+
     def _cross_attend(self, index):
         return CrossAttention(
             num_heads=self.num_cross_heads,
@@ -423,6 +431,6 @@ def _shapes_match(shape, expected):
 
 
 def _batch_size_of(input_shape):
-    if isinstance(input_shape, dict):
-        return next(iter(input_shape.values()))[0]
+    while isinstance(input_shape, dict):
+        input_shape = next(iter(input_shape.values()))
     return input_shape[0]

@@ -1,0 +1,54 @@
+"""`keras-perceiver export`: a TensorFlow SavedModel from a `.keras` file."""
+
+import contextlib
+
+from keras_perceiver.cli.main import CommandError
+from keras_perceiver.cli.saved_model_options import load_keras_model
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "export",
+        help="export a saved model as a TensorFlow SavedModel for serving",
+        description="Write a TensorFlow SavedModel (signature "
+        "'serving_default', dynamic batch size, float32 logits) from a "
+        ".keras file saved on any backend. TensorFlow must be installed.",
+    )
+    parser.add_argument("model", help="a .keras file written by `train`")
+    parser.add_argument("output_dir", help="the SavedModel directory")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace OUTPUT_DIR if it exists and is not empty",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    import keras
+
+    from keras_perceiver import export
+
+    with one_line_errors():
+        export.check_export_target(args.output_dir, args.overwrite)
+    model = load_keras_model(args.model)
+    with one_line_errors():
+        path = export.export_saved_model(
+            model, args.output_dir, overwrite=args.overwrite
+        )
+    specs = keras.tree.flatten(export.serving_input_specs(model))
+    inputs = ", ".join(
+        f"{spec.name} {spec.dtype} {tuple(spec.shape)}" for spec in specs
+    )
+    print(f"Exported {args.model} to {path}")
+    print(f"Signature 'serving_default': {inputs} -> "
+          f"{export.OUTPUT_NAME} float32")
+
+
+@contextlib.contextmanager
+def one_line_errors():
+    """Turns the export's user errors into a one-line CommandError."""
+    try:
+        yield
+    except (ValueError, FileExistsError, ImportError, RuntimeError) as error:
+        raise CommandError(str(error).strip().splitlines()[0]) from None

@@ -1,0 +1,381 @@
+"""`keras-perceiver tune`: search latent sizes and depths with KerasTuner."""
+
+import argparse
+import json
+import pathlib
+import sys
+
+from keras_perceiver.cli.dataset_options import (
+    add_dataset_arguments,
+    load_dataset,
+)
+from keras_perceiver.cli.main import CommandError
+from keras_perceiver.cli.model_options import MODEL_OPTIONS
+
+# Perceiver arguments that `PerceiverHyperModel` can search over; the other
+# model options stay fixed.
+SEARCHABLE_MODEL_ARGUMENTS = (
+    "num_latents",
+    "num_self_attends_per_block",
+    "latent_dim",
+    "num_blocks",
+    "num_cross_heads",
+    "num_self_heads",
+)
+OPTIMIZER_OPTIONS = (
+    ("--learning-rate", "learning_rate", float, "AdamW learning rate"),
+    ("--weight-decay", "weight_decay", float, "AdamW weight decay"),
+)
+SAMPLINGS = ("linear", "log", "reverse_log")
+TUNERS = {
+    "random": "RandomSearch",
+    "bayesian": "BayesianOptimization",
+    "hyperband": "Hyperband",
+}
+SEARCH_SPACE_HELP = (
+    "Each takes one value (fixed), a comma-separated list (choices, e.g. "
+    "32,64,128) or a range MIN:MAX[:STEP][:SAMPLING] with SAMPLING one of "
+    f"{', '.join(SAMPLINGS)} (e.g. 1e-4:1e-2:log). Left out, a setting keeps "
+    "the default of keras_perceiver.tuning.PerceiverHyperModel (N and L "
+    "searched, the rest fixed); the search prints its space when it starts."
+)
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "tune",
+        help="search the number of latents N and the depth L with KerasTuner",
+        description="Search Perceiver hyperparameters with KerasTuner, "
+        "selecting on a validation split of the training data. Writes "
+        "results.csv, results.md and results.png (the metric against N and "
+        "L), best_model.keras and best.json to the output directory; the "
+        "trials are kept in its search/ folder. Started again with the same "
+        "output directory, the search resumes: finished trials are kept, an "
+        "interrupted one runs again.",
+    )
+    add_dataset_arguments(parser)
+    add_search_space_arguments(parser)
+    add_fixed_model_arguments(parser)
+    add_search_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def add_search_space_arguments(parser):
+    group = parser.add_argument_group("search space", SEARCH_SPACE_HELP)
+    searchable = [
+        (flag, name, kind, help_text)
+        for flag, name, kind, _, help_text in MODEL_OPTIONS
+        if name in SEARCHABLE_MODEL_ARGUMENTS
+    ]
+    for flag, name, kind, help_text in searchable + list(OPTIMIZER_OPTIONS):
+        group.add_argument(
+            flag, dest=name, type=search_space_value(kind), default=None,
+            metavar="SPEC", help=help_text,
+        )
+
+
+def add_fixed_model_arguments(parser):
+    group = parser.add_argument_group("fixed model options")
+    for flag, name, kind, default, help_text in MODEL_OPTIONS:
+        if name not in SEARCHABLE_MODEL_ARGUMENTS:
+            group.add_argument(
+                flag, dest=name, type=kind, default=default,
+                help=f"{help_text} (default: {default})",
+            )
+
+
+def add_search_arguments(parser):
+    group = parser.add_argument_group("search options")
+    group.add_argument(
+        "--tuner", choices=sorted(TUNERS), default="random",
+        help="KerasTuner algorithm (default: random)",
+    )
+    group.add_argument(
+        "--max-trials", type=int, default=10,
+        help="trials to run, for random and bayesian (default: 10)",
+    )
+    group.add_argument(
+        "--epochs", type=int, default=5,
+        help="epochs per trial; hyperband's maximum (default: 5)",
+    )
+    group.add_argument(
+        "--hyperband-factor", type=int, default=3,
+        help="hyperband's reduction factor (default: 3)",
+    )
+    group.add_argument("--batch-size", type=int, default=64)
+    group.add_argument(
+        "--validation-split", type=float, default=0.1,
+        help="share of the training data held out to select on "
+        "(default: 0.1)",
+    )
+    group.add_argument(
+        "--max-train-samples", type=int, default=None,
+        help="search on a random subset of the training data this large "
+        "(validation split included; default: all of it)",
+    )
+    group.add_argument(
+        "--objective", choices=("val_accuracy", "val_loss"),
+        default="val_accuracy", help="metric to select on "
+        "(default: val_accuracy)",
+    )
+    group.add_argument(
+        "--time-budget", type=float, default=None, metavar="SECONDS",
+        help="stop the search after this many seconds (the trial then "
+        "running is cut short and runs again on resumption)",
+    )
+    group.add_argument(
+        "--max-params", type=int, default=None,
+        help="fail trials whose model has more parameters, without "
+        "training them",
+    )
+    group.add_argument("--seed", type=int, default=0)
+    group.add_argument(
+        "--output-dir", default=None,
+        help="where results go (default: runs/tune-<dataset>)",
+    )
+    group.add_argument(
+        "--overwrite", action="store_true",
+        help="start a new search instead of resuming the one in the "
+        "output directory",
+    )
+    group.add_argument(
+        "--verbose", type=int, choices=(0, 1, 2), default=1,
+        help="Keras progress output: 0 none, 1 bars, 2 a line per epoch "
+        "(default: 1)",
+    )
+
+
+def search_space_value(kind):
+    """An argparse type: a value, a comma list of values, or a range.
+
+    Args:
+        kind: `int` or `float`, the type of the values.
+
+    Returns:
+        A function from the option's text to what `PerceiverHyperModel`
+        takes: a value, a list of values or a range dict.
+    """
+
+    def parse(text):
+        try:
+            if ":" in text:
+                return _parse_range(text, kind)
+            values = [kind(value) for value in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a {kind.__name__}, a comma-separated list of "
+                f"them or MIN:MAX[:STEP][:SAMPLING], got {text!r}"
+            ) from None
+        return values[0] if len(values) == 1 else values
+
+    return parse
+
+
+def _parse_range(text, kind):
+    parts = text.split(":")
+    if not 2 <= len(parts) <= 4:
+        raise ValueError(text)
+    spec = {"min_value": kind(parts[0]), "max_value": kind(parts[1])}
+    for part in parts[2:]:
+        if part in SAMPLINGS:
+            spec["sampling"] = part
+        else:
+            spec["step"] = kind(part)
+    return spec
+
+
+def run(args):
+    import keras
+
+    from keras_perceiver import tuning
+
+    check_search_arguments(args)
+    dataset = load_dataset(args)
+    output_dir = pathlib.Path(args.output_dir or f"runs/tune-{args.dataset}")
+    keras.utils.set_random_seed(args.seed)
+    try:
+        tuner = make_tuner(args, make_hypermodel(args, dataset), output_dir)
+    except ValueError as error:  # a bad model option, found while building
+        raise CommandError(str(error).splitlines()[0]) from None
+    tuner.search_space_summary()
+    search(tuner, dataset, args)
+    paths = tuning.write_results(tuner, output_dir)
+    print(pathlib.Path(paths["markdown"]).read_text())
+    save_best(tuner, dataset, args, output_dir)
+    print(f"Wrote {', '.join(paths.values())}")
+
+
+def search(tuner, dataset, args):
+    """Runs (or resumes) the search until it ends or its time is spent."""
+    import keras
+
+    from keras_perceiver import tuning
+
+    (x_train, y_train), validation_data = split_training_data(
+        dataset, args.validation_split, args.max_train_samples, args.seed
+    )
+    print(
+        f"Searching on {dataset.name}: {len(y_train)} training and "
+        f"{len(validation_data[1])} validation examples, "
+        f"{keras.config.backend()} backend; results in {tuner.directory}"
+    )
+    callbacks = []
+    if args.time_budget is not None:
+        callbacks.append(tuning.TimeBudget(args.time_budget))
+    try:
+        tuner.search(
+            x_train, y_train, validation_data=validation_data,
+            epochs=args.epochs, batch_size=args.batch_size,
+            callbacks=callbacks, verbose=args.verbose,
+        )
+    except tuning.TimeBudgetExceeded as error:
+        print(error)
+
+
+def check_search_arguments(args):
+    for name in ("max_trials", "epochs", "batch_size", "max_params",
+                 "max_train_samples"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise CommandError(
+                f"--{name.replace('_', '-')} must be a positive integer, "
+                f"got {value}"
+            )
+    if not 0.0 < args.validation_split < 1.0:
+        raise CommandError(
+            f"--validation-split must be in (0, 1), got "
+            f"{args.validation_split}"
+        )
+    if args.hyperband_factor < 2:
+        raise CommandError(
+            f"--hyperband-factor must be at least 2, got "
+            f"{args.hyperband_factor}"
+        )
+    if args.time_budget is not None and args.time_budget < 0:
+        raise CommandError(
+            f"--time-budget must be >= 0 seconds, got {args.time_budget}"
+        )
+
+
+def make_hypermodel(args, dataset):
+    """The `PerceiverHyperModel` that the command line describes."""
+    import keras
+
+    from keras_perceiver.models.perceiver_for_dataset import input_adapter_for
+    from keras_perceiver.tuning import PerceiverHyperModel
+
+    names = SEARCHABLE_MODEL_ARGUMENTS + tuple(
+        name for _, name, *_ in OPTIMIZER_OPTIONS
+    )
+    search_space = {
+        name: getattr(args, name)
+        for name in names
+        if getattr(args, name) is not None
+    }
+    fixed = {
+        name: getattr(args, name)
+        for _, name, *_ in MODEL_OPTIONS
+        if name not in SEARCHABLE_MODEL_ARGUMENTS
+    }
+    fixed["input_adapter"] = input_adapter_for(
+        dataset.modality, args.num_bands
+    )
+    example_shape = keras.tree.map_structure(
+        lambda array: tuple(array.shape[1:]), dataset.x_train
+    )
+    return PerceiverHyperModel(
+        example_shape, dataset.num_classes, **search_space, **fixed
+    )
+
+
+def make_tuner(args, hypermodel, output_dir):
+    """The KerasTuner tuner, resuming the search in `output_dir/search`."""
+    import keras_tuner
+
+    options = dict(
+        hypermodel=hypermodel,
+        objective=args.objective,
+        seed=args.seed,
+        max_model_size=args.max_params,
+        # Trials over --max-params fail fast; they must not end the search.
+        max_consecutive_failed_trials=sys.maxsize,
+        directory=str(output_dir),
+        project_name="search",
+        overwrite=args.overwrite,
+    )
+    tuner_class = getattr(keras_tuner, TUNERS[args.tuner])
+    if args.tuner == "hyperband":
+        return tuner_class(
+            max_epochs=args.epochs, factor=args.hyperband_factor, **options
+        )
+    return tuner_class(max_trials=args.max_trials, **options)
+
+
+def split_training_data(dataset, validation_split, max_samples, seed):
+    """Shuffles the training data and holds out a validation part.
+
+    Args:
+        dataset: a `keras_perceiver.datasets.Dataset`.
+        validation_split: float in (0, 1). Share held out.
+        max_samples: int or None. Use only this many training examples.
+        seed: int. Seed of the shuffle.
+
+    Returns:
+        `((x_train, y_train), (x_val, y_val))`.
+    """
+    import keras
+    import numpy as np
+
+    order = np.random.default_rng(seed).permutation(len(dataset.y_train))
+    order = order[:max_samples]
+    num_validation = max(1, round(len(order) * validation_split))
+    if num_validation >= len(order):
+        raise CommandError(
+            f"--validation-split {validation_split} of {len(order)} "
+            "examples leaves none to train on"
+        )
+    parts = (order[num_validation:], order[:num_validation])
+    return tuple(
+        (
+            keras.tree.map_structure(lambda x: x[part], dataset.x_train),
+            dataset.y_train[part],
+        )
+        for part in parts
+    )
+
+
+def save_best(tuner, dataset, args, output_dir):
+    """Saves the best trial's model and a summary with its test scores."""
+    from keras_tuner.engine.trial import TrialStatus
+
+    completed = [
+        trial for trial in tuner.oracle.trials.values()
+        if trial.status == TrialStatus.COMPLETED
+    ]
+    if not completed:
+        raise CommandError(
+            f"no trial finished; see {output_dir / 'results.md'} for why"
+        )
+    best_trial = tuner.oracle.get_best_trials(1)[0]
+    model = tuner.get_best_models(1)[0]
+    model.save(output_dir / "best_model.keras")
+    test_loss, test_accuracy = model.evaluate(
+        dataset.x_test, dataset.y_test, batch_size=args.batch_size, verbose=0
+    )
+    summary = {
+        "dataset": dataset.name,
+        "trial": best_trial.trial_id,
+        "hyperparameters": best_trial.hyperparameters.values,
+        args.objective: best_trial.score,
+        "num_params": int(model.count_params()),
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_accuracy),
+        "finished_trials": len(completed),
+    }
+    (output_dir / "best.json").write_text(json.dumps(summary, indent=2))
+    print(
+        f"Best trial {best_trial.trial_id}: {args.objective} "
+        f"{best_trial.score:.4f}, {model.count_params():,} parameters, "
+        f"test accuracy {test_accuracy:.4f} (measured once, after the "
+        f"search). Saved {output_dir / 'best_model.keras'}"
+    )

@@ -1,0 +1,347 @@
+"""Export to a TensorFlow SavedModel, from any backend.
+
+The SavedModel is always written by TensorFlow. On the TensorFlow backend
+the model is exported in this process; on JAX and PyTorch it is saved as a
+`.keras` file (config and weights are backend-independent), then rebuilt
+and exported in a new Python process running the TensorFlow backend. Either
+way the result is a plain TensorFlow graph that TensorFlow Serving and
+`tf.saved_model.load` run without JAX, PyTorch or keras-perceiver.
+"""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import keras
+
+from keras_perceiver.models.perceiver import Perceiver
+
+ENDPOINT_NAME = "serve"
+OUTPUT_NAME = "logits"
+
+# Run by `python -c` under the TensorFlow backend. Arguments: the `.keras`
+# file, the SavedModel directory, then the modules that define the model's
+# classes (importing them registers the classes for loading).
+_EXPORT_SCRIPT = """
+import importlib
+import sys
+
+import keras
+
+for module in sys.argv[3:]:
+    importlib.import_module(module)
+from keras_perceiver import export
+
+model = keras.saving.load_model(sys.argv[1], compile=False)
+export._write_saved_model(model, sys.argv[2])
+"""
+
+
+def export_saved_model(model, path, overwrite=False):
+    """Writes a Perceiver as a TensorFlow SavedModel for serving.
+
+    Works on every backend: on TensorFlow the model is exported in this
+    process; on JAX and PyTorch it is rebuilt from its config and weights
+    under TensorFlow in a new process, giving a plain TensorFlow graph.
+    The SavedModel's `"serving_default"` signature (also available as the
+    `serve` method of the loaded object) takes the named inputs of
+    `serving_input_specs(model)`, float32 (bool for masks) with a dynamic
+    batch dimension, and returns `{"logits": (batch, num_classes)}` in
+    float32, also for mixed-precision models.
+
+    Args:
+        model: a built `keras_perceiver.Perceiver` (called on data,
+            trained, built or loaded from a `.keras` file).
+        path: str or path-like. The SavedModel directory to create. It must
+            not exist or be an empty directory, unless `overwrite` is True.
+        overwrite: bool. Whether to replace what is at `path`. The old
+            content is removed only once the new SavedModel is written.
+            Defaults to False.
+
+    Returns:
+        The absolute path of the SavedModel directory, as a str.
+
+    Example:
+
+    >>> model = keras_perceiver.Perceiver(num_classes=10, num_latents=32,
+    ...     latent_dim=64, num_blocks=2, num_self_attends_per_block=2,
+    ...     num_self_heads=4, num_bands=8)
+    >>> model.build((None, 28, 28, 1))
+    >>> path = export_saved_model(model, "/tmp/perceiver_savedmodel")
+    >>> import tensorflow as tf
+    >>> serve = tf.saved_model.load(path).signatures["serving_default"]
+    >>> serve(images=tf.zeros((3, 28, 28, 1)))["logits"].shape
+    TensorShape([3, 10])
+
+    Raises:
+        ValueError: if `model` is not a built Perceiver, was built with
+            inputs that make no signature, or (off TensorFlow) uses classes
+            defined in `__main__`, which a new process cannot import.
+        FileExistsError: if `path` exists and is not an empty directory
+            and `overwrite` is False.
+        ImportError: if TensorFlow is not installed.
+        RuntimeError: if the export process (JAX and PyTorch) fails.
+    """
+    serving_input_specs(model)  # Checks the model before any work.
+    path = os.path.abspath(os.fspath(path))
+    check_export_target(path, overwrite)
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".keras-perceiver-export-", dir=parent)
+    try:
+        saved_model = os.path.join(staging, "saved_model")
+        if keras.config.backend() == "tensorflow":
+            _write_saved_model(model, saved_model)
+        else:
+            _write_in_tensorflow_process(model, staging, saved_model)
+        _remove(path)
+        os.replace(saved_model, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return path
+
+
+def check_export_target(path, overwrite=False):
+    """Raises unless a SavedModel can be written to `path`.
+
+    `export_saved_model` runs this check; call it first to fail fast, e.g.
+    before loading a model.
+
+    Args:
+        path: str or path-like. The SavedModel directory.
+        overwrite: bool. Whether an existing `path` may be replaced.
+            Defaults to False.
+
+    Example:
+
+    >>> check_export_target("/tmp/new_directory")
+
+    Raises:
+        FileExistsError: if `path` exists and is not an empty directory
+            and `overwrite` is False.
+        ImportError: if TensorFlow is not installed.
+    """
+    _check_target(os.fspath(path), overwrite)
+    _check_tensorflow_installed()
+
+
+def serving_input_specs(model):
+    """The inputs of a Perceiver's serving signature.
+
+    They mirror what the model was built with, with a dynamic batch
+    dimension. Each input is float32 and named as follows, except masks
+    (names `mask` or ending in `_mask`), which are bool:
+    - images: `images`;
+    - byte arrays, with or without a mask: `inputs` and `mask` (an all-True
+      mask serves unpadded byte arrays);
+    - an `input_adapter` that takes one tensor: the adapter's `input_name`
+      (`points`, `waveforms`, ...);
+    - dict inputs: their keys, nested keys joined by `_`.
+
+    Args:
+        model: a built `keras_perceiver.Perceiver`.
+
+    Returns:
+        A `keras.InputSpec`, or a (nested) dict of them for dict inputs.
+
+    Example:
+
+    >>> model = keras_perceiver.Perceiver(num_classes=10, num_bands=8)
+    >>> model.build((None, 20, 6))  # Byte arrays: the signature adds a mask.
+    >>> specs = serving_input_specs(model)
+    >>> specs["inputs"].shape, specs["mask"].shape, specs["mask"].dtype
+    ((None, 20, 6), (None, 20), 'bool')
+
+    Raises:
+        ValueError: if `model` is not a built Perceiver, or was built with
+            something other than one shape or a dict of shapes.
+    """
+    _check_model(model)
+    input_shape = model.get_build_config()["input_shape"]
+    if model.input_adapter is None:
+        input_shape = _byte_array_and_mask_shapes(input_shape)
+    if isinstance(input_shape, dict):
+        specs = _specs(input_shape, names=())
+    else:
+        specs = _specs(input_shape, names=(_single_input_name(model),))
+    _check_unique_names(keras.tree.flatten(specs))
+    return specs
+
+
+def _write_saved_model(model, path):
+    """Writes the SavedModel with the TensorFlow backend, in this process.
+
+    `export_saved_model` is the function to use: it checks its arguments
+    and works on every backend. This is the step it runs under TensorFlow.
+
+    Args:
+        model: a built `keras_perceiver.Perceiver`.
+        path: str. The SavedModel directory.
+
+    Raises:
+        ValueError: if `model` is not a built Perceiver.
+    """
+    specs = serving_input_specs(model)
+
+    def serve(inputs):
+        logits = model(inputs, training=False)
+        return {OUTPUT_NAME: keras.ops.cast(logits, "float32")}
+
+    # The endpoint tracks the variables it uses; `archive.track(model)`
+    # would also search the model for lookup tables (a Perceiver has none)
+    # and double the export time.
+    archive = keras.export.ExportArchive()
+    archive.add_endpoint(ENDPOINT_NAME, serve, input_signature=[specs])
+    archive.write_out(path, verbose=False)
+
+
+def _check_model(model):
+    if not isinstance(model, Perceiver):
+        raise ValueError(
+            "`model` must be a keras_perceiver.Perceiver. "
+            f"Received: model of type {type(model).__name__}"
+        )
+    if not model.built:
+        raise ValueError(
+            "`model` must be built before it is exported: call it on a "
+            "batch of data, train it or `build()` it first. "
+            f"Received: model {model.name!r} with model.built=False"
+        )
+
+
+def _byte_array_and_mask_shapes(input_shape):
+    if isinstance(input_shape, dict):
+        input_shape = input_shape["inputs"]
+    return {"inputs": input_shape, "mask": tuple(input_shape)[:2]}
+
+
+def _single_input_name(model):
+    return getattr(model.input_adapter, "input_name", "inputs")
+
+
+def _specs(input_shape, names):
+    if isinstance(input_shape, dict):
+        return {
+            key: _specs(shape, names + (str(key),))
+            for key, shape in input_shape.items()
+        }
+    name = "_".join(names)
+    if not _is_shape(input_shape):
+        raise ValueError(
+            "A Perceiver to export must have been built with one input shape "
+            f"or a dict of them. Received: input_shape={input_shape!r} "
+            f"for {name!r}"
+        )
+    is_mask = names[-1] == "mask" or names[-1].endswith("_mask")
+    return keras.InputSpec(
+        shape=(None,) + tuple(input_shape)[1:],
+        dtype="bool" if is_mask else "float32",
+        name=name,
+    )
+
+
+def _is_shape(value):
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) > 0
+        and all(d is None or isinstance(d, int) for d in value)
+    )
+
+
+def _check_unique_names(specs):
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            "The model's inputs must have distinct names once nested dict "
+            f"keys are joined with '_'. Received: names {names}"
+        )
+
+
+def _check_target(path, overwrite):
+    if overwrite or not os.path.exists(path):
+        return
+    if os.path.isdir(path) and not os.listdir(path):
+        return
+    raise FileExistsError(
+        "The SavedModel path must not exist or be an empty directory; pass "
+        "overwrite=True (--overwrite on the command line) to replace it. "
+        f"Received: path={path!r}, which exists and is not empty"
+    )
+
+
+def _tensorflow_is_installed():
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+def _check_tensorflow_installed():
+    if not _tensorflow_is_installed():
+        raise ImportError(
+            "Exporting a SavedModel needs TensorFlow on every backend; "
+            "install it with `pip install keras-perceiver[tensorflow]`. "
+            "Received: no module named 'tensorflow'"
+        )
+
+
+def _write_in_tensorflow_process(model, staging, saved_model):
+    classes = _classes_in(keras.saving.serialize_keras_object(model))
+    _check_importable(classes)
+    keras_file = os.path.join(staging, "model.keras")
+    model.save(keras_file)
+    modules = sorted({module for module, _ in classes if module})
+    command = [sys.executable, "-c", _EXPORT_SCRIPT, keras_file, saved_model]
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="tensorflow",
+        PYTHONPATH=os.pathsep.join(entry for entry in sys.path if entry),
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
+    result = subprocess.run(
+        command + modules,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines() or ["no error output"]
+        raise RuntimeError(
+            "Rebuilding and exporting the model under TensorFlow in a new "
+            f"process failed. Received: {lines[-1]}"
+        )
+
+
+def _classes_in(config):
+    """The `(module, class name)` pairs in a serialized Keras object."""
+    classes = set()
+    if isinstance(config, dict):
+        if "module" in config and "class_name" in config:
+            classes.add((config["module"], config["class_name"]))
+        values = config.values()
+    elif isinstance(config, (list, tuple)):
+        values = config
+    else:
+        values = ()
+    for value in values:
+        classes |= _classes_in(value)
+    return classes
+
+
+def _check_importable(classes):
+    # Keras records classes defined in `__main__` with the module None.
+    in_main = sorted(name for module, name in classes if module is None)
+    if in_main:
+        raise ValueError(
+            f"On the {keras.config.backend()} backend the model is rebuilt "
+            "under TensorFlow in a new process, which cannot import classes "
+            "defined in `__main__`: move them into an importable module. "
+            f"Received: {', '.join(in_main)} defined in __main__"
+        )
+
+
+def _remove(path):
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)

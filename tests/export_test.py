@@ -1,0 +1,401 @@
+"""SavedModel export, checked in a new TensorFlow process on every backend.
+
+Each entry of `CASES` builds a model and the inputs `model.predict` takes
+(batch 7). A module fixture exports every case (`CLI_CASE` through the
+`keras-perceiver export` command) and loads all the SavedModels with
+`tf.saved_model.load` in one new process (process start-up is the cost),
+which compares them with `model.predict` at batch 1 and 7. To cover
+another modality, add a case.
+"""
+
+import contextlib
+import io
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import keras_perceiver as kp
+from keras_perceiver import export
+from keras_perceiver.cli.main import main
+from support import run_under_backend, tiny_perceiver
+
+BATCH_SIZES = (1, 7)
+FLOAT32_TOLERANCE = 1e-4
+# In bfloat16 the logits carry rounding errors of about 1 % of their size,
+# and the backends round differently (even JAX's `predict` and `__call__`
+# differ by that much), so off TensorFlow a mixed-precision export is
+# compared with the source model at that precision.
+BFLOAT16_RELATIVE_TOLERANCE = 0.05
+
+rng = np.random.default_rng(0)
+
+
+@keras.saving.register_keras_serializable(package="keras_perceiver_tests")
+class TwoPartAdapter(keras.layers.Layer):
+    """Test adapter for nested dict inputs: `{"a": {"inputs", "mask"}, "b"}`.
+
+    Concatenates the byte arrays `a` (padded, with its mask) and `b` along
+    the index axis.
+    """
+
+    def build(self, inputs_shape):
+        self.num_channels = inputs_shape["b"][-1]
+
+    def call(self, inputs, mask=None):
+        part_a, part_b = inputs["a"]["inputs"], inputs["b"]
+        byte_array = ops.concatenate([part_a, part_b], axis=1)
+        mask = ops.concatenate(
+            [
+                ops.cast(inputs["a"]["mask"], "bool"),
+                ops.ones_like(part_b[..., 0], dtype="bool"),
+            ],
+            axis=1,
+        )
+        return ops.cast(byte_array, self.compute_dtype), mask
+
+    def compute_output_shape(self, inputs_shape):
+        shape_a, shape_b = inputs_shape["a"]["inputs"], inputs_shape["b"]
+        length = shape_a[1] + shape_b[1]
+        return (shape_a[0], length, self.num_channels), (shape_a[0], length)
+
+
+def random_mask(batch_size, length):
+    mask = rng.uniform(size=(batch_size, length)) > 0.4
+    mask[:, 0] = True
+    return mask
+
+
+def images_case():
+    model = tiny_perceiver()
+    model.build((None, 8, 8, 2))
+    return model, rng.uniform(size=(7, 8, 8, 2)).astype("float32")
+
+
+def byte_arrays_with_mask_case():
+    model = tiny_perceiver()
+    model.build((None, 20, 6))  # Without a mask: the signature has one.
+    inputs = rng.normal(size=(7, 20, 6)).astype("float32")
+    return model, {"inputs": inputs, "mask": random_mask(7, 20)}
+
+
+def mixed_precision_case():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = tiny_perceiver()
+    finally:
+        keras.config.set_dtype_policy("float32")
+    model.build((None, 8, 8, 2))
+    return model, rng.uniform(size=(7, 8, 8, 2)).astype("float32")
+
+
+def nested_dict_case():
+    inputs = {
+        "a": {
+            "inputs": rng.normal(size=(7, 12, 6)).astype("float32"),
+            "mask": random_mask(7, 12),
+        },
+        "b": rng.normal(size=(7, 5, 6)).astype("float32"),
+    }
+    model = tiny_perceiver(input_adapter=TwoPartAdapter())
+    model.build(keras.tree.map_structure(lambda array: array.shape, inputs))
+    return model, inputs
+
+
+def point_cloud_case():
+    points = rng.uniform(-1, 1, size=(7, 30, 3)).astype("float32")
+    model = tiny_perceiver(input_adapter=kp.adapters.PointCloudAdapter(
+        num_bands=4))
+    model.build((None, 30, 3))
+    return model, points
+
+
+def masked_audio_case():
+    inputs = {
+        "inputs": rng.normal(size=(7, 64)).astype("float32"),
+        "mask": np.arange(64)[None].repeat(7, 0) < rng.integers(
+            8, 65, (7, 1)),
+    }
+    model = tiny_perceiver(input_adapter=kp.adapters.AudioAdapter(
+        patch_size=8, num_bands=4))
+    model.build({"inputs": (None, 64), "mask": (None, 64)})
+    return model, inputs
+
+
+def multimodal_case():
+    inputs = {
+        "image": rng.uniform(size=(7, 6, 6, 1)).astype("float32"),
+        "audio": {
+            "inputs": rng.normal(size=(7, 32)).astype("float32"),
+            "mask": random_mask(7, 32),
+        },
+    }
+    adapter = kp.adapters.MultimodalAdapter({
+        "image": kp.adapters.ImageAdapter(num_bands=4),
+        "audio": kp.adapters.AudioAdapter(patch_size=8, num_bands=4),
+    })
+    model = tiny_perceiver(input_adapter=adapter)
+    model.build(keras.tree.map_structure(lambda array: array.shape, inputs))
+    return model, inputs
+
+
+CASES = {
+    "images": images_case,
+    "byte_arrays_with_mask": byte_arrays_with_mask_case,
+    "mixed_bfloat16": mixed_precision_case,
+    "nested_dict": nested_dict_case,
+    "point_cloud": point_cloud_case,
+    "masked_audio": masked_audio_case,
+    "multimodal": multimodal_case,
+}
+CLI_CASE = "images"
+
+
+def flat_named_arrays(inputs, names=()):
+    """`{"a": {"mask": x}}` -> `{"a_mask": x}`, as the signature names."""
+    if not isinstance(inputs, dict):
+        return {"_".join(names): inputs}
+    arrays = {}
+    for key, value in inputs.items():
+        arrays.update(flat_named_arrays(value, names + (key,)))
+    return arrays
+
+
+def serving_feed(model, inputs):
+    specs = export.serving_input_specs(model)
+    if isinstance(specs, dict):
+        return flat_named_arrays(inputs)
+    return {specs.name: inputs}
+
+
+def export_case(name, directory):
+    """Saves the serving inputs, `model.predict` and the SavedModel.
+
+    The Perceiver treats every example on its own, so the first rows of the
+    batch-7 predictions are the reference for smaller served batches.
+
+    Returns:
+        What the `keras-perceiver export` command printed (`CLI_CASE`), or
+        None.
+    """
+    model, inputs = CASES[name]()
+    os.makedirs(directory)
+    feed = serving_feed(model, inputs)
+    np.savez(os.path.join(directory, "feed.npz"), **feed)
+    expected = model.predict(inputs, batch_size=max(BATCH_SIZES), verbose=0)
+    np.save(os.path.join(directory, "expected.npy"), expected)
+    saved_model = os.path.join(directory, "saved_model")
+    if name == CLI_CASE:
+        return export_with_cli_over_an_old_export(model, saved_model)
+    kp.export_saved_model(model, saved_model)
+    return None
+
+
+def export_with_cli_over_an_old_export(model, saved_model):
+    """Runs `keras-perceiver export MODEL.keras DIR --overwrite`."""
+    model_path = os.path.join(os.path.dirname(saved_model), "model.keras")
+    model.save(model_path)
+    os.makedirs(saved_model)
+    with open(os.path.join(saved_model, "stale.txt"), "w") as file:
+        file.write("old export")
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        status = main(["export", model_path, saved_model, "--overwrite"])
+    assert status == 0
+    return stdout.getvalue()
+
+
+# Run after the lines `CASES_FILE = <path of a JSON dict: case name ->
+# directory>` and `BATCH_SIZES = <tuple>`.
+VERIFY_SCRIPT = """
+import json
+import numpy as np
+import tensorflow as tf
+
+with open(CASES_FILE) as file:
+    directories = json.load(file)
+results = {}
+for name, directory in directories.items():
+    loaded = tf.saved_model.load(directory + "/saved_model")
+    signature = loaded.signatures["serving_default"]
+    feed = np.load(directory + "/feed.npz")
+    result = {
+        "inputs": {key: spec.dtype.name for key, spec
+                   in signature.structured_input_signature[1].items()},
+        "dynamic_batch": all(
+            spec.shape[0] is None
+            for spec in signature.structured_input_signature[1].values()),
+        "max_abs_difference": {},
+    }
+    for batch_size in BATCH_SIZES:
+        outputs = signature(**{key: tf.constant(feed[key][:batch_size])
+                               for key in feed.files})
+        logits = outputs["logits"]
+        result["output_dtype"] = logits.dtype.name
+        expected = np.load(directory + "/expected.npy")[:batch_size]
+        result["max_abs_difference"][batch_size] = float(
+            np.abs(logits.numpy() - expected).max())
+    results[name] = result
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Exports every case; returns what a new TensorFlow process saw."""
+    keras.utils.set_random_seed(1234)
+    root = tmp_path_factory.mktemp("exports")
+    directories = {name: str(root / name) for name in CASES}
+    printed = {name: export_case(name, directories[name]) for name in CASES}
+    cases_file = root / "cases.json"
+    cases_file.write_text(json.dumps(directories))
+    script = (
+        f"CASES_FILE = {str(cases_file)!r}\nBATCH_SIZES = {BATCH_SIZES!r}\n"
+        + VERIFY_SCRIPT
+    )
+    stdout = run_under_backend("tensorflow", script)
+    results = json.loads(stdout.strip().splitlines()[-1])
+    return results, directories, printed[CLI_CASE]
+
+
+def tolerance(name, expected):
+    if name == "mixed_bfloat16" and keras.config.backend() != "tensorflow":
+        return BFLOAT16_RELATIVE_TOLERANCE * np.abs(expected).max()
+    return FLOAT32_TOLERANCE
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_saved_model_matches_predict_in_a_new_process(exported, name):
+    results, directories, _ = exported
+    result = results[name]
+    feed = np.load(os.path.join(directories[name], "feed.npz"))
+    expected = np.load(os.path.join(directories[name], "expected.npy"))
+    expected_dtypes = {
+        key: "bool" if feed[key].dtype == bool else "float32"
+        for key in feed.files
+    }
+    assert result["inputs"] == expected_dtypes
+    assert result["dynamic_batch"]
+    assert result["output_dtype"] == "float32"
+    for batch_size in BATCH_SIZES:
+        difference = result["max_abs_difference"][str(batch_size)]
+        assert difference <= tolerance(name, expected), (
+            batch_size,
+            difference,
+        )
+
+
+def test_signature_names():
+    image_model, _ = images_case()
+    assert export.serving_input_specs(image_model).name == "images"
+    specs = export.serving_input_specs(nested_dict_case()[0])
+    assert [spec.name for spec in keras.tree.flatten(specs)] == [
+        "a_inputs",
+        "a_mask",
+        "b",
+    ]
+    assert [spec.dtype for spec in keras.tree.flatten(specs)] == [
+        "float32",
+        "bool",
+        "float32",
+    ]
+
+
+def test_byte_array_signature_is_the_same_however_the_model_was_built():
+    built_with_tensor = tiny_perceiver()
+    built_with_tensor.build((None, 20, 6))
+    built_with_dict = tiny_perceiver()
+    built_with_dict.build({"inputs": (None, 20, 6), "mask": (None, 20)})
+    for model in (built_with_tensor, built_with_dict):
+        specs = export.serving_input_specs(model)
+        assert sorted(specs) == ["inputs", "mask"]
+        assert specs["inputs"].shape == (None, 20, 6)
+        assert specs["mask"].shape == (None, 20)
+        assert specs["mask"].dtype == "bool"
+
+
+def test_unbuilt_model_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="must be built.*Received: model"):
+        kp.export_saved_model(tiny_perceiver(), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_other_models_are_refused(tmp_path):
+    model = keras.Sequential([keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="Received: model of type"):
+        kp.export_saved_model(model, tmp_path / "out")
+
+
+def test_non_empty_target_is_refused_without_overwrite(tmp_path):
+    model, _ = images_case()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="overwrite=True.*Received"):
+        kp.export_saved_model(model, tmp_path / "out")
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+def test_missing_tensorflow_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "_tensorflow_is_installed", lambda: False)
+    model, _ = images_case()
+    with pytest.raises(ImportError, match="needs TensorFlow.*pip install"):
+        kp.export_saved_model(model, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(
+    keras.config.backend() == "tensorflow",
+    reason="TensorFlow exports in this process: __main__ classes work",
+)
+def test_classes_from_main_are_refused_off_tensorflow(tmp_path):
+    adapter_class = type("MainAdapter", (TwoPartAdapter,),
+                         {"__module__": "__main__"})
+    model = tiny_perceiver(input_adapter=adapter_class())
+    model.build({"a": {"inputs": (None, 3, 6), "mask": (None, 3)},
+                 "b": (None, 2, 6)})
+    with pytest.raises(ValueError, match="Received: MainAdapter defined"):
+        kp.export_saved_model(model, tmp_path / "out")
+
+
+def test_cli_export_replaced_the_old_export(exported):
+    _, directories, printed = exported
+    directory = directories[CLI_CASE]
+    assert sorted(os.listdir(directory)) == [
+        "expected.npy", "feed.npz", "model.keras", "saved_model"
+    ]  # No staging directory left behind.
+    assert not os.path.exists(os.path.join(directory, "saved_model",
+                                           "stale.txt"))
+    assert "images float32 (None, 8, 8, 2) -> logits float32" in printed
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    model, _ = images_case()
+    model_path = tmp_path / "model.keras"
+    model.save(model_path)
+    output = tmp_path / "served"
+    output.mkdir()
+    (output / "keep.txt").write_text("mine")
+    unbuilt_path = tmp_path / "unbuilt.keras"
+    tiny_perceiver().save(unbuilt_path)
+    cases = [
+        (["export", str(model_path), str(output)], "--overwrite"),
+        (["export", str(tmp_path / "missing.keras"), str(tmp_path / "new")],
+         "model file not found"),
+        (["export", str(unbuilt_path), str(tmp_path / "new")],
+         "must be built"),
+    ]
+    capsys.readouterr()  # Drops the warning about saving an unbuilt model.
+    for argv, message in cases:
+        assert main(argv) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(
+            "keras-perceiver: error:"
+        ), lines
+        assert message in lines[0]
+    monkeypatch.setattr(export, "_tensorflow_is_installed", lambda: False)
+    assert main(["export", str(model_path), str(tmp_path / "new")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "needs TensorFlow" in lines[0]

@@ -1,0 +1,148 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_perceiver.adapters import PointCloudAdapter
+from keras_perceiver.layers import FourierPositionEncoding
+from support import (
+    adapter_outputs,
+    adapter_perceiver,
+    as_float32,
+    assert_config_round_trip,
+    assert_fit_runs,
+    assert_keras_file_round_trip,
+    assert_same_config,
+    pad_along_first_axis,
+    to_numpy,
+)
+
+rng = np.random.default_rng(0)
+# xyz in [-1, 1] followed by two per-point features.
+CLOUDS = [
+    np.concatenate(
+        [rng.uniform(-1, 1, size=(points, 3)), rng.normal(size=(points, 2))],
+        axis=-1,
+    ).astype("float32")
+    for points in (12, 5)
+]
+PADDED, MASK = pad_along_first_axis(CLOUDS, 12, value=np.nan)
+
+
+def test_features_then_fourier_features_of_the_coordinates():
+    points = CLOUDS[0][None]
+    byte_array, mask = adapter_outputs(
+        PointCloudAdapter(num_bands=4, max_resolution=32), points
+    )
+    assert mask is None
+    # 2 features + 3 * (2 * 4 + 1) coordinate features.
+    assert byte_array.shape == (1, 12, 29)
+    np.testing.assert_allclose(byte_array[..., :2], points[..., 3:])
+    encoding = FourierPositionEncoding(num_bands=4, max_resolution=32)
+    np.testing.assert_allclose(
+        byte_array[..., 2:], to_numpy(encoding(points[..., :3])), atol=1e-6
+    )
+
+
+def test_paper_defaults_for_xyz_only():
+    adapter = PointCloudAdapter()
+    assert (adapter.num_bands, adapter.max_resolution) == (64, 1120)
+    byte_array, _ = adapter_outputs(adapter, CLOUDS[1][None, :, :3])
+    assert byte_array.shape == (1, 5, 3 * (2 * 64 + 1))
+
+
+def test_shuffling_the_points_leaves_the_logits_unchanged():
+    model = adapter_perceiver(PointCloudAdapter(num_bands=4))
+    points = np.stack([CLOUDS[0], CLOUDS[0][::-1]])
+    logits = to_numpy(model(points))
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(12)
+        np.testing.assert_allclose(
+            to_numpy(model(points[:, order])), logits, atol=1e-5
+        )
+
+
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_padded_and_masked_clouds_equal_the_unpadded_clouds(as_dict):
+    model = adapter_perceiver(PointCloudAdapter(num_bands=4))
+    if as_dict:
+        result = model({"inputs": PADDED, "mask": MASK})
+    else:
+        result = model(PADDED, mask=MASK)
+    expected = np.concatenate(
+        [to_numpy(model(cloud[None])) for cloud in CLOUDS]
+    )
+    # NaN padding never reaches the output.
+    np.testing.assert_allclose(to_numpy(result), expected, atol=1e-5)
+
+
+def test_fit_on_padded_clouds():
+    model = adapter_perceiver(PointCloudAdapter(num_bands=4))
+    assert_fit_runs(
+        model, {"inputs": PADDED, "mask": MASK}, np.array([0, 1])
+    )
+
+
+@pytest.mark.parametrize(
+    "inputs, match",
+    [
+        (np.zeros((2, 12), "float32"), "rank"),
+        (np.zeros((2, 12, 3, 1), "float32"), "rank"),
+        (np.zeros((2, 12, 2), "float32"), "points"),
+        ({"inputs": PADDED, "mask": MASK[:, :11]}, "mask"),
+        ({"inputs": PADDED, "mask": MASK[:2, :, None]}, "mask"),
+    ],
+)
+def test_bad_point_clouds_raise(inputs, match):
+    with pytest.raises(ValueError, match=match):
+        PointCloudAdapter(num_bands=4)(inputs)
+
+
+def test_features_other_than_built_raise():
+    adapter = PointCloudAdapter(num_bands=4)
+    adapter(PADDED, mask=MASK)
+    with pytest.raises(ValueError, match="points"):
+        adapter(PADDED[..., :4], mask=MASK)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"max_resolution": (32, 32)}, "max_resolution"),
+        ({"num_coordinates": 0}, "num_coordinates"),
+        ({"num_bands": -1}, "num_bands"),
+    ],
+)
+def test_bad_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        PointCloudAdapter(**kwargs)
+
+
+def test_config_round_trip():
+    assert_config_round_trip(
+        PointCloudAdapter(num_bands=8, max_resolution=(64, 64, 32),
+                          num_coordinates=3, sine_only=True)
+    )
+
+
+def test_keras_file_round_trip(tmp_path):
+    model = adapter_perceiver(PointCloudAdapter(num_bands=4))
+    inputs = {"inputs": np.nan_to_num(PADDED), "mask": MASK}
+    model(inputs)
+    restored = assert_keras_file_round_trip(model, inputs, tmp_path)
+    assert_same_config(restored, model)
+
+
+def test_mixed_bfloat16_computes_positions_in_float32():
+    points = CLOUDS[0][None]
+    expected, _ = adapter_outputs(PointCloudAdapter(num_bands=4), points)
+    rounded = as_float32(keras.ops.cast(expected, "bfloat16"))
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    byte_array, _ = PointCloudAdapter(num_bands=4)(points)
+    assert keras.backend.standardize_dtype(byte_array.dtype) == "bfloat16"
+    np.testing.assert_array_equal(as_float32(byte_array), rounded)
+    # Inside a model too: the coordinates are not cast to bfloat16 first.
+    model = adapter_perceiver(PointCloudAdapter(num_bands=4))
+    logits = model(points)
+    assert keras.backend.standardize_dtype(logits.dtype) == "float32"
+    byte_array, _ = model.encode_inputs(points)
+    np.testing.assert_array_equal(as_float32(byte_array), rounded)
