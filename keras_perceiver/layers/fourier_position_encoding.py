@@ -118,13 +118,15 @@ class FourierPositionEncoding(keras.layers.Layer):
 
     def _features(self, positions, resolution):
         positions = ops.cast(positions, "float32")
-        # A float64 NumPy constant: backends' float32 linspace differ in the
-        # last bit, which high frequencies turn into visible differences.
-        frequencies = np.stack(
+        # pi * f_k as one float64 NumPy constant, so that each angle is a
+        # single correctly rounded float32 multiply on every backend (angles
+        # reach ~1760 rad at mu = 1120, where float32 rounding shows).
+        angular_frequencies = math.pi * np.stack(
             [np.linspace(1.0, mu / 2.0, self.num_bands) for mu in resolution]
-        ).astype("float32")
+        )
+        angular_frequencies = angular_frequencies.astype("float32")
         # (..., d, 1) * (d, K) -> (..., d, K) -> (..., d * K)
-        angles = math.pi * positions[..., None] * frequencies
+        angles = positions[..., None] * angular_frequencies
         # A static channel count (not -1) keeps the last axis known in
         # TensorFlow graphs with a dynamic batch size.
         channels = len(resolution) * self.num_bands
