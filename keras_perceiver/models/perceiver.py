@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_perceiver import validation
 from keras_perceiver.adapters.image_adapter import ImageAdapter
+from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.cross_attention import CrossAttention
 from keras_perceiver.layers.latent_transformer import LatentTransformer
 
@@ -293,8 +294,7 @@ class Perceiver(keras.Model):
             )
         if self.input_adapter is not None:
             return self.input_adapter(inputs, mask=mask)
-        if isinstance(inputs, dict):
-            inputs, mask = _unpack_byte_array_dict(inputs, mask)
+        inputs, mask = split_masked_inputs(inputs, mask)
         _check_byte_array(inputs, mask, self.byte_array_shape)
         return ops.cast(inputs, self.compute_dtype), mask
 
@@ -380,14 +380,7 @@ def _is_image_shape(input_shape):
 
 
 def _byte_array_shape(input_shape):
-    if isinstance(input_shape, dict):
-        if "inputs" not in input_shape:
-            raise ValueError(
-                "A dict input must hold the byte array under the key "
-                f"'inputs' (and optionally 'mask'). Received keys: "
-                f"{sorted(input_shape)}"
-            )
-        input_shape = input_shape["inputs"]
+    input_shape, _ = split_masked_inputs(input_shape)
     validation.check_rank("inputs", input_shape, (3, 4))
     if input_shape[-1] is None:
         raise ValueError(
@@ -395,16 +388,6 @@ def _byte_array_shape(input_shape):
             f"Received: inputs.shape={tuple(input_shape)}"
         )
     return input_shape
-
-
-def _unpack_byte_array_dict(inputs, mask):
-    unknown = set(inputs) - {"inputs", "mask"}
-    if "inputs" not in inputs or unknown:
-        raise ValueError(
-            "A dict input must hold the byte array under 'inputs' and "
-            f"optionally a mask under 'mask'. Received keys: {sorted(inputs)}"
-        )
-    return inputs["inputs"], inputs.get("mask", mask)
 
 
 def _check_byte_array(byte_array, mask, built_shape):
