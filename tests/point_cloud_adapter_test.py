@@ -110,6 +110,10 @@ def test_features_other_than_built_raise():
         ({"max_resolution": (32, 32)}, "max_resolution"),
         ({"num_coordinates": 0}, "num_coordinates"),
         ({"num_bands": -1}, "num_bands"),
+        ({"num_points": 0}, "num_points"),
+        ({"scale_range": (1.2, 0.8)}, "scale_range"),
+        ({"scale_range": 1.1}, "scale_range"),
+        ({"jitter_stddev": -0.1}, "jitter_stddev"),
     ],
 )
 def test_bad_arguments_raise(kwargs, match):
@@ -120,7 +124,91 @@ def test_bad_arguments_raise(kwargs, match):
 def test_config_round_trip():
     assert_config_round_trip(
         PointCloudAdapter(num_bands=8, max_resolution=(64, 64, 32),
-                          num_coordinates=3, sine_only=True)
+                          num_coordinates=3, sine_only=True, num_points=8,
+                          scale_range=(0.8, 1.25), jitter_stddev=0.01, seed=3)
+    )
+
+
+def _rows(array):
+    return {tuple(row) for row in np.round(array, 5)}
+
+
+def test_training_keeps_a_random_subset_of_the_real_points():
+    adapter = PointCloudAdapter(num_bands=2, num_points=4, seed=0)
+    points, mask = adapter_outputs(
+        adapter, {"inputs": np.nan_to_num(PADDED), "mask": MASK},
+        training=True,
+    )
+    assert points.shape[:2] == mask.shape == (2, 4)
+    assert mask.all()
+    reference, _ = adapter_outputs(
+        PointCloudAdapter(num_bands=2), np.nan_to_num(PADDED)
+    )
+    for index, cloud in enumerate(CLOUDS):
+        # Each kept element is one of the cloud's real points, with its
+        # features and its own position features, and none is kept twice.
+        real = _rows(reference[index, :len(cloud)])
+        kept = _rows(points[index])
+        assert len(kept) == 4 and kept <= real
+    # Another call draws another subset.
+    again, _ = adapter_outputs(
+        adapter, {"inputs": np.nan_to_num(PADDED), "mask": MASK},
+        training=True,
+    )
+    assert _rows(again[0]) != _rows(points[0])
+
+
+def test_clouds_with_fewer_real_points_keep_them_all_and_stay_masked():
+    adapter = PointCloudAdapter(num_bands=2, num_points=8, seed=0)
+    _, mask = adapter_outputs(
+        adapter, {"inputs": np.nan_to_num(PADDED), "mask": MASK},
+        training=True,
+    )
+    # The second cloud has 5 real points: they come first, then padding.
+    np.testing.assert_array_equal(mask.sum(axis=1), [8, 5])
+    np.testing.assert_array_equal(mask[1], [True] * 5 + [False] * 3)
+
+
+def test_inference_keeps_the_first_points_without_randomness():
+    adapter = PointCloudAdapter(num_bands=2, num_points=4,
+                                scale_range=(0.5, 2.0), jitter_stddev=0.1)
+    points, _ = adapter_outputs(adapter, CLOUDS[0][None])
+    expected, _ = adapter_outputs(
+        PointCloudAdapter(num_bands=2), CLOUDS[0][None, :4]
+    )
+    np.testing.assert_allclose(points, expected)
+
+
+def test_scaling_and_jitter_move_only_the_coordinates():
+    cloud = CLOUDS[0][None]
+    adapter = PointCloudAdapter(num_bands=2, concat_pos=True,
+                                scale_range=(0.5, 0.6), seed=1)
+    points, _ = adapter_outputs(adapter, cloud, training=True)
+    np.testing.assert_allclose(points[..., :2], cloud[..., 3:])
+    # The position features start with the raw coordinates.
+    raw = points[..., 2:5]
+    ratios = raw / cloud[..., :3]
+    assert np.all((ratios > 0.5 - 1e-5) & (ratios < 0.6 + 1e-5))
+    # One factor per cloud and axis.
+    np.testing.assert_allclose(
+        ratios, np.broadcast_to(ratios[:, :1], ratios.shape), rtol=1e-4
+    )
+    jittered, _ = adapter_outputs(
+        PointCloudAdapter(num_bands=2, jitter_stddev=0.01, seed=1), cloud,
+        training=True,
+    )
+    noise = jittered[..., 2:5] - cloud[..., :3]
+    assert 0 < np.abs(noise).max() <= 0.02 + 1e-6
+
+
+def test_training_with_augmentation():
+    adapter = PointCloudAdapter(num_bands=4, num_points=6,
+                                scale_range=(0.8, 1.25), jitter_stddev=0.01,
+                                seed=0)
+    model = adapter_perceiver(adapter)
+    assert_fit_runs(
+        model, {"inputs": np.nan_to_num(PADDED), "mask": MASK},
+        np.array([0, 1]),
     )
 
 

@@ -3,6 +3,9 @@ from keras_perceiver.models.perceiver import Perceiver
 
 AUDIO_PATCH_SIZE = 128  # samples per patch, as in the paper
 POINT_CLOUD_MAX_RESOLUTION = 1120  # the paper's ModelNet40 setting
+# Training-time point cloud augmentation: random scaling of each axis and
+# jitter of the coordinates.
+POINT_CLOUD_AUGMENTATION = dict(scale_range=(0.8, 1.25), jitter_stddev=0.01)
 
 
 def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
@@ -11,7 +14,9 @@ def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
 
     Images go in directly (the model adds 2-D Fourier features); audio gets
     an `AudioAdapter` (patches of 128 samples), point clouds a
-    `PointCloudAdapter` (max resolution 1120), sequences a
+    `PointCloudAdapter` (max resolution 1120; in training each axis is
+    scaled by a random factor in [0.8, 1.25] and the coordinates are
+    jittered by noise of standard deviation 0.01), sequences a
     `SequenceAdapter`, and the image + audio pairs a `MultimodalAdapter`.
     These are the paper's settings where it has them.
 
@@ -53,7 +58,8 @@ def input_adapter_for(modality, num_bands, modality_dropout=None):
                                      num_bands=num_bands)
     if modality == "points":
         return adapters.PointCloudAdapter(
-            num_bands=num_bands, max_resolution=POINT_CLOUD_MAX_RESOLUTION
+            num_bands=num_bands, max_resolution=POINT_CLOUD_MAX_RESOLUTION,
+            **POINT_CLOUD_AUGMENTATION,
         )
     if modality == "sequence":
         return adapters.SequenceAdapter(num_bands=num_bands)
