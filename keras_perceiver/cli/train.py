@@ -1,7 +1,11 @@
 """`keras-perceiver train`: fit a Perceiver on a data set, resumably."""
 
+import contextlib
 import json
+import math
+import os
 import pathlib
+import sys
 import time
 
 from keras_perceiver.cli.dataset_options import (
@@ -10,6 +14,8 @@ from keras_perceiver.cli.dataset_options import (
 )
 from keras_perceiver.cli.main import CommandError
 from keras_perceiver.cli.model_options import add_model_arguments, model_kwargs
+
+DISTRIBUTIONS = ("data", "model")
 
 
 def add_parser(subparsers):
@@ -41,54 +47,117 @@ def add_parser(subparsers):
         "--output-dir", default=None,
         help="where results go (default: runs/<dataset>)",
     )
+    devices = parser.add_argument_group(
+        "devices",
+        "train on several devices with the backend's own engine: JAX "
+        "keras.distribution, TensorFlow MirroredStrategy (multi-host with "
+        "TF_CONFIG), PyTorch DistributedDataParallel under torchrun. "
+        "--batch-size is the global batch.",
+    )
+    devices.add_argument(
+        "--devices", type=int, default=None,
+        help="number of devices: JAX devices, TensorFlow GPUs (on a CPU, "
+             "logical CPU devices), or torch processes (one per GPU; "
+             "started with torchrun for you on one host)",
+    )
+    devices.add_argument(
+        "--distribution", choices=DISTRIBUTIONS, default="data",
+        help="data: replicate the model, split each batch; model: also "
+             "split the latents, attention and MLP weights (JAX only) "
+             "(default: data)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args):
     import keras
 
-    from keras_perceiver import plotting
     from keras_perceiver.models import perceiver_for_dataset
 
     check_training_arguments(args)
+    training = start_distributed_training(args)
+    chief = training is None or training.is_chief
     dataset = load_dataset(args)
     output_dir = pathlib.Path(args.output_dir or f"runs/{args.dataset}")
-    output_dir.mkdir(parents=True, exist_ok=True)
+    if chief:
+        output_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
     if args.mixed_precision:
         keras.config.set_dtype_policy("mixed_bfloat16")
-    model = perceiver_for_dataset(dataset, **model_kwargs(args))
-    model.compile(
-        optimizer=keras.optimizers.AdamW(
-            args.learning_rate, weight_decay=args.weight_decay, clipnorm=1.0
-        ),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    print(
-        f"Training a Perceiver on {dataset.name} ({dataset.modality}, "
-        f"{len(dataset.y_train)} training examples, {dataset.num_classes} "
-        f"classes) with the {keras.config.backend()} backend; "
-        f"results in {output_dir}"
-    )
-    started = time.perf_counter()
-    model.fit(
-        dataset.x_train,
-        dataset.y_train,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        validation_split=args.validation_split,
-        callbacks=[
-            keras.callbacks.BackupAndRestore(str(output_dir / "backup")),
+    scope = training.scope() if training else contextlib.nullcontext()
+    with scope:
+        model = perceiver_for_dataset(dataset, **model_kwargs(args))
+        model.compile(
+            optimizer=keras.optimizers.AdamW(
+                args.learning_rate, weight_decay=args.weight_decay,
+                clipnorm=1.0,
+            ),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+    devices = ""
+    if training is not None:
+        devices = (
+            f" on {training.num_devices} devices ({args.distribution} "
+            "parallel)"
+        )
+    if chief:
+        print(
+            f"Training a Perceiver on {dataset.name} ({dataset.modality}, "
+            f"{len(dataset.y_train)} training examples, "
+            f"{dataset.num_classes} classes) with the "
+            f"{keras.config.backend()} backend{devices}; results in "
+            f"{output_dir}"
+        )
+    callbacks = []
+    if training is None or can_resume(training):
+        callbacks.append(
+            keras.callbacks.BackupAndRestore(str(output_dir / "backup"))
+        )
+    if chief:
+        callbacks.append(
             keras.callbacks.CSVLogger(
                 str(output_dir / "history.csv"), append=True
-            ),
-        ],
-    )
+            )
+        )
+    started = time.perf_counter()
+    if training is None:
+        model.fit(
+            dataset.x_train,
+            dataset.y_train,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            validation_split=args.validation_split,
+            callbacks=callbacks,
+        )
+    else:
+        x_train, y_train, validation_data = split_validation(
+            dataset.x_train, dataset.y_train, args.validation_split
+        )
+        training.fit(
+            model, x_train, y_train, batch_size=args.batch_size,
+            epochs=args.epochs, validation_data=validation_data,
+            callbacks=callbacks, verbose=1 if chief else 0, seed=args.seed,
+        )
     training_seconds = time.perf_counter() - started
+    # Every process evaluates (multi-worker engines run it collectively);
+    # only the chief writes files.
     test_loss, test_accuracy = model.evaluate(
         dataset.x_test, dataset.y_test, batch_size=args.batch_size, verbose=0
     )
+    if chief:
+        write_results(model, dataset, output_dir, args, training,
+                      test_loss, test_accuracy, training_seconds)
+    if training is not None:
+        training.finish()
+
+
+def write_results(model, dataset, output_dir, args, training, test_loss,
+                  test_accuracy, training_seconds):
+    import keras
+
+    from keras_perceiver import plotting
+
     model.save(output_dir / "model.keras")
     plotting.plot_training_curves(
         output_dir / "history.csv", output_dir / "training_curves.png"
@@ -105,12 +174,87 @@ def run(args):
         "epochs": args.epochs,
         "training_seconds_this_run": round(training_seconds, 1),
     }
+    if training is not None:
+        metrics["devices"] = training.num_devices
+        metrics["distribution"] = args.distribution
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     print(
         f"Test accuracy {test_accuracy:.4f} ({model.count_params():,} "
         f"parameters, {training_seconds:.0f} s of training in this run). "
         f"Saved {output_dir / 'model.keras'}"
     )
+
+
+def start_distributed_training(args):
+    """The `DistributedTraining` the options ask for, or None for one device.
+
+    On the torch backend, `--devices N` outside torchrun starts this command
+    again under `torchrun --standalone --nproc_per_node N` (one host).
+    """
+    import keras
+
+    from keras_perceiver.distribution.torch_process_group import (
+        under_torchrun,
+    )
+
+    backend = keras.config.backend()
+    if args.distribution == "model" and backend != "jax":
+        raise CommandError(
+            f"--distribution model needs the JAX backend (keras.distribution"
+            f".ModelParallel); on {backend} use --distribution data"
+        )
+    torchrun = backend == "torch" and under_torchrun()
+    if args.devices is None and args.distribution == "data" and not torchrun:
+        return None
+    if backend == "torch" and not torchrun and (args.devices or 1) > 1:
+        relaunch_under_torchrun(args.devices)
+    from keras_perceiver.distribution import DistributedTraining
+
+    try:
+        training = DistributedTraining(args.devices, args.distribution)
+    except ValueError as error:
+        raise CommandError(one_line(error)) from None
+    if args.batch_size % training.num_replicas:
+        raise CommandError(
+            f"--batch-size must be a multiple of the {training.num_replicas} "
+            f"data-parallel replicas, got {args.batch_size}"
+        )
+    return training
+
+
+def can_resume(training):
+    """BackupAndRestore needs one process running model.fit."""
+    return training.backend != "torch" and training.num_processes == 1
+
+
+def relaunch_under_torchrun(num_processes):
+    """Starts this command again as `num_processes` torchrun processes."""
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone",
+        f"--nproc_per_node={num_processes}",
+        "-m", "keras_perceiver.cli", *sys.argv[1:],
+    ]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
+
+
+def split_validation(x, y, validation_split):
+    """The last `validation_split` of the data held out, as `model.fit` does."""
+    import keras
+
+    if not validation_split:
+        return x, y, None
+    split_at = int(math.ceil(len(y) * (1.0 - validation_split)))
+
+    def part(array, part_slice):
+        return keras.tree.map_structure(lambda a: a[part_slice], array)
+
+    train, held_out = slice(None, split_at), slice(split_at, None)
+    return part(x, train), y[train], (part(x, held_out), y[held_out])
+
+
+def one_line(error):
+    return str(error).splitlines()[0] if str(error) else repr(error)
 
 
 def check_training_arguments(args):
@@ -120,6 +264,10 @@ def check_training_arguments(args):
                 f"--{name.replace('_', '-')} must be a positive integer, "
                 f"got {getattr(args, name)}"
             )
+    if args.devices is not None and args.devices <= 0:
+        raise CommandError(
+            f"--devices must be a positive integer, got {args.devices}"
+        )
     if not 0.0 <= args.validation_split < 1.0:
         raise CommandError(
             f"--validation-split must be in [0, 1), got "
