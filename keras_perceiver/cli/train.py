@@ -188,6 +188,10 @@ def write_results(model, dataset, output_dir, args, training, test_loss,
 def start_distributed_training(args):
     """The `DistributedTraining` the options ask for, or None for one device.
 
+    Training is distributed with `--devices`, `--distribution model`, or
+    when a launcher set up several processes (torchrun, `TF_CONFIG`,
+    `KERAS_DISTRIBUTION_JOB_ADDRESSES`).
+
     On the torch backend, `--devices N` outside torchrun starts this command
     again under `torchrun --standalone --nproc_per_node N` (one host).
     """
@@ -203,10 +207,15 @@ def start_distributed_training(args):
             f"--distribution model needs the JAX backend (keras.distribution"
             f".ModelParallel); on {backend} use --distribution data"
         )
-    torchrun = backend == "torch" and under_torchrun()
-    if args.devices is None and args.distribution == "data" and not torchrun:
+    launched = (
+        (backend == "torch" and under_torchrun())
+        or (backend == "tensorflow" and bool(os.environ.get("TF_CONFIG")))
+        or (backend == "jax"
+            and bool(os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES")))
+    )
+    if args.devices is None and args.distribution == "data" and not launched:
         return None
-    if backend == "torch" and not torchrun and (args.devices or 1) > 1:
+    if backend == "torch" and not launched and (args.devices or 1) > 1:
         relaunch_under_torchrun(args.devices)
     from keras_perceiver.distribution import DistributedTraining
 
