@@ -166,3 +166,22 @@ def test_attention_weights_reproduce_the_fused_output():
     attended = np.einsum("bhqk,bkhd->bqhd", weights, values).reshape(2, 6, 8)
     expected = to_numpy(attention.output_dense(attended))
     np.testing.assert_allclose(fused, expected, atol=1e-5)
+
+
+def test_the_perceiver_attends_through_the_fused_kernel(monkeypatch):
+    """Every attention of the default model goes through
+    `keras.ops.dot_product_attention`, where backends fuse (flash) it."""
+    from support import tiny_perceiver
+
+    calls = []
+    fused = keras.ops.dot_product_attention
+
+    def counting(*args, **kwargs):
+        calls.append(tuple(args[0].shape))
+        return fused(*args, **kwargs)
+
+    monkeypatch.setattr(keras.ops, "dot_product_attention", counting)
+    model = tiny_perceiver(num_blocks=2, num_self_attends_per_block=2)
+    model(rng.uniform(size=(2, 4, 4, 1)).astype("float32"))
+    # Two cross-attends and 2 x 2 self-attention layers.
+    assert len(calls) == 6

@@ -284,7 +284,14 @@ def test_jit_compiled_training():
         ({"num_classes": 0}, "num_classes"),
         ({"num_bands": 0}, "num_bands"),
         ({"dropout": -0.1}, "dropout"),
-        ({"num_self_heads": 3}, "num_heads"),
+        ({"num_self_heads": 3}, "num_self_heads"),
+        ({"num_self_heads": 4, "self_v_channels": 6}, "num_self_heads"),
+        # The images have 2 + 2 * (2 * 4 + 1) = 20 channels.
+        ({"num_cross_heads": 3}, "num_cross_heads"),
+        ({"cross_qk_channels": 0}, "cross_qk_channels"),
+        ({"self_v_channels": -2}, "self_v_channels"),
+        ({"cross_widening_factor": 0}, "cross_widening_factor"),
+        ({"self_widening_factor": 0}, "self_widening_factor"),
     ],
 )
 def test_bad_arguments_raise(overrides, argument):

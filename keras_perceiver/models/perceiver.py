@@ -134,12 +134,22 @@ class Perceiver(keras.Model):
         )
         self.num_cross_heads = check("num_cross_heads", num_cross_heads)
         self.num_self_heads = check("num_self_heads", num_self_heads)
-        self.cross_qk_channels = cross_qk_channels
-        self.cross_v_channels = cross_v_channels
-        self.self_qk_channels = self_qk_channels
-        self.self_v_channels = self_v_channels
-        self.cross_widening_factor = cross_widening_factor
-        self.self_widening_factor = self_widening_factor
+        optional = validation.check_optional_positive_int
+        self.cross_qk_channels = optional(
+            "cross_qk_channels", cross_qk_channels
+        )
+        self.cross_v_channels = optional("cross_v_channels", cross_v_channels)
+        self.self_qk_channels = optional("self_qk_channels", self_qk_channels)
+        self.self_v_channels = optional("self_v_channels", self_v_channels)
+        self.cross_widening_factor = check(
+            "cross_widening_factor", cross_widening_factor
+        )
+        self.self_widening_factor = check(
+            "self_widening_factor", self_widening_factor
+        )
+        self._check_head_widths(
+            "num_self_heads", self.self_qk_channels or self.latent_dim
+        )
         self.num_bands = check("num_bands", num_bands)
         self.max_resolution = validation.freeze_resolution(max_resolution)
         self.weight_sharing = validation.check_choice(
@@ -175,6 +185,20 @@ class Perceiver(keras.Model):
         Every input path casts to the compute dtype itself.
         """
         return self.dtype_policy.variable_dtype
+
+    def _check_head_widths(self, heads_name, qk_channels):
+        """Raises unless the heads split the attention widths evenly."""
+        prefix = heads_name.split("_")[1]
+        v_channels = getattr(self, f"{prefix}_v_channels") or qk_channels
+        num_heads = getattr(self, heads_name)
+        for width_name, width in (("qk", qk_channels), ("v", v_channels)):
+            if width % num_heads:
+                raise ValueError(
+                    f"`{heads_name}` must divide the {prefix}-attention "
+                    f"{width_name} width ({width}, from "
+                    f"`{prefix}_{width_name}_channels` or its default). "
+                    f"Received: {heads_name}={num_heads}"
+                )
 
     def _cross_attend(self, index):
         return CrossAttention(
@@ -236,6 +260,9 @@ class Perceiver(keras.Model):
         else:
             byte_array_shape = _byte_array_shape(input_shape)
         self.byte_array_shape = tuple(byte_array_shape)
+        self._check_head_widths(
+            "num_cross_heads", self.cross_qk_channels or byte_array_shape[-1]
+        )
         self.latents = self.add_weight(
             shape=(self.num_latents, self.latent_dim),
             initializer=self.latent_initializer,
