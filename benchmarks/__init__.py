@@ -1,0 +1,1 @@
+"""Speed, scaling and memory benchmarks; run them with `python -m benchmarks.run_all`."""

@@ -1,0 +1,67 @@
+"""The configurations every benchmark worker reads, full and `--quick`.
+
+Sizes are chosen so that the whole run fits in 20 minutes on a 2-core CPU.
+"""
+
+# Perceiver configurations for the throughput comparison. Images go through
+# the model's own Fourier features (and perceiver-pytorch's), so both models
+# see the same pixels and the same number of position channels.
+THROUGHPUT = {
+    "small": dict(
+        image_shape=(28, 28, 1), num_bands=8, num_classes=10,
+        num_latents=64, latent_dim=128, num_blocks=2,
+        num_self_attends_per_block=2, num_cross_heads=1, num_self_heads=4,
+        batch_size=16,
+    ),
+    "medium": dict(
+        image_shape=(32, 32, 3), num_bands=16, num_classes=10,
+        num_latents=128, latent_dim=256, num_blocks=4,
+        num_self_attends_per_block=4, num_cross_heads=1, num_self_heads=8,
+        batch_size=8,
+    ),
+}
+QUICK_THROUGHPUT = {
+    "small": dict(THROUGHPUT["small"], num_blocks=1, batch_size=4),
+    "medium": dict(
+        THROUGHPUT["small"], num_latents=32, latent_dim=64, batch_size=4
+    ),
+}
+
+# Scaling in the number of inputs M: byte arrays (batch, M, channels) go to
+# the Perceiver and to a plain Transformer encoder of the same width.
+SCALING = dict(
+    input_sizes=[1024, 2048, 4096, 8192, 16384, 32768, 65536],
+    channels=32, batch_size=1, width=128, num_heads=4, num_classes=10,
+    # Perceiver: N latents, B cross-attends, L self-attends per block.
+    num_latents=128, num_blocks=2, num_self_attends_per_block=2,
+    # Transformer: as many layers as the Perceiver has attention layers.
+    num_layers=6,
+    # A measurement whose predicted step time exceeds this is not run.
+    step_time_limit_s=8.0,
+    # Nor one whose predicted attention matrices exceed this many bytes.
+    memory_limit_bytes=8 * 2**30,
+)
+QUICK_SCALING = dict(
+    SCALING, input_sizes=[256, 512, 1024, 2048], width=32,
+    num_latents=16, num_layers=3, num_blocks=1, step_time_limit_s=1.0,
+)
+
+# Timing: untimed warm-up steps (compilation), then `repeats` timings of
+# `steps` steps each; the median over the repeats is reported.
+TIMING = dict(warmup=2, repeats=5, steps=1)
+QUICK_TIMING = dict(warmup=2, repeats=3, steps=1)
+
+DTYPES = ("float32", "mixed_bfloat16")
+KERAS_BACKENDS = ("jax", "tensorflow", "torch")
+
+
+def throughput_configs(quick):
+    return QUICK_THROUGHPUT if quick else THROUGHPUT
+
+
+def scaling_config(quick):
+    return QUICK_SCALING if quick else SCALING
+
+
+def timing(quick):
+    return QUICK_TIMING if quick else TIMING
