@@ -106,11 +106,50 @@ def nested_dict_case():
 
 
 def point_cloud_case():
+    """With training augmentation, whose random state must not matter."""
     points = rng.uniform(-1, 1, size=(7, 30, 3)).astype("float32")
     model = tiny_perceiver(input_adapter=kp.adapters.PointCloudAdapter(
-        num_bands=4))
+        num_bands=4, num_points=20, scale_range=(0.8, 1.25),
+        jitter_stddev=0.01, seed=0))
     model.build((None, 30, 3))
     return model, points
+
+
+def trained_cropped_patched_images_case():
+    """Trained for a step, on random crops cut into patches."""
+    images = rng.uniform(size=(7, 8, 8, 2)).astype("float32")
+    model = tiny_perceiver(input_adapter=kp.adapters.ImageAdapter(
+        num_bands=4, crop_size=6, patch_size=2, seed=0))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(images, np.arange(7) % 5, epochs=1, verbose=0)
+    return model, images
+
+
+def video_case():
+    videos = rng.uniform(size=(7, 2, 4, 4, 1)).astype("float32")
+    model = tiny_perceiver(input_adapter=kp.adapters.VideoAdapter(
+        patch_size=(1, 2, 2), num_bands=4))
+    model.build((None, 2, 4, 4, 1))
+    return model, videos
+
+
+def masked_spectrogram_case():
+    inputs = {
+        "inputs": rng.normal(size=(7, 10, 6)).astype("float32"),
+        "mask": random_mask(7, 10),
+    }
+    model = tiny_perceiver(input_adapter=kp.adapters.SpectrogramAdapter(
+        num_bands=4))
+    model.build({"inputs": (None, 10, 6), "mask": (None, 10)})
+    return model, inputs
+
+
+def sequence_case():
+    sequences = rng.normal(size=(7, 9, 5)).astype("float32")
+    model = tiny_perceiver(input_adapter=kp.adapters.SequenceAdapter(
+        num_bands=4))
+    model.build((None, 9, 5))
+    return model, sequences
 
 
 def masked_audio_case():
@@ -136,7 +175,7 @@ def multimodal_case():
     adapter = kp.adapters.MultimodalAdapter({
         "image": kp.adapters.ImageAdapter(num_bands=4),
         "audio": kp.adapters.AudioAdapter(patch_size=8, num_bands=4),
-    })
+    }, modality_dropout={"audio": 0.3}, seed=0)
     model = tiny_perceiver(input_adapter=adapter)
     model.build(keras.tree.map_structure(lambda array: array.shape, inputs))
     return model, inputs
@@ -148,6 +187,10 @@ CASES = {
     "mixed_bfloat16": mixed_precision_case,
     "nested_dict": nested_dict_case,
     "point_cloud": point_cloud_case,
+    "trained_cropped_patched_images": trained_cropped_patched_images_case,
+    "video": video_case,
+    "masked_spectrogram": masked_spectrogram_case,
+    "sequence": sequence_case,
     "masked_audio": masked_audio_case,
     "multimodal": multimodal_case,
 }
