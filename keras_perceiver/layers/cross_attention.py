@@ -4,6 +4,7 @@ from keras import ops
 from keras_perceiver import validation
 from keras_perceiver.layers.feed_forward import FeedForward
 from keras_perceiver.layers.perceiver_attention import PerceiverAttention
+from keras_perceiver.layers.residual_barrier import residual_barrier
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -113,7 +114,8 @@ class CrossAttention(keras.layers.Layer):
             self.latent_norm(latents), self.input_norm(inputs), mask=mask
         )
         latents = latents + self.attention_dropout(attended, training=training)
-        return latents + self.mlp(self.mlp_norm(latents), training=training)
+        latents = latents + self.mlp(self.mlp_norm(latents), training=training)
+        return residual_barrier(latents)
 
     def compute_mask(self, *args, **kwargs):
         """The mask is consumed here: the output has no padding."""

@@ -3,6 +3,7 @@ import keras
 from keras_perceiver import validation
 from keras_perceiver.layers.feed_forward import FeedForward
 from keras_perceiver.layers.perceiver_attention import PerceiverAttention
+from keras_perceiver.layers.residual_barrier import residual_barrier
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -94,7 +95,8 @@ class SelfAttention(keras.layers.Layer):
         normed = self.attention_norm(latents)
         attended = self.attention(normed, normed)
         latents = latents + self.attention_dropout(attended, training=training)
-        return latents + self.mlp(self.mlp_norm(latents), training=training)
+        latents = latents + self.mlp(self.mlp_norm(latents), training=training)
+        return residual_barrier(latents)
 
     def compute_output_shape(self, latents_shape):
         return tuple(latents_shape)
