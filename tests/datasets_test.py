@@ -83,3 +83,28 @@ def test_file_in_the_wrong_format_raises(tmp_path):
 def test_data_sets_without_a_download_need_a_folder():
     with pytest.raises(ValueError, match="data directory"):
         datasets.load("modelnet40")
+
+
+@needs_shared_data
+@pytest.mark.parametrize(
+    "name, folder", [("fsdd", "fsdd"), ("msr_action3d", "msr_action3d"),
+                     ("mnist_fsdd", "")],
+)
+def test_the_last_training_examples_hold_every_class(name, folder):
+    """`validation_split` takes the last examples: they must be a sample of
+    the classes (the files store FSDD and MSR Action3D class by class)."""
+    dataset = datasets.load(name, data_dir=SHARED_DATA / folder)
+    last_tenth = dataset.y_train[-len(dataset.y_train) // 10:]
+    assert len(np.unique(last_tenth)) > dataset.num_classes // 2
+
+
+def test_shuffling_keeps_inputs_with_their_labels():
+    dataset = datasets.load_digits()
+    shuffled = dataset.with_shuffled_training_data(seed=3)
+    assert not np.array_equal(shuffled.y_train, dataset.y_train)
+    for index in (0, 100, 1000):
+        matches = np.flatnonzero(
+            (dataset.x_train == shuffled.x_train[index]).all(axis=(1, 2, 3))
+        )
+        assert shuffled.y_train[index] in dataset.y_train[matches]
+    np.testing.assert_array_equal(shuffled.x_test, dataset.x_test)

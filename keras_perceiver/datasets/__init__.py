@@ -32,11 +32,12 @@ def load(name, data_dir=None):
         data_dir: str or None. Folder holding a local copy.
 
     Returns:
-        A `Dataset`.
+        A `Dataset` whose training examples are in a fixed random order
+        (seed 0), so that `validation_split` holds out every class.
     """
     if name not in LOADERS:
         raise ValueError(
             f"Unknown data set. Expected one of {sorted(LOADERS)}. "
             f"Received: name={name!r}"
         )
-    return LOADERS[name](data_dir=data_dir)
+    return LOADERS[name](data_dir=data_dir).with_shuffled_training_data()

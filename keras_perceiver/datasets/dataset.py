@@ -32,9 +32,32 @@ class Dataset:
     def num_classes(self):
         return len(self.class_names)
 
+    def with_shuffled_training_data(self, seed=0):
+        """A copy whose training examples are in a fixed random order.
+
+        Keras' `validation_split` holds out the *last* training examples,
+        so data stored class by class would give a validation set of one
+        class; shuffled once, it is a sample of every class.
+
+        Args:
+            seed: int. Seed of the order. Defaults to 0.
+        """
+        order = np.random.default_rng(seed).permutation(len(self.y_train))
+        return dataclasses.replace(
+            self,
+            x_train=_take(self.x_train, order),
+            y_train=self.y_train[order],
+        )
+
     @property
     def input_shape(self):
         """Shape of one example (no batch axis); a dict for dict inputs."""
         if isinstance(self.x_train, dict):
             return {k: v.shape[1:] for k, v in self.x_train.items()}
         return self.x_train.shape[1:]
+
+
+def _take(x, order):
+    if isinstance(x, dict):
+        return {key: _take(value, order) for key, value in x.items()}
+    return x[order]
