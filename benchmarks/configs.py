@@ -30,7 +30,8 @@ QUICK_THROUGHPUT = {
 # Scaling in the number of inputs M: byte arrays (batch, M, channels) go to
 # the Perceiver and to a plain Transformer encoder of the same width.
 SCALING = dict(
-    input_sizes=[1024, 2048, 4096, 8192, 16384, 32768, 65536],
+    # 256 and 512 too, below the 1k..64k range, to show where the two cross.
+    input_sizes=[256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536],
     channels=32, batch_size=1, width=128, num_heads=4, num_classes=10,
     # Perceiver: N latents, B cross-attends, L self-attends per block.
     num_latents=128, num_blocks=2, num_self_attends_per_block=2,

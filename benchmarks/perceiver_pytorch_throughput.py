@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from benchmarks import configs
-from benchmarks.throughput import make_batch
+from benchmarks.batch import make_batch
 from benchmarks.timing import emit, peak_rss_bytes, time_steps
 
 

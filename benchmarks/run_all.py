@@ -24,7 +24,7 @@ from benchmarks import configs, machine, report
 from benchmarks.timing import parse_results
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKER_TIMEOUT_S = 900
+WORKER_TIMEOUT_S = 600
 
 
 def run_worker(module, args=(), backend=None, timeout=WORKER_TIMEOUT_S):

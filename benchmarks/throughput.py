@@ -13,13 +13,12 @@ measurement. The train step is compiled: XLA on TensorFlow
 """
 
 import argparse
-import os
 
 import keras
-import numpy as np
 
 import keras_perceiver as kp
 from benchmarks import configs
+from benchmarks.batch import make_batch
 from benchmarks.timing import emit, peak_rss_bytes, time_steps
 from keras_perceiver.flops import perceiver_forward_flops, training_step_flops
 
@@ -28,14 +27,6 @@ MODEL_KEYS = (
     "num_self_attends_per_block", "num_cross_heads", "num_self_heads",
     "num_bands",
 )
-
-
-def make_batch(config, seed=0):
-    """The images and labels every model in the comparison is timed on."""
-    rng = np.random.default_rng(seed)
-    images = rng.uniform(size=(config["batch_size"],) + config["image_shape"])
-    labels = rng.integers(0, config["num_classes"], config["batch_size"])
-    return images.astype("float32"), labels.astype("int32")
 
 
 def build_model(config, jit_compile):
@@ -115,5 +106,4 @@ def main():
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("KERAS_BACKEND", "jax")
     main()
