@@ -1,1 +1,4 @@
-"""Speed, scaling and memory benchmarks; run them with `python -m benchmarks.run_all`."""
+"""Speed, scaling and memory benchmarks.
+
+Run them all with `python -m benchmarks.run_all`.
+"""

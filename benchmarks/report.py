@@ -83,7 +83,8 @@ def speedups(throughput):
     for config in sorted({r["config"] for r in ok}):
         for dtype in PEAK_DTYPE:
             ours = [r for r in ok if r["config"] == config
-                    and r["dtype"] == dtype and r["model"] == "keras_perceiver"]
+                    and r["dtype"] == dtype
+                    and r["model"] == "keras_perceiver"]
             theirs = [r for r in ok if r["config"] == config
                       and r["dtype"] == dtype
                       and r["model"] == "perceiver_pytorch"]
@@ -109,7 +110,8 @@ def bfloat16_speedups(throughput):
                    for r in ok})
     for key in keys:
         pair = {r["dtype"]: r for r in ok
-                if (r["config"], r["model"], r["backend"], r["compiled"]) == key}
+                if (r["config"], r["model"], r["backend"],
+                    r["compiled"]) == key}
         if len(pair) == 2:
             rows.append({
                 "config": key[0], "label": _label(pair["float32"]),
@@ -362,7 +364,8 @@ def plot(results, output):
         m = np.array([p["num_inputs"] for p in points])
         exponent = info[model]["exponent"]
         line = ax_time.loglog(m, [p["step_s"] for p in points], "o",
-                              label=f"{model} (fitted exponent, all points: {_fmt(exponent)})")
+                              label=f"{model} (fitted exponent, all "
+                              f"points: {_fmt(exponent)})")
         if exponent is not None:
             grid = np.geomspace(m.min(), max(m.max(), m.min() * 2), 50)
             ax_time.loglog(grid, np.exp(info[model]["intercept"])

@@ -175,7 +175,8 @@ def main():
     results["total_s"] = time.perf_counter() - start
     (output / "results.json").write_text(json.dumps(results, indent=1))
     report.write(results, output)
-    print(f"Done in {results['total_s'] / 60:.1f} min; see {output}/results.md")
+    print(f"Done in {results['total_s'] / 60:.1f} min; "
+          f"see {output}/results.md")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """One point of the input-size scaling: a training step over M inputs.
 
-    KERAS_BACKEND=jax python -m benchmarks.scaling --model perceiver --inputs 4096
+    KERAS_BACKEND=jax python -m benchmarks.scaling --model perceiver \
+        --inputs 4096
 
 Trains `kp.Perceiver` or the plain Transformer of `benchmarks.transformer`
 on a batch of byte arrays `(batch, M, channels)` and prints the median time
@@ -35,7 +36,8 @@ def build(model_name, config):
             num_self_heads=config["num_heads"],
         )
     return transformer_classifier(
-        config["channels"], config["num_classes"], config["width"], config["num_layers"],
+        config["channels"], config["num_classes"], config["width"],
+        config["num_layers"],
         config["num_heads"],
     )
 

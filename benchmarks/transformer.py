@@ -1,11 +1,11 @@
-"""The plain Transformer encoder that the scaling benchmark compares against."""
+"""The plain Transformer encoder the scaling benchmark compares against."""
 
 import keras
 
 
 def transformer_classifier(input_channels, num_classes, width, num_layers,
                            num_heads):
-    """A pre-LayerNorm Transformer encoder over all M inputs, then a classifier.
+    """A pre-LayerNorm Transformer encoder over all M inputs, and a classifier.
 
     Every input element is projected to `width` channels; each of the
     `num_layers` layers is `x + MultiHeadAttention(LN(x))` followed by
