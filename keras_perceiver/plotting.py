@@ -56,8 +56,9 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     """Plots where the first cross-attend's latents look in one example.
 
     For images each panel is one latent's attention over the pixel grid
-    (as in the paper's figure); for other inputs it is the attention over
-    the input index (time, points, patches).
+    (as in the paper's figure); for point clouds it colours the points in
+    3-D by attention; for other inputs it is the attention over the input
+    index (time, patches).
     """
     import keras
 
@@ -65,28 +66,57 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     weights = keras.ops.convert_to_numpy(model.cross_attention_maps(example))
     weights = weights[0].mean(axis=0)  # (N, M), averaged over heads
     shown = np.linspace(0, len(weights) - 1, min(num_latents, len(weights)))
+    panels = [(f"input (label {dataset.y_test[0]})", None)] + [
+        (f"latent {latent}", weights[latent]) for latent in shown.astype(int)
+    ]
+    projection, draw = _panel_drawer(dataset, example, weights.shape[-1])
     plt = _pyplot()
-    columns = len(shown) + 1
-    figure, axes = plt.subplots(1, columns, figsize=(2.2 * columns, 2.6))
-    grid = _image_grid(dataset, weights.shape[-1])
-    if grid is not None:
-        axes[0].imshow(np.squeeze(example[0]), cmap="gray")
-    else:
-        axes[0].plot(np.asarray(_flat_signal(example)))
-    axes[0].set_title(f"input (label {dataset.y_test[0]})", fontsize=8)
-    for axis, latent in zip(axes[1:], shown.astype(int)):
-        if grid is not None:
-            axis.imshow(weights[latent].reshape(grid), cmap="viridis")
-        else:
-            axis.plot(weights[latent])
-        axis.set_title(f"latent {latent}", fontsize=8)
-    for axis in axes:
+    figure = plt.figure(figsize=(2.2 * len(panels), 2.6))
+    for column, (title, attention) in enumerate(panels):
+        axis = figure.add_subplot(
+            1, len(panels), column + 1, projection=projection
+        )
+        draw(axis, attention)
+        axis.set_title(title, fontsize=8)
         axis.set_xticks([])
         axis.set_yticks([])
+        if projection == "3d":
+            axis.set_zticks([])
     figure.suptitle("first cross-attend: attention of latents over the input")
     figure.tight_layout()
     figure.savefig(png_path, dpi=100)
     plt.close(figure)
+
+
+def _panel_drawer(dataset, example, num_elements):
+    """`(projection, draw(axis, attention or None for the input))`."""
+    grid = _image_grid(dataset, num_elements)
+    if grid is not None:
+        image = np.squeeze(example[0])
+
+        def draw_image(axis, attention):
+            if attention is None:
+                axis.imshow(image, cmap="gray")
+            else:
+                axis.imshow(attention.reshape(grid), cmap="viridis")
+
+        return None, draw_image
+    if dataset.modality == "points":
+        # The adapter keeps the first `num_elements` points at inference.
+        x, y, z = np.asarray(example[0, :num_elements, :3]).T
+
+        def draw_points(axis, attention):
+            colours = z if attention is None else attention
+            cmap = "gray" if attention is None else "viridis"
+            axis.scatter(x, y, z, c=colours, cmap=cmap, s=2)
+
+        return "3d", draw_points
+    signal = _flat_signal(example)
+
+    def draw_line(axis, attention):
+        axis.plot(signal if attention is None else attention)
+
+    return None, draw_line
 
 
 def _first_example(x):

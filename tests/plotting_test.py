@@ -1,0 +1,51 @@
+"""Attention-map and training-curve plots for each kind of input."""
+
+import numpy as np
+import pytest
+
+from keras_perceiver import adapters, plotting
+from keras_perceiver.datasets import Dataset
+from support import adapter_perceiver, tiny_perceiver
+
+rng = np.random.default_rng(0)
+
+
+def tiny_dataset(x, modality):
+    return Dataset(name="tiny", x_train=x, y_train=np.array([0, 1]),
+                   x_test=x, y_test=np.array([0, 1]),
+                   class_names=["a", "b"], modality=modality)
+
+
+@pytest.mark.parametrize("modality", ["image", "points", "audio"])
+def test_attention_maps_are_written_for_each_kind_of_input(modality,
+                                                           tmp_path):
+    if modality == "image":
+        x = rng.uniform(size=(2, 6, 6, 1)).astype("float32")
+        model = tiny_perceiver()
+    elif modality == "points":
+        x = rng.uniform(-1, 1, size=(2, 30, 3)).astype("float32")
+        model = adapter_perceiver(
+            adapters.PointCloudAdapter(num_bands=2, num_points=20)
+        )
+    else:
+        x = rng.normal(size=(2, 64)).astype("float32")
+        model = adapter_perceiver(
+            adapters.AudioAdapter(patch_size=8, num_bands=2)
+        )
+    model(x)
+    path = tmp_path / "attention_maps.png"
+    plotting.plot_attention_maps(model, tiny_dataset(x, modality), path,
+                                 num_latents=3)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_training_curves_keep_the_last_row_of_a_repeated_epoch(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "epoch,accuracy,loss,val_accuracy,val_loss\n"
+        "0,0.5,1.0,0.4,1.1\n1,0.6,0.9,0.5,1.0\n"
+        "1,0.7,0.8,0.6,0.9\n"  # epoch 1 again, after a resume
+    )
+    assert plotting.read_history(history)["accuracy"] == [0.5, 0.7]
+    plotting.plot_training_curves(history, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 0
