@@ -2,30 +2,20 @@ import pytest
 
 import keras_perceiver as kp
 from keras_perceiver import flops
+from support import IMAGENET_PERCEIVER
 
-IMAGENET = dict(
-    num_classes=1000,
-    num_latents=512,
-    latent_dim=1024,
-    num_blocks=8,
-    num_self_attends_per_block=6,
-    num_cross_heads=1,
-    num_self_heads=8,
-    num_bands=64,
-    max_resolution=224,
-)
 
 
 def test_imagenet_forward_flops_match_the_paper():
     # Built only: no forward pass at this size.
-    model = kp.Perceiver(**IMAGENET)
+    model = kp.Perceiver(**IMAGENET_PERCEIVER)
     gflops = flops.perceiver_forward_flops(model, (224, 224, 3)) / 1e9
     assert abs(gflops - 707) < 3
 
 
 def test_weight_sharing_does_not_change_flops():
-    shared = kp.Perceiver(**IMAGENET)
-    unshared = kp.Perceiver(**IMAGENET, weight_sharing="none")
+    shared = kp.Perceiver(**IMAGENET_PERCEIVER)
+    unshared = kp.Perceiver(**IMAGENET_PERCEIVER, weight_sharing="none")
     assert flops.perceiver_forward_flops(
         shared, (224, 224, 3)
     ) == flops.perceiver_forward_flops(unshared, (224, 224, 3))

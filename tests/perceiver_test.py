@@ -4,6 +4,7 @@ import pytest
 
 import keras_perceiver as kp
 from support import (
+    IMAGENET_PERCEIVER,
     assert_config_round_trip,
     assert_keras_file_round_trip,
     other_backends,
@@ -12,19 +13,6 @@ from support import (
     to_numpy,
 )
 
-IMAGENET = dict(
-    num_classes=1000,
-    num_latents=512,
-    latent_dim=1024,
-    num_blocks=8,
-    num_self_attends_per_block=6,
-    num_cross_heads=1,
-    num_self_heads=8,
-    num_bands=64,
-    max_resolution=224,
-    cross_widening_factor=1,
-    self_widening_factor=1,
-)
 
 rng = np.random.default_rng(0)
 IMAGES = rng.uniform(size=(3, 8, 8, 2)).astype("float32")
@@ -49,7 +37,7 @@ def quadrant_problem(num_samples=96, size=8):
 )
 def test_imagenet_parameter_counts(weight_sharing, expected_millions,
                                    tolerance):
-    model = kp.Perceiver(**IMAGENET, weight_sharing=weight_sharing)
+    model = kp.Perceiver(**IMAGENET_PERCEIVER, weight_sharing=weight_sharing)
     model.build((None, 224, 224, 3))
     assert model.byte_array_shape == (None, 224 * 224, 261)
     assert abs(model.count_params() / 1e6 - expected_millions) <= tolerance

@@ -21,6 +21,21 @@ TINY_PERCEIVER = dict(
     num_bands=4,
 )
 
+# The paper's ImageNet model (Table 7), for 224 x 224 x 3 images.
+IMAGENET_PERCEIVER = dict(
+    num_classes=1000,
+    num_latents=512,
+    latent_dim=1024,
+    num_blocks=8,
+    num_self_attends_per_block=6,
+    num_cross_heads=1,
+    num_self_heads=8,
+    num_bands=64,
+    max_resolution=224,
+    cross_widening_factor=1,
+    self_widening_factor=1,
+)
+
 
 def tiny_perceiver(**overrides):
     """A Perceiver small enough to run in milliseconds."""
