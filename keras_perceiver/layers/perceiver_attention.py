@@ -12,7 +12,8 @@ class PerceiverAttention(keras.layers.Layer):
     to `v_channels`, each split evenly over `num_heads`; the attended values
     are projected to `output_channels`. Attention runs through
     `keras.ops.dot_product_attention`, so fused (and, on GPUs, flash) kernels
-    are used where the backend has them. This is the attention inside
+    are used where the backend has them (on PyTorch's CPU, explicit matmuls
+    are faster and are used instead). This is the attention inside
     `CrossAttention` (queries from latents, keys and values from the input)
     and `SelfAttention` (all three from the latents). It applies no
     normalization and no residual.
@@ -100,13 +101,11 @@ class PerceiverAttention(keras.layers.Layer):
             keep = ops.any(mask, axis=-1)
             mask = ops.logical_or(mask, ops.logical_not(keep)[:, None])
             mask = mask[:, None, None, :]
-        if self._value_channels == self.qk_channels:
+        if self._uses_fused_kernel(queries):
             attended = ops.dot_product_attention(
                 queries, keys, values, mask=mask
             )
         else:
-            # Keras' JAX backend cannot fuse values whose head width differs
-            # from the query/key head width: take the explicit route.
             weights = self._attention_probabilities(queries, keys, mask)
             attended = ops.einsum("bhqk,bkhd->bqhd", weights, values)
         attended = ops.reshape(
@@ -116,6 +115,21 @@ class PerceiverAttention(keras.layers.Layer):
         if keep is not None:
             output = output * ops.cast(keep, output.dtype)[:, None, None]
         return output
+
+    def _uses_fused_kernel(self, queries):
+        """Whether `keras.ops.dot_product_attention` is the faster route.
+
+        Two cases take explicit matmuls and a softmax instead: Keras' JAX
+        backend cannot fuse values whose head width differs from the
+        query/key head width, and PyTorch's CPU flash-attention kernel is
+        slower than the matmuls (its backward about 2x slower in bfloat16;
+        benchmarks/README.md, finding 2). GPUs keep the fused kernel.
+        """
+        if self._value_channels != self.qk_channels:
+            return False
+        if keras.config.backend() == "torch":
+            return queries.device.type != "cpu"
+        return True
 
     def attention_weights(self, query, key_value, mask=None):
         """The attention probabilities, shape `(batch, heads, queries, keys)`.
