@@ -57,13 +57,12 @@ def cross_attend_flops(num_latents, latent_dim, num_inputs, input_channels,
 
 def self_attend_flops(num_latents, latent_dim, qk_channels=None,
                       v_channels=None, widening_factor=1):
-    """FLOPs of one `SelfAttention` layer for one sample."""
-    qk_channels = qk_channels or latent_dim
-    v_channels = v_channels or qk_channels
-    return attention_flops(
-        num_latents, num_latents, latent_dim, latent_dim, qk_channels,
-        v_channels, latent_dim,
-    ) + mlp_flops(num_latents, latent_dim, widening_factor)
+    """FLOPs of one `SelfAttention` layer for one sample: a cross-attend of
+    the latents to themselves."""
+    return cross_attend_flops(
+        num_latents, latent_dim, num_latents, latent_dim, qk_channels,
+        v_channels, widening_factor,
+    )
 
 
 def perceiver_forward_flops(model, input_shape=None):

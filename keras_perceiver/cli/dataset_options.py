@@ -1,6 +1,6 @@
 """Command-line options that choose and load a data set."""
 
-from keras_perceiver.cli.main import CommandError
+from keras_perceiver.cli.main import CommandError, first_line
 
 
 def add_dataset_arguments(parser):
@@ -24,5 +24,4 @@ def load_dataset(args):
     try:
         return datasets.load(args.dataset, data_dir=args.data_dir)
     except (ValueError, OSError, KeyError) as error:
-        message = str(error).splitlines()[0] if str(error) else repr(error)
-        raise CommandError(message) from None
+        raise CommandError(first_line(error)) from None

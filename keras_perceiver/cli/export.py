@@ -2,7 +2,7 @@
 
 import contextlib
 
-from keras_perceiver.cli.main import CommandError
+from keras_perceiver.cli.main import CommandError, first_line
 from keras_perceiver.cli.saved_model_options import load_keras_model
 
 
@@ -51,4 +51,4 @@ def one_line_errors():
     try:
         yield
     except (ValueError, FileExistsError, ImportError, RuntimeError) as error:
-        raise CommandError(str(error).strip().splitlines()[0]) from None
+        raise CommandError(first_line(error)) from None

@@ -20,6 +20,12 @@ class CommandError(Exception):
     """A user error: printed as one line, exit status 2."""
 
 
+def first_line(error):
+    """The first line of an exception's message (its repr if it has none)."""
+    message = str(error).strip()
+    return message.splitlines()[0] if message else repr(error)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-perceiver",

@@ -6,7 +6,7 @@ import pathlib
 import numpy as np
 
 from keras_perceiver.cli.dataset_options import load_dataset
-from keras_perceiver.cli.main import CommandError
+from keras_perceiver.cli.main import CommandError, first_line
 from keras_perceiver.cli.saved_model_options import load_keras_model
 
 
@@ -38,7 +38,7 @@ def run(args):
     try:
         logits = model.predict(inputs, batch_size=args.batch_size, verbose=0)
     except ValueError as error:
-        raise CommandError(str(error).strip().splitlines()[0]) from None
+        raise CommandError(first_line(error)) from None
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
     classes = probabilities.argmax(axis=-1)
     for index, label in enumerate(classes[:10]):

@@ -2,7 +2,7 @@
 
 import pathlib
 
-from keras_perceiver.cli.main import CommandError
+from keras_perceiver.cli.main import CommandError, first_line
 
 
 def load_keras_model(path):
@@ -17,5 +17,6 @@ def load_keras_model(path):
     try:
         return keras.saving.load_model(path)
     except (ValueError, OSError) as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise CommandError(f"cannot load {path}: {first_line}") from None
+        raise CommandError(
+            f"cannot load {path}: {first_line(error)}"
+        ) from None

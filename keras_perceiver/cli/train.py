@@ -12,7 +12,7 @@ from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
     load_dataset,
 )
-from keras_perceiver.cli.main import CommandError
+from keras_perceiver.cli.main import CommandError, first_line
 from keras_perceiver.cli.model_options import add_model_arguments, model_kwargs
 
 DISTRIBUTIONS = ("data", "model")
@@ -222,7 +222,7 @@ def start_distributed_training(args):
     try:
         training = DistributedTraining(args.devices, args.distribution)
     except ValueError as error:
-        raise CommandError(one_line(error)) from None
+        raise CommandError(first_line(error)) from None
     if args.batch_size % training.num_replicas:
         raise CommandError(
             f"--batch-size must be a multiple of the {training.num_replicas} "
@@ -248,7 +248,7 @@ def relaunch_under_torchrun(num_processes):
 
 
 def split_validation(x, y, validation_split):
-    """The last `validation_split` of the data held out, as `model.fit` does."""
+    """Holds out the last `validation_split` of the data, as `fit` does."""
     import keras
 
     if not validation_split:
@@ -260,10 +260,6 @@ def split_validation(x, y, validation_split):
 
     train, held_out = slice(None, split_at), slice(split_at, None)
     return part(x, train), y[train], (part(x, held_out), y[held_out])
-
-
-def one_line(error):
-    return str(error).splitlines()[0] if str(error) else repr(error)
 
 
 def check_training_arguments(args):

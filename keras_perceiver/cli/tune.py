@@ -9,7 +9,7 @@ from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
     load_dataset,
 )
-from keras_perceiver.cli.main import CommandError
+from keras_perceiver.cli.main import CommandError, first_line
 from keras_perceiver.cli.model_options import MODEL_OPTIONS
 
 # Perceiver arguments that `PerceiverHyperModel` can search over; the other
@@ -196,7 +196,7 @@ def run(args):
     try:
         tuner = make_tuner(args, make_hypermodel(args, dataset), output_dir)
     except ValueError as error:  # a bad model option, found while building
-        raise CommandError(str(error).splitlines()[0]) from None
+        raise CommandError(first_line(error)) from None
     tuner.search_space_summary()
     search(tuner, dataset, args)
     paths = tuning.write_results(tuner, output_dir)
