@@ -1,5 +1,7 @@
 """A fusion barrier for the residual stream's gradient under XLA on the CPU."""
 
+import functools
+
 import keras
 
 
@@ -19,10 +21,11 @@ def residual_barrier(latents):
     """
     if keras.config.backend() != "jax":
         return latents
-    return _jax_barrier(latents)
+    return _jax_barrier()(latents)
 
 
-def _make_jax_barrier():
+@functools.cache
+def _jax_barrier():
     import jax
     import jax.numpy as jnp
 
@@ -40,12 +43,3 @@ def _make_jax_barrier():
     barrier.defvjp(forward, backward)
     return barrier
 
-
-_jax_barrier_function = None
-
-
-def _jax_barrier(latents):
-    global _jax_barrier_function
-    if _jax_barrier_function is None:
-        _jax_barrier_function = _make_jax_barrier()
-    return _jax_barrier_function(latents)
