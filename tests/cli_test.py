@@ -88,6 +88,36 @@ def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
     assert sorted(set(epochs)) == list(range(6))
 
 
+class StopAtEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_a_backup_cut_short_by_a_kill_falls_back_to_the_one_before(tmp_path):
+    import numpy as np
+
+    from keras_perceiver.cli.train import backup_callback
+
+    x, y = np.ones((8, 3), "float32"), np.zeros((8, 1), "float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=5, verbose=0,
+                  callbacks=[backup_callback(tmp_path), StopAtEpoch(2)])
+    latest = tmp_path / "backup" / "latest.weights.h5"
+    latest.write_bytes(latest.read_bytes()[:100])  # as a kill mid-write
+
+    history = model.fit(x, y, epochs=5, verbose=0,
+                        callbacks=[backup_callback(tmp_path)])
+    # Resumed from the backup of epoch 1 (not 2, which was lost).
+    assert len(history.history["loss"]) == 4
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [

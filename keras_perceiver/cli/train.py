@@ -111,9 +111,7 @@ def run(args):
         )
     callbacks = []
     if training is None or can_resume(training):
-        callbacks.append(
-            keras.callbacks.BackupAndRestore(str(output_dir / "backup"))
-        )
+        callbacks.append(backup_callback(output_dir))
     if chief:
         callbacks.append(
             keras.callbacks.CSVLogger(
@@ -229,6 +227,19 @@ def start_distributed_training(args):
             f"data-parallel replicas, got {args.batch_size}"
         )
     return training
+
+
+def backup_callback(output_dir):
+    """The `BackupAndRestore` that lets a killed run resume.
+
+    It keeps the previous epoch's backup as well as the latest, so a run
+    killed while writing a backup resumes from the one before it.
+    """
+    import keras
+
+    return keras.callbacks.BackupAndRestore(
+        str(pathlib.Path(output_dir) / "backup"), double_checkpoint=True
+    )
 
 
 def can_resume(training):
