@@ -16,22 +16,24 @@ from common import compile_fit_evaluate, parse_args
 
 import keras_perceiver as kp
 
-args = parse_args(__doc__, "", epochs=20, batch_size=32)
-pairs = kp.datasets.load("mnist_fsdd", data_dir=args.data_dir)
+args = parse_args(__doc__, "", epochs=20, batch_size=32,
+                  audio_features="log_mel")
+pairs = kp.datasets.load("mnist_fsdd", data_dir=args.data_dir,
+                         audio_features=args.audio_features)
 SIZE = dict(num_bands=16, num_latents=64, latent_dim=128, num_blocks=2,
             num_self_attends_per_block=2, num_self_heads=4)
 
 
-def single_modality(key, modality):
+def single_modality(key):
     return dataclasses.replace(
         pairs, x_train=pairs.x_train[key], x_test=pairs.x_test[key],
-        modality=modality,
+        modality=pairs.modalities[key], modalities=None,
     )
 
 
 results = {}
-for name, data in [("image only", single_modality("image", "image")),
-                   ("audio only", single_modality("audio", "audio")),
+for name, data in [("image only", single_modality("image")),
+                   ("audio only", single_modality("audio")),
                    ("image + audio", pairs)]:
     print(f"--- {name}")
     model = kp.models.perceiver_for_dataset(data, **SIZE)

@@ -9,6 +9,7 @@ from keras_perceiver import datasets
 from keras_perceiver import distribution
 from keras_perceiver import layers
 from keras_perceiver import models
+from keras_perceiver import schedules
 from keras_perceiver.export import export_saved_model
 from keras_perceiver.models.perceiver import Perceiver
 

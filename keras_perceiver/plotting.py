@@ -55,8 +55,9 @@ def plot_training_curves(csv_path, png_path):
 def plot_attention_maps(model, dataset, png_path, num_latents=8):
     """Plots where the first cross-attend's latents look in one example.
 
-    For images each panel is one latent's attention over the pixel grid
-    (as in the paper's figure); for point clouds it colours the points in
+    For images each panel is one latent's attention over the pixel (or
+    patch) grid, as in the paper's figure, and for spectrograms over the
+    time-frequency patches; for point clouds it colours the points in
     3-D by attention; for other inputs it is the attention over the input
     index (time, patches).
     """
@@ -69,7 +70,8 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     panels = [(f"input (label {dataset.y_test[0]})", None)] + [
         (f"latent {latent}", weights[latent]) for latent in shown.astype(int)
     ]
-    projection, draw = _panel_drawer(dataset, example, weights.shape[-1])
+    projection, draw = _panel_drawer(model, dataset, example,
+                                     weights.shape[-1])
     plt = _pyplot()
     figure = plt.figure(figsize=(2.2 * len(panels), 2.6))
     for column, (title, attention) in enumerate(panels):
@@ -88,10 +90,10 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     plt.close(figure)
 
 
-def _panel_drawer(dataset, example, num_elements):
+def _panel_drawer(model, dataset, example, num_elements):
     """`(projection, draw(axis, attention or None for the input))`."""
-    grid = _image_grid(dataset, num_elements)
-    if grid is not None:
+    grid = _patch_grid(model, num_elements)
+    if grid is not None and dataset.modality == "image":
         image = np.squeeze(example[0])
 
         def draw_image(axis, attention):
@@ -101,6 +103,17 @@ def _panel_drawer(dataset, example, num_elements):
                 axis.imshow(attention.reshape(grid), cmap="viridis")
 
         return None, draw_image
+    if grid is not None and dataset.modality == "spectrogram":
+        # Time runs left to right, frequency upwards.
+        spectrogram = np.asarray(example["inputs"][0])
+
+        def draw_spectrogram(axis, attention):
+            picture = spectrogram if attention is None else (
+                attention.reshape(grid))
+            axis.imshow(picture.T, origin="lower", aspect="auto",
+                        cmap="magma" if attention is None else "viridis")
+
+        return None, draw_spectrogram
     if dataset.modality == "points":
         # The adapter keeps the first `num_elements` points at inference.
         x, y, z = np.asarray(example[0, :num_elements, :3]).T
@@ -119,17 +132,18 @@ def _panel_drawer(dataset, example, num_elements):
     return None, draw_line
 
 
+def _patch_grid(model, num_elements):
+    """The 2-D grid of input elements (pixels or patches), if there is one."""
+    grid = getattr(model.input_adapter, "patch_grid", None)
+    if grid is None or len(grid) != 2 or np.prod(grid) != num_elements:
+        return None
+    return grid
+
+
 def _first_example(x):
     if isinstance(x, dict):
         return {key: value[:1] for key, value in x.items()}
     return x[:1]
-
-
-def _image_grid(dataset, num_elements):
-    if dataset.modality != "image":
-        return None
-    height, width = dataset.input_shape[:2]
-    return (height, width) if height * width == num_elements else None
 
 
 def _flat_signal(example):

@@ -49,6 +49,51 @@ def test_fsdd_pads_and_masks_waveforms_with_the_official_split():
 
 
 @needs_shared_data
+def test_fsdd_as_log_mel_spectrograms_masked_over_frames():
+    waveforms = datasets.load("fsdd", data_dir=SHARED_DATA / "fsdd")
+    dataset = datasets.load("fsdd", data_dir=SHARED_DATA / "fsdd",
+                            audio_features="log_mel")
+    assert dataset.modality == "spectrogram"
+    np.testing.assert_array_equal(dataset.y_train, waveforms.y_train)
+    spectrograms, mask = dataset.x_test["inputs"], dataset.x_test["mask"]
+    assert spectrograms.shape == (300, 128, 64) and mask.shape == (300, 128)
+    # A frame is real when its centre sample is.
+    np.testing.assert_array_equal(
+        mask, waveforms.x_test["mask"][:, ::64])
+    np.testing.assert_array_equal(spectrograms[~mask], 0.0)
+    first = spectrograms[0][mask[0]]
+    assert abs(first.mean()) < 1e-4 and abs(first.std() - 1.0) < 1e-3
+
+
+def test_log_mel_spectrograms_find_a_tone_in_its_mel_band():
+    from keras_perceiver.datasets.log_mel import log_mel_spectrograms
+
+    time = np.arange(8192) / 8000.0
+    low, high = (np.sin(2 * np.pi * hz * time).astype("float32")
+                 for hz in (300.0, 3000.0))
+    spectrograms, _ = log_mel_spectrograms(
+        np.stack([low, high]), np.ones((2, 8192), bool), sample_rate=8000)
+    peak_bands = spectrograms.mean(axis=1).argmax(axis=-1)
+    assert peak_bands[0] < 20 < 40 < peak_bands[1]
+
+
+def test_an_option_a_loader_lacks_is_named():
+    with pytest.raises(ValueError, match="audio_features"):
+        datasets.load("digits", audio_features="log_mel")
+    with pytest.raises(ValueError, match="audio_features"):
+        datasets.load_fsdd(data_dir="unused", audio_features="mfcc")
+
+
+@needs_shared_data
+def test_mnist_fsdd_pairs_log_mel_audio_with_images():
+    dataset = datasets.load("mnist_fsdd", data_dir=SHARED_DATA,
+                            audio_features="log_mel")
+    assert dataset.modalities == {"image": "image", "audio": "spectrogram"}
+    assert dataset.input_shape["image"] == (28, 28, 1)
+    assert dataset.x_train["audio"]["inputs"].shape == (2700, 128, 64)
+
+
+@needs_shared_data
 def test_msr_action3d_cross_subject_split():
     dataset = datasets.load("msr_action3d",
                             data_dir=SHARED_DATA / "msr_action3d")

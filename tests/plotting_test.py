@@ -16,7 +16,8 @@ def tiny_dataset(x, modality):
                    class_names=["a", "b"], modality=modality)
 
 
-@pytest.mark.parametrize("modality", ["image", "points", "audio"])
+@pytest.mark.parametrize("modality",
+                         ["image", "points", "audio", "spectrogram"])
 def test_attention_maps_are_written_for_each_kind_of_input(modality,
                                                            tmp_path):
     if modality == "image":
@@ -26,6 +27,12 @@ def test_attention_maps_are_written_for_each_kind_of_input(modality,
         x = rng.uniform(-1, 1, size=(2, 30, 3)).astype("float32")
         model = adapter_perceiver(
             adapters.PointCloudAdapter(num_bands=2, num_points=20)
+        )
+    elif modality == "spectrogram":
+        x = {"inputs": rng.normal(size=(2, 8, 6)).astype("float32"),
+             "mask": np.ones((2, 8), bool)}
+        model = adapter_perceiver(
+            adapters.SpectrogramAdapter(patch_size=2, num_bands=2)
         )
     else:
         x = rng.normal(size=(2, 64)).astype("float32")

@@ -4,7 +4,7 @@ from keras_perceiver.cli.main import CommandError, first_line
 
 
 def add_dataset_arguments(parser):
-    """Adds `--dataset` and `--data-dir` to `parser`."""
+    """Adds `--dataset`, `--data-dir` and `--audio-features` to `parser`."""
     parser.add_argument(
         "--dataset", required=True,
         help="data set name, e.g. digits, mnist, cifar10, fsdd, modelnet40, "
@@ -15,6 +15,16 @@ def add_dataset_arguments(parser):
         help="folder with a local copy of the data set (default: the usual "
              "public source; digits needs none)",
     )
+    add_audio_features_argument(parser)
+
+
+def add_audio_features_argument(parser):
+    """Adds `--audio-features` (for fsdd and mnist_fsdd) to `parser`."""
+    parser.add_argument(
+        "--audio-features", choices=("waveform", "log_mel"), default=None,
+        help="fsdd and mnist_fsdd: raw waveforms or log-mel spectrograms "
+             "(default: waveform)",
+    )
 
 
 def load_dataset(args):
@@ -22,6 +32,9 @@ def load_dataset(args):
     from keras_perceiver import datasets
 
     try:
-        return datasets.load(args.dataset, data_dir=args.data_dir)
+        options = {}
+        if args.audio_features is not None:
+            options["audio_features"] = args.audio_features
+        return datasets.load(args.dataset, data_dir=args.data_dir, **options)
     except (ValueError, OSError, KeyError) as error:
         raise CommandError(first_line(error)) from None

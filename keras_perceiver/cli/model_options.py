@@ -30,3 +30,25 @@ def model_kwargs(args):
     """The Perceiver keyword arguments chosen on the command line."""
     return {name: getattr(args, name) for _, name, *_ in MODEL_OPTIONS}
 
+
+
+def add_input_arguments(parser):
+    """Adds the input adapter options (patches, crops) to `parser`."""
+    group = parser.add_argument_group("input options")
+    group.add_argument(
+        "--patch-size", type=int, default=None,
+        help="images and spectrograms: square patches of this size become "
+             "the input elements (default: pixels; 4 x 4 spectrogram "
+             "patches)",
+    )
+    group.add_argument(
+        "--crop-size", type=int, default=None,
+        help="images: random square crops of this size in training, "
+             "central crops at inference, with crop-relative positions "
+             "(default: no cropping)",
+    )
+
+
+def input_kwargs(args):
+    """The `perceiver_for_dataset` input options chosen on the command line."""
+    return {"patch_size": args.patch_size, "crop_size": args.crop_size}

@@ -5,7 +5,10 @@ import pathlib
 
 import numpy as np
 
-from keras_perceiver.cli.dataset_options import load_dataset
+from keras_perceiver.cli.dataset_options import (
+    add_audio_features_argument,
+    load_dataset,
+)
 from keras_perceiver.cli.main import CommandError, first_line
 from keras_perceiver.cli.saved_model_options import load_keras_model
 
@@ -23,6 +26,7 @@ def add_parser(subparsers):
     source.add_argument("--input", help="a .npy or .npz file of examples")
     source.add_argument("--dataset", help="predict a data set's test split")
     parser.add_argument("--data-dir", default=None)
+    add_audio_features_argument(parser)
     parser.add_argument(
         "--output", default=None, help="CSV file for the predictions"
     )

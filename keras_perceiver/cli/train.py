@@ -13,9 +13,15 @@ from keras_perceiver.cli.dataset_options import (
     load_dataset,
 )
 from keras_perceiver.cli.main import CommandError, first_line
-from keras_perceiver.cli.model_options import add_model_arguments, model_kwargs
+from keras_perceiver.cli.model_options import (
+    add_input_arguments,
+    add_model_arguments,
+    input_kwargs,
+    model_kwargs,
+)
 
 DISTRIBUTIONS = ("data", "model")
+SCHEDULES = ("cosine", "constant")
 
 
 def add_parser(subparsers):
@@ -29,10 +35,20 @@ def add_parser(subparsers):
     )
     add_dataset_arguments(parser)
     add_model_arguments(parser)
+    add_input_arguments(parser)
     training = parser.add_argument_group("training options")
     training.add_argument("--epochs", type=int, default=10)
     training.add_argument("--batch-size", type=int, default=64)
-    training.add_argument("--learning-rate", type=float, default=1e-3)
+    training.add_argument(
+        "--learning-rate", type=float, default=1e-3,
+        help="peak learning rate (default: 1e-3)",
+    )
+    training.add_argument(
+        "--schedule", choices=SCHEDULES, default="cosine",
+        help="cosine: linear warm-up over the first 5 %% of the steps, then "
+             "cosine decay to 0; constant: the learning rate throughout "
+             "(default: cosine)",
+    )
     training.add_argument("--weight-decay", type=float, default=1e-4)
     training.add_argument(
         "--validation-split", type=float, default=0.1,
@@ -86,11 +102,13 @@ def run(args):
         keras.config.set_dtype_policy("mixed_bfloat16")
     scope = training.scope() if training else contextlib.nullcontext()
     with scope:
-        model = perceiver_for_dataset(dataset, **model_kwargs(args))
+        model = perceiver_for_dataset(
+            dataset, **model_kwargs(args), **input_kwargs(args)
+        )
         model.compile(
             optimizer=keras.optimizers.AdamW(
-                args.learning_rate, weight_decay=args.weight_decay,
-                clipnorm=1.0,
+                learning_rate(args, len(dataset.y_train)),
+                weight_decay=args.weight_decay, clipnorm=1.0,
             ),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
@@ -148,6 +166,18 @@ def run(args):
                       test_loss, test_accuracy, training_seconds)
     if training is not None:
         training.finish()
+
+
+def learning_rate(args, num_examples):
+    """The learning rate or schedule `--schedule` asks for."""
+    from keras_perceiver.schedules import warmup_cosine_decay
+
+    if args.schedule == "constant":
+        return args.learning_rate
+    num_fitted = math.ceil(num_examples * (1.0 - args.validation_split))
+    steps_per_epoch = math.ceil(num_fitted / args.batch_size)
+    return warmup_cosine_decay(args.learning_rate,
+                               steps_per_epoch * args.epochs)
 
 
 def write_results(model, dataset, output_dir, args, training, test_loss,

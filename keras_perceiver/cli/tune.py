@@ -277,9 +277,7 @@ def make_hypermodel(args, dataset):
         for _, name, *_ in MODEL_OPTIONS
         if name not in SEARCHABLE_MODEL_ARGUMENTS
     }
-    fixed["input_adapter"] = input_adapter_for(
-        dataset.modality, args.num_bands
-    )
+    fixed["input_adapter"] = input_adapter_for(dataset, args.num_bands)
     example_shape = keras.tree.map_structure(
         lambda array: tuple(array.shape[1:]), dataset.x_train
     )

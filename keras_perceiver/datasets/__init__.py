@@ -1,8 +1,11 @@
 """Real data sets, ready for `model.fit`.
 
-`load(name, data_dir=None)` returns a `Dataset`. Each loader reads a local
-copy when given `data_dir`, or the usual public source otherwise.
+`load(name, data_dir=None, **options)` returns a `Dataset`. Each loader
+reads a local copy when given `data_dir`, or the usual public source
+otherwise.
 """
+
+import inspect
 
 from keras_perceiver.datasets.dataset import Dataset
 from keras_perceiver.datasets.cifar10 import load_cifar10
@@ -24,12 +27,14 @@ LOADERS = {
 }
 
 
-def load(name, data_dir=None):
+def load(name, data_dir=None, **options):
     """Loads the data set called `name` (see `LOADERS` for the names).
 
     Args:
         name: str. One of `keras_perceiver.datasets.LOADERS`.
         data_dir: str or None. Folder holding a local copy.
+        **options: the loader's other arguments, e.g.
+            `audio_features="log_mel"` for "fsdd" and "mnist_fsdd".
 
     Returns:
         A `Dataset` whose training examples are in a fixed random order
@@ -40,4 +45,13 @@ def load(name, data_dir=None):
             f"Unknown data set. Expected one of {sorted(LOADERS)}. "
             f"Received: name={name!r}"
         )
-    return LOADERS[name](data_dir=data_dir).with_shuffled_training_data()
+    loader = LOADERS[name]
+    accepted = set(inspect.signature(loader).parameters) - {"data_dir"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ValueError(
+            f"Unknown option for the {name} data set. Expected some of "
+            f"{sorted(accepted)}. Received: {', '.join(unknown)}"
+        )
+    dataset = loader(data_dir=data_dir, **options)
+    return dataset.with_shuffled_training_data()

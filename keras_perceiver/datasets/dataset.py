@@ -16,8 +16,11 @@ class Dataset:
             knows it.
         x_train, y_train, x_test, y_test: the data; labels are int arrays.
         class_names: list of str, one per class.
-        modality: str. What the inputs are: "image", "audio", "points",
-            "sequence" or "multimodal".
+        modality: str. What the inputs are: "image", "audio" (waveforms),
+            "spectrogram", "points", "sequence" or "multimodal".
+        modalities: dict or None. For multimodal data, the modality of each
+            input, keyed as `x_train` is (for example `{"image": "image",
+            "audio": "spectrogram"}`); None otherwise.
     """
 
     name: str
@@ -27,6 +30,7 @@ class Dataset:
     y_test: np.ndarray
     class_names: list
     modality: str
+    modalities: dict = None
 
     @property
     def num_classes(self):
@@ -51,10 +55,14 @@ class Dataset:
 
     @property
     def input_shape(self):
-        """Shape of one example (no batch axis); a dict for dict inputs."""
-        if isinstance(self.x_train, dict):
-            return {k: v.shape[1:] for k, v in self.x_train.items()}
-        return self.x_train.shape[1:]
+        """Shape of one example (no batch axis); dicts for dict inputs."""
+        return _example_shape(self.x_train)
+
+
+def _example_shape(x):
+    if isinstance(x, dict):
+        return {key: _example_shape(value) for key, value in x.items()}
+    return x.shape[1:]
 
 
 def _take(x, order):

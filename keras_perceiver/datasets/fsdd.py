@@ -5,20 +5,25 @@ import wave
 import numpy as np
 
 from keras_perceiver.datasets.dataset import Dataset
+from keras_perceiver.datasets.log_mel import log_mel_spectrograms
 
 FILE_NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 SAMPLE_RATE = 8000
+AUDIO_FEATURES = ("waveform", "log_mel")
 
 
-def load_fsdd(data_dir=None, max_samples=8192):
+def load_fsdd(data_dir=None, max_samples=8192, audio_features="waveform"):
     """The Free Spoken Digit Dataset: 8 kHz recordings of spoken digits.
 
     Waveforms are scaled to [-1, 1], cut or zero-padded to `max_samples`
     samples and returned with a mask over the real samples, as the dict
     `{"inputs": (n, max_samples), "mask": (n, max_samples)}` that
-    `keras_perceiver.adapters.AudioAdapter` takes. The official split puts
-    recordings with index 0-4 in the test set (300) and the rest in the
-    training set (2,700).
+    `keras_perceiver.adapters.AudioAdapter` takes. With
+    `audio_features="log_mel"` the inputs are log-mel spectrograms instead
+    (`log_mel_spectrograms`: 64 mel bands every 8 ms, so `(n, 128, 64)`
+    with a `(n, 128)` frame mask), what `SpectrogramAdapter` takes. The
+    official split puts recordings with index 0-4 in the test set (300) and
+    the rest in the training set (2,700).
 
     Args:
         data_dir: str or None. A folder of `{digit}_{speaker}_{index}.wav`
@@ -26,26 +31,37 @@ def load_fsdd(data_dir=None, max_samples=8192):
             tensorflow-datasets' `spoken_digit`.
         max_samples: int. Length clips are cut or padded to (8,192 samples
             is 1.02 s, longer than 99 % of the recordings). Defaults to 8192.
+        audio_features: str. "waveform" (raw samples) or "log_mel" (log-mel
+            spectrograms). Defaults to "waveform".
 
     Returns:
-        A `Dataset` with modality "audio".
+        A `Dataset` with modality "audio" (waveforms) or "spectrogram".
     """
+    if audio_features not in AUDIO_FEATURES:
+        raise ValueError(
+            f"`audio_features` must be one of {AUDIO_FEATURES}. "
+            f"Received: audio_features={audio_features!r}"
+        )
     if data_dir is None:
         recordings = _read_tfds()
     else:
         recordings = _read_folder(data_dir)
     is_test = np.array([index < 5 for _, _, index, _ in recordings])
     labels = np.array([digit for digit, *_ in recordings], "int64")
-    waveforms, mask = _pad([samples for *_, samples in recordings],
-                           max_samples)
+    inputs, mask = _pad([samples for *_, samples in recordings],
+                        max_samples)
+    modality = "audio"
+    if audio_features == "log_mel":
+        inputs, mask = log_mel_spectrograms(inputs, mask, SAMPLE_RATE)
+        modality = "spectrogram"
     return Dataset(
         name="fsdd",
-        x_train={"inputs": waveforms[~is_test], "mask": mask[~is_test]},
+        x_train={"inputs": inputs[~is_test], "mask": mask[~is_test]},
         y_train=labels[~is_test],
-        x_test={"inputs": waveforms[is_test], "mask": mask[is_test]},
+        x_test={"inputs": inputs[is_test], "mask": mask[is_test]},
         y_test=labels[is_test],
         class_names=[str(digit) for digit in range(10)],
-        modality="audio",
+        modality=modality,
     )
 
 

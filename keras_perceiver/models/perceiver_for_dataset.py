@@ -2,6 +2,7 @@ from keras_perceiver import adapters
 from keras_perceiver.models.perceiver import Perceiver
 
 AUDIO_PATCH_SIZE = 128  # samples per patch, as in the paper
+SPECTROGRAM_PATCH_SIZE = (4, 4)  # frames x mel bands per patch
 POINT_CLOUD_MAX_RESOLUTION = 1120  # the paper's ModelNet40 setting
 # Training-time point cloud augmentation: random scaling of each axis and
 # jitter of the coordinates.
@@ -9,16 +10,20 @@ POINT_CLOUD_AUGMENTATION = dict(scale_range=(0.8, 1.25), jitter_stddev=0.01)
 
 
 def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
+                          patch_size=None, crop_size=None,
                           **perceiver_kwargs):
     """A built `Perceiver` with the input adapter `dataset`'s inputs need.
 
-    Images go in directly (the model adds 2-D Fourier features); audio gets
-    an `AudioAdapter` (patches of 128 samples), point clouds a
-    `PointCloudAdapter` (max resolution 1120; in training each axis is
-    scaled by a random factor in [0.8, 1.25] and the coordinates are
-    jittered by noise of standard deviation 0.01), sequences a
-    `SequenceAdapter`, and the image + audio pairs a `MultimodalAdapter`.
-    These are the paper's settings where it has them.
+    Images go in directly (the model adds 2-D Fourier features) unless
+    `patch_size` or `crop_size` asks for an `ImageAdapter`; audio gets an
+    `AudioAdapter` (patches of 128 samples), log-mel spectrograms a
+    `SpectrogramAdapter` (4 x 4 patches of frames and mel bands), point
+    clouds a `PointCloudAdapter` (max resolution 1120; in training each
+    axis is scaled by a random factor in [0.8, 1.25] and the coordinates
+    are jittered by noise of standard deviation 0.01), sequences a
+    `SequenceAdapter`, and multimodal data a `MultimodalAdapter` of the
+    adapters of its `Dataset.modalities`. These are the paper's settings
+    where it has them.
 
     Args:
         dataset: a `keras_perceiver.datasets.Dataset`.
@@ -26,6 +31,12 @@ def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
         modality_dropout: dict or None. For multimodal data, the rate at
             which each modality is dropped in training (see
             `MultimodalAdapter`). Defaults to None.
+        patch_size: int, pair of ints, or None. Patch size of images and
+            spectrograms (each patch is one input element). Defaults to
+            None: pixels, and 4 x 4 spectrogram patches.
+        crop_size: int, pair of ints, or None. Images only: random crops of
+            this size in training (central crops at inference), with
+            crop-relative positions. Defaults to None (no cropping).
         **perceiver_kwargs: the other `Perceiver` arguments (`num_latents`,
             `latent_dim`, ...).
 
@@ -38,7 +49,8 @@ def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
     >>> model = perceiver_for_dataset(data, num_bands=8, num_latents=32,
     ...                               latent_dim=64, num_blocks=2)
     """
-    adapter = input_adapter_for(dataset.modality, num_bands, modality_dropout)
+    adapter = input_adapter_for(dataset, num_bands, modality_dropout,
+                                patch_size, crop_size)
     model = Perceiver(
         num_classes=dataset.num_classes,
         num_bands=num_bands,
@@ -49,13 +61,41 @@ def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
     return model
 
 
-def input_adapter_for(modality, num_bands, modality_dropout=None):
-    """The input adapter for a `Dataset.modality`, or None for images."""
-    if modality == "image":
+def input_adapter_for(dataset, num_bands, modality_dropout=None,
+                      patch_size=None, crop_size=None):
+    """The input adapter for `dataset`, or None for plain images.
+
+    Args: as `perceiver_for_dataset`'s.
+    """
+    if dataset.modality == "multimodal":
+        return adapters.MultimodalAdapter(
+            {
+                name: modality_adapter(modality, num_bands, patch_size,
+                                       crop_size)
+                for name, modality in dataset.modalities.items()
+            },
+            modality_dropout=modality_dropout,
+        )
+    if dataset.modality == "image" and patch_size is crop_size is None:
         return None
+    return modality_adapter(dataset.modality, num_bands, patch_size,
+                            crop_size)
+
+
+def modality_adapter(modality, num_bands, patch_size=None, crop_size=None):
+    """The input adapter for one `Dataset.modality` (not "multimodal")."""
+    if modality == "image":
+        return adapters.ImageAdapter(num_bands=num_bands,
+                                     patch_size=patch_size or 1,
+                                     crop_size=crop_size)
     if modality == "audio":
         return adapters.AudioAdapter(patch_size=AUDIO_PATCH_SIZE,
                                      num_bands=num_bands)
+    if modality == "spectrogram":
+        return adapters.SpectrogramAdapter(
+            patch_size=patch_size or SPECTROGRAM_PATCH_SIZE,
+            num_bands=num_bands,
+        )
     if modality == "points":
         return adapters.PointCloudAdapter(
             num_bands=num_bands, max_resolution=POINT_CLOUD_MAX_RESOLUTION,
@@ -63,17 +103,9 @@ def input_adapter_for(modality, num_bands, modality_dropout=None):
         )
     if modality == "sequence":
         return adapters.SequenceAdapter(num_bands=num_bands)
-    if modality == "multimodal":
-        return adapters.MultimodalAdapter(
-            {
-                "image": adapters.ImageAdapter(num_bands=num_bands),
-                "audio": input_adapter_for("audio", num_bands),
-            },
-            modality_dropout=modality_dropout,
-        )
     raise ValueError(
-        "`modality` must be one of image, audio, points, sequence or "
-        f"multimodal. Received: modality={modality!r}"
+        "`modality` must be one of image, audio, spectrogram, points or "
+        f"sequence. Received: modality={modality!r}"
     )
 
 
