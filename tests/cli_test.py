@@ -127,6 +127,14 @@ def test_a_backup_cut_short_by_a_kill_falls_back_to_the_one_before(tmp_path):
         (["train", "--dataset", "digits", "--epochs", "0"], "--epochs"),
         (["evaluate", "/nonexistent/model.keras", "--dataset", "digits"],
          "model file not found"),
+        (["train", "--dataset", "digits", "--num-latents", "0"],
+         "num_latents"),
+        (["train", "--dataset", "digits", "--patch-size", "3"],
+         "patch_size"),
+        (["train", "--dataset", "digits", "--audio-features", "log_mel"],
+         "audio_features"),
+        (["train", "--dataset", "digits", "--output-dir", "/dev/null/x"],
+         "output directory"),
     ],
 )
 def test_bad_input_exits_with_a_one_line_error(arguments, message):

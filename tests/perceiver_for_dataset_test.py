@@ -66,3 +66,12 @@ def test_multimodal_data_gets_an_adapter_per_listed_modality():
 def test_an_unknown_modality_raises():
     with pytest.raises(ValueError, match="modality"):
         perceiver_for_dataset(dataset(images(), "smell"), **SMALL)
+
+
+def test_patches_or_crops_for_data_without_a_grid_raise():
+    points = dataset(rng.normal(size=(4, 10, 3)).astype("float32"), "points")
+    with pytest.raises(ValueError, match="patch_size"):
+        perceiver_for_dataset(points, patch_size=2, **SMALL)
+    with pytest.raises(ValueError, match="crop_size"):
+        perceiver_for_dataset(dataset(spectrograms(), "spectrogram"),
+                              crop_size=4, **SMALL)

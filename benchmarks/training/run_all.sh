@@ -14,31 +14,37 @@ BIN=.venv/bin
 mkdir -p "$OUT"
 
 train() {
-    local name=$1; shift
-    echo "=== $name: keras-perceiver --backend jax train $*"
-    "$BIN/keras-perceiver" --backend jax train --output-dir "$OUT/$name" \
-        "$@" > "$OUT/$name.log" 2>&1
+    local name=$1 backend=$2; shift 2
+    echo "=== $name: keras-perceiver --backend $backend train $*"
+    "$BIN/keras-perceiver" --backend "$backend" train \
+        --output-dir "$OUT/$name" "$@" > "$OUT/$name.log" 2>&1
     tail -n 1 "$OUT/$name.log"
 }
 
 run() {
     case $1 in
-        fsdd) train fsdd --dataset fsdd --data-dir "$DATA/fsdd" --epochs 30 ;;
-        msr_action3d) train msr_action3d --dataset msr_action3d \
+        digits) train digits jax --dataset digits --epochs 20 ;;
+        mnist) train mnist torch --dataset mnist --data-dir "$DATA/mnist" \
+            --patch-size 4 --crop-size 24 --mixed-precision --epochs 15 ;;
+        fsdd) train fsdd jax --dataset fsdd --data-dir "$DATA/fsdd" \
+            --audio-features log_mel --epochs 30 --batch-size 32 \
+            --dropout 0.1 ;;
+        fsdd_waveform) train fsdd_waveform jax --dataset fsdd \
+            --data-dir "$DATA/fsdd" --epochs 30 ;;
+        msr_action3d) train msr_action3d jax --dataset msr_action3d \
             --data-dir "$DATA/msr_action3d" --epochs 40 --batch-size 32 ;;
-        modelnet40) train modelnet40 --dataset modelnet40 \
-            --data-dir "$DATA/modelnet40" --epochs 3 ;;
-        mnist) train mnist --dataset mnist --data-dir "$DATA/mnist" \
-            --epochs 1 ;;
+        modelnet40) train modelnet40 torch --dataset modelnet40 \
+            --data-dir "$DATA/modelnet40" --mixed-precision --epochs 15 ;;
         multimodal)
-            echo "=== multimodal: examples/multimodal_mnist_fsdd.py --epochs 5"
-            KERAS_BACKEND=jax "$BIN/python" examples/multimodal_mnist_fsdd.py \
-                --epochs 5 > "$OUT/multimodal.log" 2>&1
+            echo "=== multimodal: examples/multimodal_mnist_fsdd.py" \
+                "--mixed-precision (torch)"
+            KERAS_BACKEND=torch "$BIN/python" examples/multimodal_mnist_fsdd.py \
+                --mixed-precision > "$OUT/multimodal.log" 2>&1
             tail -n 3 "$OUT/multimodal.log" ;;
         *) echo "unknown run: $1" >&2; exit 2 ;;
     esac
 }
 
-for name in "${@:-fsdd msr_action3d modelnet40 mnist multimodal}"; do
+for name in "${@:-digits mnist fsdd msr_action3d modelnet40 multimodal}"; do
     for one in $name; do run "$one"; done
 done

@@ -96,15 +96,18 @@ def run(args):
     dataset = load_dataset(args)
     output_dir = pathlib.Path(args.output_dir or f"runs/{args.dataset}")
     if chief:
-        output_dir.mkdir(parents=True, exist_ok=True)
+        make_output_dir(output_dir)
     keras.utils.set_random_seed(args.seed)
     if args.mixed_precision:
         keras.config.set_dtype_policy("mixed_bfloat16")
     scope = training.scope() if training else contextlib.nullcontext()
     with scope:
-        model = perceiver_for_dataset(
-            dataset, **model_kwargs(args), **input_kwargs(args)
-        )
+        try:
+            model = perceiver_for_dataset(
+                dataset, **model_kwargs(args), **input_kwargs(args)
+            )
+        except ValueError as error:
+            raise CommandError(first_line(error)) from None
         model.compile(
             optimizer=keras.optimizers.AdamW(
                 learning_rate(args, len(dataset.y_train)),
@@ -166,6 +169,16 @@ def run(args):
                       test_loss, test_accuracy, training_seconds)
     if training is not None:
         training.finish()
+
+
+def make_output_dir(output_dir):
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CommandError(
+            f"cannot create the output directory {output_dir}: "
+            f"{error.strerror}"
+        ) from None
 
 
 def learning_rate(args, num_examples):

@@ -67,6 +67,7 @@ def input_adapter_for(dataset, num_bands, modality_dropout=None,
 
     Args: as `perceiver_for_dataset`'s.
     """
+    _check_input_options(dataset, patch_size, crop_size)
     if dataset.modality == "multimodal":
         return adapters.MultimodalAdapter(
             {
@@ -107,6 +108,21 @@ def modality_adapter(modality, num_bands, patch_size=None, crop_size=None):
         "`modality` must be one of image, audio, spectrogram, points or "
         f"sequence. Received: modality={modality!r}"
     )
+
+
+def _check_input_options(dataset, patch_size, crop_size):
+    """Patches need images or spectrograms; crops need images."""
+    modalities = set((dataset.modalities or {}).values()) | {dataset.modality}
+    if patch_size is not None and not modalities & {"image", "spectrogram"}:
+        raise ValueError(
+            "`patch_size` applies to images and spectrograms. Received: "
+            f"patch_size={patch_size} for {dataset.modality} data"
+        )
+    if crop_size is not None and "image" not in modalities:
+        raise ValueError(
+            "`crop_size` applies to images. Received: "
+            f"crop_size={crop_size} for {dataset.modality} data"
+        )
 
 
 def _first_examples(x):
