@@ -25,16 +25,18 @@ run() {
     case $1 in
         digits) train digits jax --dataset digits --epochs 20 ;;
         mnist) train mnist torch --dataset mnist --data-dir "$DATA/mnist" \
-            --patch-size 4 --crop-size 24 --mixed-precision --epochs 15 ;;
+            --patch-size 4 --crop-size 24 --mixed-precision --epochs 20 \
+            --learning-rate 2e-3 ;;
         fsdd) train fsdd jax --dataset fsdd --data-dir "$DATA/fsdd" \
             --audio-features log_mel --epochs 30 --batch-size 32 \
             --dropout 0.1 ;;
         fsdd_waveform) train fsdd_waveform jax --dataset fsdd \
-            --data-dir "$DATA/fsdd" --epochs 30 ;;
+            --data-dir "$DATA/fsdd" --epochs 30 --schedule constant ;;
         msr_action3d) train msr_action3d jax --dataset msr_action3d \
-            --data-dir "$DATA/msr_action3d" --epochs 40 --batch-size 32 ;;
-        modelnet40) train modelnet40 torch --dataset modelnet40 \
-            --data-dir "$DATA/modelnet40" --mixed-precision --epochs 15 ;;
+            --data-dir "$DATA/msr_action3d" --epochs 40 --batch-size 32 \
+            --schedule constant ;;
+        modelnet40) train modelnet40 jax --dataset modelnet40 \
+            --data-dir "$DATA/modelnet40" --epochs 3 --schedule constant ;;
         multimodal)
             echo "=== multimodal: examples/multimodal_mnist_fsdd.py" \
                 "--mixed-precision (torch)"
@@ -45,6 +47,6 @@ run() {
     esac
 }
 
-for name in "${@:-digits mnist fsdd msr_action3d modelnet40 multimodal}"; do
+for name in "${@:-digits mnist fsdd fsdd_waveform msr_action3d modelnet40 multimodal}"; do
     for one in $name; do run "$one"; done
 done
