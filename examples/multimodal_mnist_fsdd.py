@@ -11,7 +11,8 @@ Images come in 4 x 4 patches, the audio as log-mel spectrograms in 4 x 4
 patches of frames and mel bands (`--audio-features waveform` for raw
 128-sample patches).
 
-    KERAS_BACKEND=torch python examples/multimodal_mnist_fsdd.py --mixed-precision
+    KERAS_BACKEND=torch python examples/multimodal_mnist_fsdd.py \
+        --mixed-precision
 """
 
 import dataclasses
@@ -25,7 +26,8 @@ args = parse_args(__doc__, "", epochs=20, batch_size=32,
 pairs = kp.datasets.load("mnist_fsdd", data_dir=args.data_dir,
                          audio_features=args.audio_features)
 SIZE = dict(num_bands=16, num_latents=64, latent_dim=128, num_blocks=2,
-            num_self_attends_per_block=2, num_self_heads=4, patch_size=4)
+            num_self_attends_per_block=2, num_self_heads=4)
+IMAGE_PATCHES = {"patch_size": 4}  # spectrograms take 4 x 4 by default
 # In training the fused model loses each modality of a sample 30 % of the
 # time (the paper drops 30 % of the videos), so it learns to read both
 # rather than lean on the one that is easier to fit.
@@ -41,9 +43,10 @@ def single_modality(key):
 
 results = {}
 for name, data, options in [
-    ("image only", single_modality("image"), {}),
+    ("image only", single_modality("image"), IMAGE_PATCHES),
     ("audio only", single_modality("audio"), {}),
-    ("image + audio", pairs, {"modality_dropout": MODALITY_DROPOUT}),
+    ("image + audio", pairs,
+     {**IMAGE_PATCHES, "modality_dropout": MODALITY_DROPOUT}),
 ]:
     print(f"--- {name}")
     model = kp.models.perceiver_for_dataset(data, **SIZE, **options)

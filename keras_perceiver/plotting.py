@@ -94,7 +94,10 @@ def _panel_drawer(model, dataset, example, num_elements):
     """`(projection, draw(axis, attention or None for the input))`."""
     grid = _patch_grid(model, num_elements)
     if grid is not None and dataset.modality == "image":
-        image = np.squeeze(example[0])
+        # The attention covers the central crop when the model crops.
+        image = _central_crop(np.asarray(example[0]),
+                              getattr(model.input_adapter, "crop_shape", None))
+        image = np.squeeze(image)
 
         def draw_image(axis, attention):
             if attention is None:
@@ -106,6 +109,8 @@ def _panel_drawer(model, dataset, example, num_elements):
     if grid is not None and dataset.modality == "spectrogram":
         # Time runs left to right, frequency upwards.
         spectrogram = np.asarray(example["inputs"][0])
+        if spectrogram.ndim == 3:  # channels (e.g. log-mel and deltas)
+            spectrogram = spectrogram.mean(axis=-1)
 
         def draw_spectrogram(axis, attention):
             picture = spectrogram if attention is None else (
@@ -132,6 +137,14 @@ def _panel_drawer(model, dataset, example, num_elements):
     return None, draw_line
 
 
+def _central_crop(image, crop_shape):
+    if crop_shape is None:
+        return image
+    top = (image.shape[0] - crop_shape[0]) // 2
+    left = (image.shape[1] - crop_shape[1]) // 2
+    return image[top:top + crop_shape[0], left:left + crop_shape[1]]
+
+
 def _patch_grid(model, num_elements):
     """The 2-D grid of input elements (pixels or patches), if there is one."""
     grid = getattr(model.input_adapter, "patch_grid", None)
@@ -142,12 +155,12 @@ def _patch_grid(model, num_elements):
 
 def _first_example(x):
     if isinstance(x, dict):
-        return {key: value[:1] for key, value in x.items()}
+        return {key: _first_example(value) for key, value in x.items()}
     return x[:1]
 
 
 def _flat_signal(example):
-    if isinstance(example, dict):
+    while isinstance(example, dict):
         example = next(iter(example.values()))
     signal = np.asarray(example[0], dtype="float32")
     return signal.reshape(signal.shape[0], -1).mean(axis=-1)

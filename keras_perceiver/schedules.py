@@ -10,10 +10,10 @@ def warmup_cosine_decay(peak_learning_rate, total_steps,
     """Linear warm-up to `peak_learning_rate`, then cosine decay to zero.
 
     A Keras `CosineDecay` schedule: the learning rate rises linearly from 0
-    over the first `warmup_fraction` of the steps (at least one), then follows a half
-    cosine down to 0 at `total_steps`. The warm-up keeps the first
-    attention updates small; the decay settles the weights at the end of a
-    short run.
+    over the first `warmup_fraction` of the steps (at least one), then
+    follows a half cosine down to 0 at `total_steps`. The warm-up keeps the
+    first attention updates small; the decay settles the weights at the end
+    of a short run.
 
     Args:
         peak_learning_rate: float. Learning rate at the end of warm-up.

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 import keras
 import pytest
 
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
               "2", "--num-self-attends-per-block", "1", "--num-self-heads",
               "2", "--num-bands", "4"]
@@ -51,6 +53,12 @@ def test_train_evaluate_and_predict_on_digits(tmp_path):
                          "--dataset", "digits")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "test accuracy" in result.stdout
+
+    mnist = SHARED_DATA / "mnist"
+    result = run_command("evaluate", str(tmp_path / "model.keras"),
+                         "--dataset", "mnist", "--data-dir", str(mnist))
+    assert result.returncode == 2, result.stderr[-2000:]  # 28x28, not 8x8
+    assert "Traceback" not in result.stderr
 
     result = run_command("predict", str(tmp_path / "model.keras"),
                          "--dataset", "digits", "--output",

@@ -75,3 +75,10 @@ def test_patches_or_crops_for_data_without_a_grid_raise():
     with pytest.raises(ValueError, match="crop_size"):
         perceiver_for_dataset(dataset(spectrograms(), "spectrogram"),
                               crop_size=4, **SMALL)
+
+
+def test_multimodal_data_without_modalities_raises():
+    data = dataset({"image": images(), "audio": spectrograms()},
+                   "multimodal")
+    with pytest.raises(ValueError, match="modalities"):
+        perceiver_for_dataset(data, **SMALL)

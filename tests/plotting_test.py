@@ -46,6 +46,25 @@ def test_attention_maps_are_written_for_each_kind_of_input(modality,
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_attention_maps_of_multimodal_data_with_padded_audio(tmp_path):
+    from keras_perceiver.models import perceiver_for_dataset
+
+    x = {"image": rng.uniform(size=(2, 4, 4, 1)).astype("float32"),
+         "audio": {"inputs": rng.normal(size=(2, 8, 4)).astype("float32"),
+                   "mask": np.ones((2, 8), bool)}}
+    data = Dataset(name="tiny", x_train=x, y_train=np.array([0, 1]),
+                   x_test=x, y_test=np.array([0, 1]), class_names=["a", "b"],
+                   modality="multimodal",
+                   modalities={"image": "image", "audio": "spectrogram"})
+    model = perceiver_for_dataset(data, num_bands=2, num_latents=4,
+                                  latent_dim=8, num_blocks=1,
+                                  num_self_attends_per_block=1,
+                                  num_self_heads=2)
+    path = tmp_path / "attention_maps.png"
+    plotting.plot_attention_maps(model, data, path, num_latents=2)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_training_curves_keep_the_last_row_of_a_repeated_epoch(tmp_path):
     history = tmp_path / "history.csv"
     history.write_text(

@@ -4,6 +4,7 @@ from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
     load_dataset,
 )
+from keras_perceiver.cli.main import CommandError, first_line
 from keras_perceiver.cli.saved_model_options import load_keras_model
 
 
@@ -26,7 +27,10 @@ def run(args):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    loss, accuracy = model.evaluate(
-        dataset.x_test, dataset.y_test, batch_size=args.batch_size
-    )
+    try:
+        loss, accuracy = model.evaluate(
+            dataset.x_test, dataset.y_test, batch_size=args.batch_size
+        )
+    except ValueError as error:  # data the model was not built for
+        raise CommandError(first_line(error)) from None
     print(f"{dataset.name} test accuracy {accuracy:.4f}, loss {loss:.4f}")

@@ -31,7 +31,6 @@ def model_kwargs(args):
     return {name: getattr(args, name) for _, name, *_ in MODEL_OPTIONS}
 
 
-
 def add_input_arguments(parser):
     """Adds the input adapter options (patches, crops) to `parser`."""
     group = parser.add_argument_group("input options")

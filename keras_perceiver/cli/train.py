@@ -187,7 +187,8 @@ def learning_rate(args, num_examples):
 
     if args.schedule == "constant":
         return args.learning_rate
-    num_fitted = math.ceil(num_examples * (1.0 - args.validation_split))
+    # Keras' validation_split keeps floor(n * (1 - split)) for training.
+    num_fitted = math.floor(num_examples * (1.0 - args.validation_split))
     steps_per_epoch = math.ceil(num_fitted / args.batch_size)
     return warmup_cosine_decay(args.learning_rate,
                                steps_per_epoch * args.epochs)
@@ -307,7 +308,7 @@ def split_validation(x, y, validation_split):
 
     if not validation_split:
         return x, y, None
-    split_at = int(math.ceil(len(y) * (1.0 - validation_split)))
+    split_at = int(math.floor(len(y) * (1.0 - validation_split)))
 
     def part(array, part_slice):
         return keras.tree.map_structure(lambda a: a[part_slice], array)

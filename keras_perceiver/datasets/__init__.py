@@ -49,9 +49,10 @@ def load(name, data_dir=None, **options):
     accepted = set(inspect.signature(loader).parameters) - {"data_dir"}
     unknown = sorted(set(options) - accepted)
     if unknown:
+        expected = ", ".join(sorted(accepted)) or "none"
         raise ValueError(
-            f"Unknown option for the {name} data set. Expected some of "
-            f"{sorted(accepted)}. Received: {', '.join(unknown)}"
+            f"Unknown option for the {name} data set. Expected options: "
+            f"{expected}. Received: {', '.join(unknown)}"
         )
     dataset = loader(data_dir=data_dir, **options)
     return dataset.with_shuffled_training_data()

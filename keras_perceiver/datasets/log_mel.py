@@ -2,6 +2,7 @@ import keras
 import numpy as np
 
 LOG_OFFSET = 1e-6  # keeps the log finite on silent frames
+VARIANCE_EPSILON = 1e-6  # keeps the scaling finite on constant clips
 
 
 def log_mel_spectrograms(waveforms, mask, sample_rate, frame_length=256,
@@ -13,6 +14,7 @@ def log_mel_spectrograms(waveforms, mask, sample_rate, frame_length=256,
     each clip to zero mean and unit variance over its real frames (a
     per-utterance normalisation, so a clip's features don't depend on the
     rest of the data set). A frame is real when its centre lies in the clip.
+    The features are computed in float32 whatever the dtype policy.
 
     Args:
         waveforms: float array `(n, samples)`, zero-padded.
@@ -39,10 +41,11 @@ def log_mel_spectrograms(waveforms, mask, sample_rate, frame_length=256,
     mel = keras.layers.MelSpectrogram(
         fft_length=frame_length, sequence_stride=frame_step,
         sampling_rate=sample_rate, num_mel_bins=num_mel_bins,
-        max_freq=sample_rate / 2, power_to_db=False,
+        max_freq=sample_rate / 2, power_to_db=False, dtype="float32",
     )
     num_frames = waveforms.shape[1] // frame_step
     power = keras.ops.convert_to_numpy(mel(waveforms))[:, :, :num_frames]
+    power = power.astype("float64")
     log_mel = np.log(power + LOG_OFFSET).transpose(0, 2, 1)
     frame_mask = np.asarray(mask)[:, ::frame_step][:, :num_frames]
     return _standardise(log_mel, frame_mask).astype("float32"), frame_mask
@@ -56,4 +59,4 @@ def _standardise(log_mel, frame_mask):
     mean = (log_mel * weights).sum(axis=(1, 2), keepdims=True) / count
     variance = (((log_mel - mean) ** 2) * weights).sum(
         axis=(1, 2), keepdims=True) / count
-    return (log_mel - mean) / np.sqrt(variance + LOG_OFFSET) * weights
+    return (log_mel - mean) / np.sqrt(variance + VARIANCE_EPSILON) * weights

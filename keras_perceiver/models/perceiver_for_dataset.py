@@ -65,7 +65,18 @@ def input_adapter_for(dataset, num_bands, modality_dropout=None,
                       patch_size=None, crop_size=None):
     """The input adapter for `dataset`, or None for plain images.
 
-    Args: as `perceiver_for_dataset`'s.
+    Args:
+        dataset, num_bands, modality_dropout, patch_size, crop_size: as in
+            `perceiver_for_dataset`.
+
+    Returns:
+        An input adapter layer, or None when the model's own pixel adapter
+        does.
+
+    Example:
+
+    >>> data = keras_perceiver.datasets.load("digits")
+    >>> adapter = input_adapter_for(data, num_bands=8, patch_size=2)
     """
     _check_input_options(dataset, patch_size, crop_size)
     if dataset.modality == "multimodal":
@@ -84,7 +95,20 @@ def input_adapter_for(dataset, num_bands, modality_dropout=None,
 
 
 def modality_adapter(modality, num_bands, patch_size=None, crop_size=None):
-    """The input adapter for one `Dataset.modality` (not "multimodal")."""
+    """The input adapter for one modality of a data set.
+
+    Args:
+        modality: str. "image", "audio", "spectrogram", "points" or
+            "sequence" (a `Dataset.modality` other than "multimodal").
+        num_bands, patch_size, crop_size: as in `perceiver_for_dataset`.
+
+    Returns:
+        An input adapter layer.
+
+    Example:
+
+    >>> adapter = modality_adapter("spectrogram", num_bands=8)
+    """
     if modality == "image":
         return adapters.ImageAdapter(num_bands=num_bands,
                                      patch_size=patch_size or 1,
@@ -112,6 +136,12 @@ def modality_adapter(modality, num_bands, patch_size=None, crop_size=None):
 
 def _check_input_options(dataset, patch_size, crop_size):
     """Patches need images or spectrograms; crops need images."""
+    if dataset.modality == "multimodal" and not dataset.modalities:
+        raise ValueError(
+            "Multimodal data needs `Dataset.modalities`, the modality of "
+            'each input (e.g. {"image": "image", "audio": "spectrogram"}). '
+            f"Received: modalities={dataset.modalities!r}"
+        )
     modalities = set((dataset.modalities or {}).values()) | {dataset.modality}
     if patch_size is not None and not modalities & {"image", "spectrogram"}:
         raise ValueError(
