@@ -63,7 +63,7 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     """
     import keras
 
-    example = _first_example(dataset.x_test)
+    example = keras.tree.map_structure(lambda a: a[:1], dataset.x_test)
     weights = keras.ops.convert_to_numpy(model.cross_attention_maps(example))
     weights = weights[0].mean(axis=0)  # (N, M), averaged over heads
     shown = np.linspace(0, len(weights) - 1, min(num_latents, len(weights)))
@@ -151,12 +151,6 @@ def _patch_grid(model, num_elements):
     if grid is None or len(grid) != 2 or np.prod(grid) != num_elements:
         return None
     return grid
-
-
-def _first_example(x):
-    if isinstance(x, dict):
-        return {key: _first_example(value) for key, value in x.items()}
-    return x[:1]
 
 
 def _flat_signal(example):

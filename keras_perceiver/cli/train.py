@@ -187,8 +187,7 @@ def learning_rate(args, num_examples):
 
     if args.schedule == "constant":
         return args.learning_rate
-    # Keras' validation_split keeps floor(n * (1 - split)) for training.
-    num_fitted = math.floor(num_examples * (1.0 - args.validation_split))
+    num_fitted = num_fitted_examples(num_examples, args.validation_split)
     steps_per_epoch = math.ceil(num_fitted / args.batch_size)
     return warmup_cosine_decay(args.learning_rate,
                                steps_per_epoch * args.epochs)
@@ -302,13 +301,18 @@ def relaunch_under_torchrun(num_processes):
     os.execv(sys.executable, command)
 
 
+def num_fitted_examples(num_examples, validation_split):
+    """How many examples Keras' `validation_split` leaves for training."""
+    return int(math.floor(num_examples * (1.0 - validation_split)))
+
+
 def split_validation(x, y, validation_split):
     """Holds out the last `validation_split` of the data, as `fit` does."""
     import keras
 
     if not validation_split:
         return x, y, None
-    split_at = int(math.floor(len(y) * (1.0 - validation_split)))
+    split_at = num_fitted_examples(len(y), validation_split)
 
     def part(array, part_slice):
         return keras.tree.map_structure(lambda a: a[part_slice], array)

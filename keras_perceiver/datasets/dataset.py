@@ -1,5 +1,6 @@
 import dataclasses
 
+import keras
 import numpy as np
 
 
@@ -49,23 +50,14 @@ class Dataset:
         order = np.random.default_rng(seed).permutation(len(self.y_train))
         return dataclasses.replace(
             self,
-            x_train=_take(self.x_train, order),
+            x_train=keras.tree.map_structure(
+                lambda a: a[order], self.x_train
+            ),
             y_train=self.y_train[order],
         )
 
     @property
     def input_shape(self):
         """Shape of one example (no batch axis); dicts for dict inputs."""
-        return _example_shape(self.x_train)
+        return keras.tree.map_structure(lambda a: a.shape[1:], self.x_train)
 
-
-def _example_shape(x):
-    if isinstance(x, dict):
-        return {key: _example_shape(value) for key, value in x.items()}
-    return x.shape[1:]
-
-
-def _take(x, order):
-    if isinstance(x, dict):
-        return {key: _take(value, order) for key, value in x.items()}
-    return x[order]

@@ -1,3 +1,5 @@
+import keras
+
 from keras_perceiver import adapters
 from keras_perceiver.models.perceiver import Perceiver
 
@@ -57,7 +59,7 @@ def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
         input_adapter=adapter,
         **perceiver_kwargs,
     )
-    model(_first_examples(dataset.x_train))
+    model(keras.tree.map_structure(lambda a: a[:2], dataset.x_train))
     return model
 
 
@@ -154,8 +156,3 @@ def _check_input_options(dataset, patch_size, crop_size):
             f"crop_size={crop_size} for {dataset.modality} data"
         )
 
-
-def _first_examples(x):
-    if isinstance(x, dict):
-        return {key: _first_examples(value) for key, value in x.items()}
-    return x[:2]
