@@ -9,9 +9,15 @@ whose entries are what each modality's adapter takes.
 """
 
 from keras_perceiver.adapters.audio_adapter import AudioAdapter
+from keras_perceiver.adapters.conv_stem_image_adapter import (
+    ConvStemImageAdapter,
+)
 from keras_perceiver.adapters.grid_adapter import GridAdapter
 from keras_perceiver.adapters.image_adapter import ImageAdapter
 from keras_perceiver.adapters.input_adapter import InputAdapter
+from keras_perceiver.adapters.learned_position_image_adapter import (
+    LearnedPositionImageAdapter,
+)
 from keras_perceiver.adapters.multimodal_adapter import MultimodalAdapter
 from keras_perceiver.adapters.point_cloud_adapter import PointCloudAdapter
 from keras_perceiver.adapters.sequence_adapter import SequenceAdapter
