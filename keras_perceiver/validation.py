@@ -35,6 +35,30 @@ def check_fraction(name, value):
     return float(value)
 
 
+def check_bool(name, value):
+    """Returns `value` if it is a Python bool, otherwise raises."""
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"`{name}` must be True or False. Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_class_names(class_names, num_classes):
+    """Returns class names as a list of `num_classes` strings, or None."""
+    if class_names is None:
+        return None
+    names = list(class_names)
+    if len(names) != num_classes or not all(
+        isinstance(name, str) for name in names
+    ):
+        raise ValueError(
+            f"`class_names` must be {num_classes} strings, one per class. "
+            f"Received: {len(names)} entries: {names[:5]!r}..."
+        )
+    return names
+
+
 def check_choice(name, value, choices):
     """Returns `value` if it is one of `choices`, otherwise raises."""
     if value not in choices:
@@ -62,6 +86,38 @@ def check_rank(name, shape, expected_ranks):
             f"`{name}` must have rank {expected} (batch dimension included). "
             f"Received: {name}.shape={tuple(shape)}"
         )
+
+
+def check_grid(name, value, num_elements=None):
+    """Returns a grid shape as a tuple of positive ints, otherwise raises.
+
+    Args:
+        name: str. The argument's name, for error messages.
+        value: sequence of ints. The grid's size along each axis.
+        num_elements: int or None. If given, the number of points the grid
+            must have.
+    """
+    try:
+        grid = tuple(value)
+    except TypeError:
+        grid = ()
+    if not grid or any(
+        isinstance(size, bool) or not isinstance(size, int) or size <= 0
+        for size in grid
+    ):
+        raise ValueError(
+            f"`{name}` must be a non-empty sequence of positive integers. "
+            f"Received: {name}={value!r}"
+        )
+    points = 1
+    for size in grid:
+        points *= size
+    if num_elements is not None and points != num_elements:
+        raise ValueError(
+            f"`{name}` must have {num_elements} points, one per output. "
+            f"Received: {name}={value!r} with {points} points"
+        )
+    return grid
 
 
 def freeze_resolution(value):

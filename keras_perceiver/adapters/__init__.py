@@ -22,4 +22,5 @@ from keras_perceiver.adapters.multimodal_adapter import MultimodalAdapter
 from keras_perceiver.adapters.point_cloud_adapter import PointCloudAdapter
 from keras_perceiver.adapters.sequence_adapter import SequenceAdapter
 from keras_perceiver.adapters.spectrogram_adapter import SpectrogramAdapter
+from keras_perceiver.adapters.text_adapter import TextAdapter
 from keras_perceiver.adapters.video_adapter import VideoAdapter

@@ -8,3 +8,8 @@ from keras_perceiver.layers.fourier_position_encoding import (
 from keras_perceiver.layers.latent_transformer import LatentTransformer
 from keras_perceiver.layers.perceiver_attention import PerceiverAttention
 from keras_perceiver.layers.self_attention import SelfAttention
+from keras_perceiver.layers.fourier_queries import FourierQueries
+from keras_perceiver.layers.input_queries import InputQueries
+from keras_perceiver.layers.learned_queries import LearnedQueries
+from keras_perceiver.layers.output_queries import OutputQueries
+from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder

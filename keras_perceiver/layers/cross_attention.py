@@ -29,6 +29,10 @@ class CrossAttention(keras.layers.Layer):
             width. Defaults to 1.
         dropout: float. Dropout rate on the attention and MLP outputs before
             each residual. Defaults to 0.
+        use_query_residual: bool. Whether the attention output is added to
+            the queries (the latents). Defaults to True, as in the encoder;
+            Perceiver IO decoders turn it off, so that their output does not
+            carry the query (position) features through.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -59,6 +63,7 @@ class CrossAttention(keras.layers.Layer):
         v_channels=None,
         widening_factor=1,
         dropout=0.0,
+        use_query_residual=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -73,6 +78,9 @@ class CrossAttention(keras.layers.Layer):
             "widening_factor", widening_factor
         )
         self.dropout = validation.check_fraction("dropout", dropout)
+        self.use_query_residual = validation.check_bool(
+            "use_query_residual", use_query_residual
+        )
         self.latent_norm = self._layer_norm("latent_norm")
         self.input_norm = self._layer_norm("input_norm")
         self.mlp_norm = self._layer_norm("mlp_norm")
@@ -113,9 +121,22 @@ class CrossAttention(keras.layers.Layer):
         attended = self.attention(
             self.latent_norm(latents), self.input_norm(inputs), mask=mask
         )
-        latents = latents + self.attention_dropout(attended, training=training)
+        attended = self.attention_dropout(attended, training=training)
+        latents = latents + attended if self.use_query_residual else attended
         latents = latents + self.mlp(self.mlp_norm(latents), training=training)
         return residual_barrier(latents)
+
+    def attention_weights(self, latents, inputs, mask=None):
+        """The attention probabilities of `call`, `(batch, heads, N, M)`.
+
+        Args:
+            latents: Tensor of shape `(batch, N, D)`.
+            inputs: Tensor of shape `(batch, M, C)`.
+            mask: Optional boolean tensor of shape `(batch, M)`.
+        """
+        return self.attention.attention_weights(
+            self.latent_norm(latents), self.input_norm(inputs), mask
+        )
 
     def compute_mask(self, *args, **kwargs):
         """The mask is consumed here: the output has no padding."""
@@ -133,6 +154,7 @@ class CrossAttention(keras.layers.Layer):
                 "v_channels": self.v_channels,
                 "widening_factor": self.widening_factor,
                 "dropout": self.dropout,
+                "use_query_residual": self.use_query_residual,
             }
         )
         return config

@@ -2,80 +2,34 @@ import keras
 from keras import ops
 
 from keras_perceiver import validation
-from keras_perceiver.adapters.image_adapter import ImageAdapter
-from keras_perceiver.adapters.input_adapter import split_masked_inputs
-from keras_perceiver.layers.cross_attention import CrossAttention
-from keras_perceiver.layers.latent_transformer import LatentTransformer
-
-WEIGHT_SHARING_CHOICES = ("paper", "none", "all")
-CROSS_ATTEND_PLACEMENTS = ("interleaved", "start")
+from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
-class Perceiver(keras.Model):
+class Perceiver(PerceiverEncoder):
     """The Perceiver classifier of Jaegle et al. (2021).
 
-    A learned latent array of `num_latents` x `latent_dim` (N x D) attends to
-    the input byte array (M x C) with `num_blocks` (B) cross-attends; each is
-    followed by a latent Transformer of `num_self_attends_per_block` (L)
-    self-attention layers. The latents are averaged over the index dimension
-    and a linear layer gives the logits.
+    A `PerceiverEncoder` followed by the paper's head: the final latents are
+    averaged over the index dimension and a linear layer gives the logits.
+    Every encoder argument (block scheme, weight sharing, input adapter) is
+    accepted; the defaults are the paper's ImageNet model, which builds to
+    its 44.9 M parameters (326.2 M with `weight_sharing="none"`).
 
-    Weight sharing follows the paper by default (`"paper"`): the first
-    cross-attend has its own weights, cross-attends 2..B share one set, and
-    one latent Transformer is shared by all blocks, making the model an RNN
-    unrolled in depth. `"none"` gives every block its own weights and
-    `"all"` shares the first cross-attend too.
-
-    Inputs may be:
-    - images `(batch, H, W, C)`: 2-D Fourier features of the pixel positions
-      are concatenated to the pixels (`num_bands`, `max_resolution`);
-    - a byte array `(batch, M, C)` that already carries its position
-      features, with an optional mask `(batch, M)` (True = real element),
-      given as `mask=` or as the dict `{"inputs": ..., "mask": ...}` (the
-      form to use with `model.fit`);
-    - anything an `input_adapter` accepts: the adapter turns it into the
-      byte array and mask.
+    It takes what the encoder takes: images `(batch, H, W, C)`, a byte
+    array `(batch, M, C)` with an optional mask (`mask=` or the dict
+    `{"inputs": ..., "mask": ...}`, the form for `model.fit`), or anything
+    its `input_adapter` accepts; see `PerceiverEncoder` for the block
+    schemes and weight sharing.
 
     Args:
         num_classes: int. Number of output logits.
-        num_latents: int. Number of latents N. Defaults to 512.
-        latent_dim: int. Latent width D. Defaults to 1024.
-        num_blocks: int. Number of cross-attends B. Defaults to 8.
-        num_self_attends_per_block: int. Self-attention layers L in each
-            latent Transformer. Defaults to 6.
-        num_cross_heads: int. Cross-attention heads. Defaults to 1.
-        num_self_heads: int. Self-attention heads. Defaults to 8.
-        cross_qk_channels: int or None. Cross-attention query/key width.
-            Defaults to None, meaning the input channel count C.
-        cross_v_channels: int or None. Cross-attention value width.
-            Defaults to None, meaning the query/key width.
-        self_qk_channels: int or None. Self-attention query/key width.
-            Defaults to None, meaning D.
-        self_v_channels: int or None. Self-attention value width. Defaults
-            to None, meaning the query/key width.
-        cross_widening_factor: int. Cross-attend MLP widening. Defaults to 1.
-        self_widening_factor: int. Self-attention MLP widening. Defaults to 1.
-        num_bands: int. Fourier bands per axis for image inputs.
-            Defaults to 64.
-        max_resolution: int, pair of ints or None. Maximum resolution of each
-            image axis for the Fourier features. Defaults to None, meaning
-            the image height and width.
-        weight_sharing: str. `"paper"`, `"none"` or `"all"`, as above.
-            Defaults to `"paper"`.
-        cross_attend_placement: str. `"interleaved"` (a cross-attend before
-            every latent Transformer) or `"start"` (all B cross-attends
-            first, then B latent Transformers: the paper's Table 6 ablation).
-            Defaults to `"interleaved"`.
-        dropout: float. Dropout rate on every attention and MLP output.
-            Defaults to 0 (the paper's final ImageNet model).
-        latent_initializer: initializer for the latent array. Defaults to a
-            truncated normal with standard deviation 0.02, truncated at two
-            standard deviations.
-        input_adapter: optional `keras.layers.Layer` whose call returns
-            `(byte_array, mask)`, e.g. one of `keras_perceiver.adapters`.
-            Defaults to None: images and byte arrays as above.
-        **kwargs: Base model keyword arguments, such as `name` and `dtype`.
+        **kwargs: every `PerceiverEncoder` argument (`num_latents`,
+            `latent_dim`, `num_blocks`, `num_self_attends_per_block`, head
+            counts and widths, `num_bands`, `max_resolution`,
+            `weight_sharing`, `cross_attend_placement`, `block_scheme`,
+            `dropout`, `latent_initializer`, `input_adapter`), with the same
+            defaults, and base model keyword arguments such as `name` and
+            `dtype`.
 
     Call arguments:
         inputs: images, a byte array, a dict `{"inputs", "mask"}`, or what
@@ -94,353 +48,46 @@ class Perceiver(keras.Model):
     ...                   num_self_heads=4, num_bands=8)
     >>> tuple(model(keras.random.uniform((2, 28, 28, 1))).shape)
     (2, 10)
+    >>> tuple(model.encode(keras.random.uniform((2, 28, 28, 1))).shape)
+    (2, 32, 64)
 
     References:
         - [Jaegle et al., 2021](https://arxiv.org/abs/2103.03206)
     """
 
-    def __init__(
-        self,
-        num_classes,
-        num_latents=512,
-        latent_dim=1024,
-        num_blocks=8,
-        num_self_attends_per_block=6,
-        num_cross_heads=1,
-        num_self_heads=8,
-        cross_qk_channels=None,
-        cross_v_channels=None,
-        self_qk_channels=None,
-        self_v_channels=None,
-        cross_widening_factor=1,
-        self_widening_factor=1,
-        num_bands=64,
-        max_resolution=None,
-        weight_sharing="paper",
-        cross_attend_placement="interleaved",
-        dropout=0.0,
-        latent_initializer=None,
-        input_adapter=None,
-        **kwargs,
-    ):
+    def __init__(self, num_classes, **kwargs):
         super().__init__(**kwargs)
-        check = validation.check_positive_int
-        self.num_classes = check("num_classes", num_classes)
-        self.num_latents = check("num_latents", num_latents)
-        self.latent_dim = check("latent_dim", latent_dim)
-        self.num_blocks = check("num_blocks", num_blocks)
-        self.num_self_attends_per_block = check(
-            "num_self_attends_per_block", num_self_attends_per_block
+        self.num_classes = validation.check_positive_int(
+            "num_classes", num_classes
         )
-        self.num_cross_heads = check("num_cross_heads", num_cross_heads)
-        self.num_self_heads = check("num_self_heads", num_self_heads)
-        optional = validation.check_optional_positive_int
-        self.cross_qk_channels = optional(
-            "cross_qk_channels", cross_qk_channels
-        )
-        self.cross_v_channels = optional("cross_v_channels", cross_v_channels)
-        self.self_qk_channels = optional("self_qk_channels", self_qk_channels)
-        self.self_v_channels = optional("self_v_channels", self_v_channels)
-        self.cross_widening_factor = check(
-            "cross_widening_factor", cross_widening_factor
-        )
-        self.self_widening_factor = check(
-            "self_widening_factor", self_widening_factor
-        )
-        self._check_head_widths(
-            "num_self_heads", self.self_qk_channels or self.latent_dim
-        )
-        self.num_bands = check("num_bands", num_bands)
-        self.max_resolution = validation.freeze_resolution(max_resolution)
-        self.weight_sharing = validation.check_choice(
-            "weight_sharing", weight_sharing, WEIGHT_SHARING_CHOICES
-        )
-        self.cross_attend_placement = validation.check_choice(
-            "cross_attend_placement",
-            cross_attend_placement,
-            CROSS_ATTEND_PLACEMENTS,
-        )
-        self.dropout = validation.check_fraction("dropout", dropout)
-        self.latent_initializer = keras.initializers.get(
-            latent_initializer
-            or keras.initializers.TruncatedNormal(stddev=0.02)
-        )
-        self.input_adapter = input_adapter
-        self.cross_attends = [
-            self._cross_attend(index)
-            for index in range(self._num_unique_cross_attends())
-        ]
-        self.latent_transformers = [
-            self._latent_transformer(index)
-            for index in range(self._num_unique_latent_transformers())
-        ]
         self.head = keras.layers.Dense(
             num_classes, name="head", dtype=self.dtype_policy
         )
 
-    @property
-    def input_dtype(self):
-        """Inputs keep full precision: adapters compute positions in float32.
-
-        Every input path casts to the compute dtype itself.
-        """
-        return self.dtype_policy.variable_dtype
-
-    def _check_head_widths(self, heads_name, qk_channels):
-        """Raises unless the heads split the attention widths evenly."""
-        prefix = heads_name.split("_")[1]
-        v_channels = getattr(self, f"{prefix}_v_channels") or qk_channels
-        num_heads = getattr(self, heads_name)
-        for width_name, width in (("qk", qk_channels), ("v", v_channels)):
-            if width % num_heads:
-                raise ValueError(
-                    f"`{heads_name}` must divide the {prefix}-attention "
-                    f"{width_name} width ({width}, from "
-                    f"`{prefix}_{width_name}_channels` or its default). "
-                    f"Received: {heads_name}={num_heads}"
-                )
-
-    def _cross_attend(self, index):
-        return CrossAttention(
-            num_heads=self.num_cross_heads,
-            qk_channels=self.cross_qk_channels,
-            v_channels=self.cross_v_channels,
-            widening_factor=self.cross_widening_factor,
-            dropout=self.dropout,
-            name=f"cross_attention_{index}",
-            dtype=self.dtype_policy,
-        )
-
-    def _latent_transformer(self, index):
-        return LatentTransformer(
-            num_layers=self.num_self_attends_per_block,
-            num_heads=self.num_self_heads,
-            qk_channels=self.self_qk_channels,
-            v_channels=self.self_v_channels,
-            widening_factor=self.self_widening_factor,
-            dropout=self.dropout,
-            name=f"latent_transformer_{index}",
-            dtype=self.dtype_policy,
-        )
-
-    def _num_unique_cross_attends(self):
-        if self.weight_sharing == "none":
-            return self.num_blocks
-        if self.weight_sharing == "all":
-            return 1
-        return min(self.num_blocks, 2)
-
-    def _num_unique_latent_transformers(self):
-        return self.num_blocks if self.weight_sharing == "none" else 1
-
-    def cross_attend_for_block(self, block):
-        """The `CrossAttention` layer that block `block` (0-based) uses."""
-        index = min(block, len(self.cross_attends) - 1)
-        return self.cross_attends[index]
-
-    def latent_transformer_for_block(self, block):
-        """The `LatentTransformer` layer that block `block` (0-based) uses."""
-        index = min(block, len(self.latent_transformers) - 1)
-        return self.latent_transformers[index]
-
     def build(self, input_shape):
-        if self.input_adapter is None and _is_image_shape(input_shape):
-            self.input_adapter = ImageAdapter(
-                num_bands=self.num_bands,
-                max_resolution=self.max_resolution,
-                name="image_adapter",
-                dtype=self.dtype_policy,
-            )
-            self._adapter_is_default = True
-        if self.input_adapter is not None:
-            self.input_adapter.build(input_shape)
-            byte_array_shape, _ = self.input_adapter.compute_output_shape(
-                input_shape
-            )
-        else:
-            byte_array_shape = _byte_array_shape(input_shape)
-        self.byte_array_shape = tuple(byte_array_shape)
-        self._check_head_widths(
-            "num_cross_heads", self.cross_qk_channels or byte_array_shape[-1]
-        )
-        self.latents = self.add_weight(
-            shape=(self.num_latents, self.latent_dim),
-            initializer=self.latent_initializer,
-            name="latents",
-        )
-        latents_shape = (None, self.num_latents, self.latent_dim)
-        for layer in self.cross_attends:
-            layer.build(latents_shape, byte_array_shape)
-        for layer in self.latent_transformers:
-            layer.build(latents_shape)
+        super().build(input_shape)
         self.head.build((None, self.latent_dim))
 
     def call(self, inputs, mask=None, training=None):
-        byte_array, mask = self.encode_inputs(inputs, mask)
-        batch_size = ops.shape(byte_array)[0]
-        latents = ops.cast(self.latents, self.compute_dtype)
-        latents = ops.broadcast_to(
-            latents[None], (batch_size, self.num_latents, self.latent_dim)
-        )
-        for block in self._block_order():
-            kind, index = block
-            if kind == "cross":
-                latents = self.cross_attend_for_block(index)(
-                    latents, byte_array, mask=mask, training=training
-                )
-            else:
-                latents = self.latent_transformer_for_block(index)(
-                    latents, training=training
-                )
+        latents = self.encode(inputs, mask=mask, training=training)
         logits = self.head(ops.mean(latents, axis=1))
         return ops.cast(logits, self.dtype_policy.variable_dtype)
 
-    def _block_order(self):
-        blocks = range(self.num_blocks)
-        if self.cross_attend_placement == "start":
-            return [("cross", i) for i in blocks] + [
-                ("latent", i) for i in blocks
-            ]
-        return [step for i in blocks for step in (("cross", i), ("latent", i))]
-
-    def encode_inputs(self, inputs, mask=None):
-        """Returns the `(byte_array, mask)` that the cross-attends see.
+    def encode(self, inputs, mask=None, training=None):
+        """The encoder's final latents `(batch, N, D)`, before the head.
 
         Args:
             inputs: what the model's `call` takes.
             mask: optional boolean tensor `(batch, M)`.
-
-        Returns:
-            A tuple of the byte array `(batch, M, C)` and the mask
-            `(batch, M)` or None.
+            training: Python bool, whether dropout is active.
         """
-        if not self.built:
-            raise ValueError(
-                "`encode_inputs` needs a built model: call the model on data "
-                "or `build()` it first. Received: an unbuilt Perceiver"
-            )
-        if self.input_adapter is not None:
-            return self.input_adapter(inputs, mask=mask)
-        inputs, mask = split_masked_inputs(inputs, mask)
-        _check_byte_array(inputs, mask, self.byte_array_shape)
-        return ops.cast(inputs, self.compute_dtype), mask
-
-    def cross_attention_maps(self, inputs, mask=None):
-        """Attention of the latents over the inputs in the first cross-attend.
-
-        Args:
-            inputs: what the model's `call` takes.
-            mask: optional boolean tensor `(batch, M)`.
-
-        Returns:
-            A tensor `(batch, num_cross_heads, N, M)` of attention
-            probabilities: row `n` says where latent `n` looks in the byte
-            array (for images, reshape `M` to `(H, W)`).
-        """
-        byte_array, mask = self.encode_inputs(inputs, mask)
-        latents = ops.cast(self.latents, self.compute_dtype)[None]
-        latents = ops.broadcast_to(
-            latents, (ops.shape(byte_array)[0],) + tuple(latents.shape[1:])
-        )
-        cross = self.cross_attend_for_block(0)
-        return cross.attention.attention_weights(
-            cross.latent_norm(latents), cross.input_norm(byte_array), mask
-        )
-
-    def compute_mask(self, *args, **kwargs):
-        """The mask is consumed here: the output has no padding."""
-        return None
+        return super().call(inputs, mask=mask, training=training)
 
     def compute_output_shape(self, input_shape):
-        return (_batch_size_of(input_shape), self.num_classes)
+        latents_shape = super().compute_output_shape(input_shape)
+        return (latents_shape[0], self.num_classes)
 
     def get_config(self):
         config = super().get_config()
-        adapter = None
-        if self.input_adapter is not None and not getattr(
-            self, "_adapter_is_default", False
-        ):
-            adapter = keras.layers.serialize(self.input_adapter)
-        config.update(
-            {
-                "num_classes": self.num_classes,
-                "num_latents": self.num_latents,
-                "latent_dim": self.latent_dim,
-                "num_blocks": self.num_blocks,
-                "num_self_attends_per_block": self.num_self_attends_per_block,
-                "num_cross_heads": self.num_cross_heads,
-                "num_self_heads": self.num_self_heads,
-                "cross_qk_channels": self.cross_qk_channels,
-                "cross_v_channels": self.cross_v_channels,
-                "self_qk_channels": self.self_qk_channels,
-                "self_v_channels": self.self_v_channels,
-                "cross_widening_factor": self.cross_widening_factor,
-                "self_widening_factor": self.self_widening_factor,
-                "num_bands": self.num_bands,
-                "max_resolution": self.max_resolution,
-                "weight_sharing": self.weight_sharing,
-                "cross_attend_placement": self.cross_attend_placement,
-                "dropout": self.dropout,
-                "latent_initializer": keras.initializers.serialize(
-                    self.latent_initializer
-                ),
-                "input_adapter": adapter,
-            }
-        )
+        config["num_classes"] = self.num_classes
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if config.get("input_adapter") is not None:
-            config["input_adapter"] = keras.layers.deserialize(
-                config["input_adapter"]
-            )
-        config["latent_initializer"] = keras.initializers.deserialize(
-            config["latent_initializer"]
-        )
-        return cls(**config)
-
-
-def _is_image_shape(input_shape):
-    return not isinstance(input_shape, dict) and len(input_shape) == 4
-
-
-def _byte_array_shape(input_shape):
-    input_shape, _ = split_masked_inputs(input_shape)
-    validation.check_rank("inputs", input_shape, (3, 4))
-    if input_shape[-1] is None:
-        raise ValueError(
-            "`inputs` must have a known channel count (last dimension). "
-            f"Received: inputs.shape={tuple(input_shape)}"
-        )
-    return input_shape
-
-
-def _check_byte_array(byte_array, mask, built_shape):
-    validation.check_rank("inputs", byte_array.shape, (3,))
-    if byte_array.shape[-1] != built_shape[-1]:
-        raise ValueError(
-            f"`inputs` must have {built_shape[-1]} channels, as the model was "
-            f"built with. Received: inputs.shape={tuple(byte_array.shape)}"
-        )
-    if mask is None:
-        return
-    expected = tuple(byte_array.shape[:2])
-    if len(mask.shape) != 2 or not _shapes_match(mask.shape, expected):
-        raise ValueError(
-            "`mask` must have shape (batch, M) matching the byte array, "
-            f"{expected}. Received: mask.shape={tuple(mask.shape)}"
-        )
-
-
-def _shapes_match(shape, expected):
-    return all(
-        a is None or b is None or a == b for a, b in zip(shape, expected)
-    )
-
-
-def _batch_size_of(input_shape):
-    while isinstance(input_shape, dict):
-        input_shape = next(iter(input_shape.values()))
-    return input_shape[0]

@@ -1,0 +1,149 @@
+import keras
+
+from keras_perceiver import validation
+from keras_perceiver.layers.cross_attention import CrossAttention
+
+
+@keras.saving.register_keras_serializable(package="keras_perceiver")
+class PerceiverDecoder(keras.layers.Layer):
+    """The Perceiver IO decoder: output queries attend to the latents.
+
+    Each output query (one per output element: a class, a pixel, a point,
+    a token) cross-attends to the encoder's final latents, as in a
+    `CrossAttention` with the queries in the latents' place: LayerNorms on
+    the queries and on the latents, attention, an optional query residual,
+    a pre-LayerNorm MLP with residual. A final linear layer maps each result
+    to `num_output_channels`. Queries do not attend to each other, so every
+    output depends only on its own query and the latents.
+
+    Args:
+        num_output_channels: int or None. Width of each output. Defaults to
+            None: no final projection, the output keeps the query width
+            (DeepMind's language model, whose logits come from the input
+            embedding matrix instead).
+        num_heads: int. Attention heads. Defaults to 1.
+        qk_channels: int or None. Query/key width over all heads. Defaults
+            to None, meaning the latent width.
+        v_channels: int or None. Value width over all heads. Defaults to
+            None, meaning `qk_channels`.
+        widening_factor: int. MLP hidden width as a multiple of the query
+            width. Defaults to 1.
+        use_query_residual: bool. Whether the attention output is added to
+            the queries. Defaults to True (DeepMind's classification
+            decoder); dense decoders usually turn it off so that outputs do
+            not carry the query's position features.
+        dropout: float. Dropout rate on the attention and MLP outputs.
+            Defaults to 0.
+        **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        queries: Tensor of shape `(batch, O, Q)`, the output queries.
+        latents: Tensor of shape `(batch, N, D)`, the encoder's output.
+        training: Python bool, whether dropout is active.
+
+    Returns:
+        Tensor of shape `(batch, O, num_output_channels)` (or `(batch, O,
+        Q)` without a final projection).
+
+    Example:
+
+    >>> decoder = PerceiverDecoder(num_output_channels=10)
+    >>> queries = keras.random.normal((2, 784, 24))
+    >>> latents = keras.random.normal((2, 32, 64))
+    >>> tuple(decoder(queries, latents).shape)
+    (2, 784, 10)
+
+    References:
+        - [Jaegle et al., 2022](https://arxiv.org/abs/2107.14795)
+    """
+
+    def __init__(
+        self,
+        num_output_channels=None,
+        num_heads=1,
+        qk_channels=None,
+        v_channels=None,
+        widening_factor=1,
+        use_query_residual=True,
+        dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_output_channels = validation.check_optional_positive_int(
+            "num_output_channels", num_output_channels
+        )
+        self.num_heads = validation.check_positive_int("num_heads", num_heads)
+        self.qk_channels = validation.check_optional_positive_int(
+            "qk_channels", qk_channels
+        )
+        self.v_channels = validation.check_optional_positive_int(
+            "v_channels", v_channels
+        )
+        self.widening_factor = validation.check_positive_int(
+            "widening_factor", widening_factor
+        )
+        self.use_query_residual = validation.check_bool(
+            "use_query_residual", use_query_residual
+        )
+        self.dropout = validation.check_fraction("dropout", dropout)
+        self.cross_attention = CrossAttention(
+            num_heads=self.num_heads,
+            qk_channels=self.qk_channels,
+            v_channels=self.v_channels,
+            widening_factor=self.widening_factor,
+            dropout=self.dropout,
+            use_query_residual=self.use_query_residual,
+            name="cross_attention",
+            dtype=self.dtype_policy,
+        )
+        self.output_projection = None
+        if self.num_output_channels is not None:
+            self.output_projection = keras.layers.Dense(
+                self.num_output_channels,
+                name="output_projection",
+                dtype=self.dtype_policy,
+            )
+
+    def build(self, queries_shape, latents_shape):
+        validation.check_rank("queries", queries_shape, (3,))
+        validation.check_rank("latents", latents_shape, (3,))
+        self.query_channels = queries_shape[-1]
+        self.latent_channels = latents_shape[-1]
+        self.cross_attention.build(queries_shape, latents_shape)
+        if self.output_projection is not None:
+            self.output_projection.build(queries_shape)
+
+    def call(self, queries, latents, training=None):
+        _check_width("queries", queries, self.query_channels)
+        _check_width("latents", latents, self.latent_channels)
+        outputs = self.cross_attention(queries, latents, training=training)
+        if self.output_projection is not None:
+            outputs = self.output_projection(outputs)
+        return outputs
+
+    def compute_output_shape(self, queries_shape, latents_shape):
+        channels = self.num_output_channels or queries_shape[-1]
+        return tuple(queries_shape[:-1]) + (channels,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_output_channels": self.num_output_channels,
+                "num_heads": self.num_heads,
+                "qk_channels": self.qk_channels,
+                "v_channels": self.v_channels,
+                "widening_factor": self.widening_factor,
+                "use_query_residual": self.use_query_residual,
+                "dropout": self.dropout,
+            }
+        )
+        return config
+
+
+def _check_width(name, tensor, expected):
+    if tensor.shape[-1] != expected:
+        raise ValueError(
+            f"`{name}` must have width {expected}, as the decoder was built "
+            f"with. Received: {name}.shape={tuple(tensor.shape)}"
+        )

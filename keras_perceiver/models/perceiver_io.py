@@ -1,0 +1,205 @@
+import keras
+import numpy as np
+from keras import ops
+
+from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
+
+
+@keras.saving.register_keras_serializable(package="keras_perceiver")
+class PerceiverIO(keras.Model):
+    """Perceiver IO: an encoder, output queries and a decoder.
+
+    The encoder turns the inputs into latents; the output queries (one per
+    output element) cross-attend to them in the decoder, which gives each
+    output its channels. Outputs may be anything queries can index: a class
+    (`LearnedQueries(1, ...)`), every pixel of an output image
+    (`FourierQueries((H, W))`), every input element (`InputQueries`: a
+    label per point of a point cloud).
+
+    Several outputs from one model: give `output_queries` as a dict of
+    query layers of the same width (tell them apart with
+    `task_embedding_channels`). Their queries are decoded together by the
+    one decoder, as DeepMind's multimodal decoder does, and the model
+    returns a dict of outputs with the same keys.
+
+    Outputs on a grid (queries with an `index_shape`, such as
+    `FourierQueries`) come as `(batch, *index_shape, channels)`, others as
+    `(batch, O, channels)`.
+
+    Args:
+        encoder: `keras_perceiver.PerceiverEncoder`. Makes the latents.
+        output_queries: an output-query layer from `keras_perceiver.layers`
+            (`LearnedQueries`, `FourierQueries`, `InputQueries`), or a dict
+            of them.
+        decoder: `keras_perceiver.layers.PerceiverDecoder`. Decodes the
+            queries into outputs.
+        **kwargs: Base model keyword arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: what the encoder takes.
+        mask: optional boolean tensor `(batch, M)` over the byte array.
+        training: Python bool, whether dropout is active.
+
+    Returns:
+        The outputs in float32 (a dict of them for a dict of queries).
+
+    Example:
+
+    >>> encoder = PerceiverEncoder(
+    ...     num_latents=16, latent_dim=32, num_blocks=2,
+    ...     num_self_attends_per_block=1, num_self_heads=2, num_bands=4,
+    ...     block_scheme="perceiver_io")
+    >>> model = PerceiverIO(
+    ...     encoder,
+    ...     output_queries=layers.FourierQueries((8, 8), num_bands=4),
+    ...     decoder=layers.PerceiverDecoder(num_output_channels=1,
+    ...                                     use_query_residual=False))
+    >>> tuple(model(keras.random.uniform((2, 8, 8, 1))).shape)
+    (2, 8, 8, 1)
+
+    References:
+        - [Jaegle et al., 2022](https://arxiv.org/abs/2107.14795)
+    """
+
+    def __init__(self, encoder, output_queries, decoder, **kwargs):
+        check_encoder(encoder)
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.output_queries = output_queries
+        self.decoder = decoder
+
+    @property
+    def input_dtype(self):
+        """Inputs keep full precision, as the encoder's do."""
+        return self.dtype_policy.variable_dtype
+
+    def _named_queries(self):
+        if isinstance(self.output_queries, dict):
+            return dict(self.output_queries)
+        return {None: self.output_queries}
+
+    def build(self, input_shape):
+        # Layers deserialized from a saved model come built already.
+        if not self.encoder.built:
+            self.encoder.build(input_shape)
+        byte_array_shape = self.encoder.byte_array_shape
+        widths = {}
+        for name, queries in self._named_queries().items():
+            if not queries.built:
+                queries.build(byte_array_shape)
+            _check_grid(name, queries, byte_array_shape)
+            widths[name] = queries.num_channels(byte_array_shape)
+        if len(set(widths.values())) > 1:
+            raise ValueError(
+                "`output_queries` of one decoder must all have the same "
+                "width; give narrower ones a larger task embedding. "
+                f"Received widths: {widths}"
+            )
+        queries_shape = (None, None, next(iter(widths.values())))
+        latents_shape = (None, self.encoder.num_latents, self.encoder.latent_dim)
+        if not self.decoder.built:
+            self.decoder.build(queries_shape, latents_shape)
+
+    def call(self, inputs, mask=None, training=None):
+        byte_array, mask = self.encoder.encode_inputs(inputs, mask)
+        latents = self.encoder.attend(byte_array, mask=mask, training=training)
+        named = self._named_queries()
+        queries = [layer(byte_array) for layer in named.values()]
+        decoded = self.decoder(
+            ops.concatenate(queries, axis=1) if len(queries) > 1
+            else queries[0],
+            latents,
+            training=training,
+        )
+        decoded = ops.cast(decoded, self.dtype_policy.variable_dtype)
+        sizes = [ops.shape(query)[1] for query in queries]
+        outputs = {}
+        start = 0
+        for (name, layer), size in zip(named.items(), sizes):
+            outputs[name] = _to_grid(
+                decoded[:, start:start + size], layer.index_shape
+            )
+            start = start + size
+        return outputs if isinstance(self.output_queries, dict) else outputs[None]
+
+    def compute_mask(self, *args, **kwargs):
+        """The mask is consumed here."""
+        return None
+
+    def compute_output_shape(self, input_shape):
+        byte_array_shape = self.encoder.byte_array_shape
+        batch = self.encoder.compute_output_shape(input_shape)[0]
+        channels = self.decoder.num_output_channels
+        shapes = {}
+        for name, layer in self._named_queries().items():
+            width = channels or layer.num_channels(byte_array_shape)
+            grid = layer.index_shape or (layer.num_queries(byte_array_shape),)
+            shapes[name] = (batch,) + tuple(grid) + (width,)
+        return shapes if isinstance(self.output_queries, dict) else shapes[None]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "encoder": keras.layers.serialize(self.encoder),
+                "output_queries": _serialize_queries(self.output_queries),
+                "decoder": keras.layers.serialize(self.decoder),
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.layers.deserialize(config["encoder"])
+        config["decoder"] = keras.layers.deserialize(config["decoder"])
+        queries = config["output_queries"]
+        if "class_name" in queries:
+            config["output_queries"] = keras.layers.deserialize(queries)
+        else:
+            config["output_queries"] = {
+                name: keras.layers.deserialize(query)
+                for name, query in queries.items()
+            }
+        return cls(**config)
+
+
+def check_encoder(encoder):
+    """Raises unless `encoder` is a `PerceiverEncoder`."""
+    if not isinstance(encoder, PerceiverEncoder):
+        raise ValueError(
+            "`encoder` must be a keras_perceiver.PerceiverEncoder. "
+            f"Received: encoder={encoder!r}"
+        )
+
+
+def _serialize_queries(output_queries):
+    if isinstance(output_queries, dict):
+        return {
+            name: keras.layers.serialize(layer)
+            for name, layer in output_queries.items()
+        }
+    return keras.layers.serialize(output_queries)
+
+
+def _check_grid(name, queries, byte_array_shape):
+    """Raises unless a query layer's output grid matches its query count."""
+    num_queries = queries.num_queries(byte_array_shape)
+    if queries.index_shape is None or num_queries is None:
+        return
+    if int(np.prod(queries.index_shape)) != num_queries:
+        where = "" if name is None else f" ({name!r})"
+        raise ValueError(
+            f"The output grid of `output_queries`{where} must have one point "
+            f"per query ({num_queries}). Received: index_shape="
+            f"{queries.index_shape}"
+        )
+
+
+def _to_grid(outputs, index_shape):
+    if index_shape is None:
+        return outputs
+    batch = ops.shape(outputs)[0]
+    return ops.reshape(
+        outputs, (batch,) + tuple(index_shape) + (outputs.shape[-1],)
+    )

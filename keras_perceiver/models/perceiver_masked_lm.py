@@ -1,0 +1,139 @@
+import keras
+from keras import ops
+
+from keras_perceiver.adapters.text_adapter import TextAdapter
+from keras_perceiver.layers.learned_queries import LearnedQueries
+from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
+from keras_perceiver.models.perceiver_io import PerceiverIO
+from keras_perceiver.models.perceiver_io import check_encoder
+
+
+@keras.saving.register_keras_serializable(package="keras_perceiver")
+class PerceiverMaskedLM(PerceiverIO):
+    """Byte-level masked language modelling, as DeepMind's Perceiver IO.
+
+    The encoder reads token ids through a `TextAdapter` (UTF-8 bytes plus 6
+    special tokens, learned position embeddings added). The decoder's
+    queries are the output positions: a learned query per position, of
+    the embedding width, decoded without query residual and without a
+    final projection; the logits are the decoded vectors times the input
+    embedding matrix (tied weights) plus a learned bias. One output per
+    input token: queries are taken for the input's length.
+
+    Args:
+        encoder: `keras_perceiver.PerceiverEncoder` whose `input_adapter`
+            is a `keras_perceiver.adapters.TextAdapter`.
+        decoder_num_heads: int. Decoder attention heads. Defaults to 8.
+        decoder_qk_channels: int or None. Decoder query/key width.
+            Defaults to None, meaning the latent width.
+        decoder_v_channels: int or None. Decoder value width. Defaults to
+            None, meaning the query/key width.
+        decoder_widening_factor: int. Decoder MLP widening. Defaults to 1.
+        dropout: float. Decoder dropout rate. Defaults to 0.
+        **kwargs: Base model keyword arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: token ids `(batch, T)`, or `{"inputs": ids, "mask": mask}`.
+        mask: optional boolean tensor `(batch, T)`, True for real tokens.
+        training: Python bool, whether dropout is active.
+
+    Returns:
+        Logits `(batch, T, vocabulary_size)` in float32.
+
+    Example:
+
+    >>> encoder = PerceiverEncoder(
+    ...     num_latents=16, latent_dim=32, num_blocks=1,
+    ...     num_self_attends_per_block=2, num_self_heads=2,
+    ...     block_scheme="perceiver_io",
+    ...     input_adapter=adapters.TextAdapter(max_length=64,
+    ...                                        embedding_dim=24))
+    >>> model = PerceiverMaskedLM(encoder, decoder_num_heads=2)
+    >>> ids, mask = ByteTokenizer().encode(["a [MASK] test"])
+    >>> tuple(model({"inputs": ids, "mask": mask}).shape)
+    (1, 15, 262)
+
+    References:
+        - [Jaegle et al., 2022](https://arxiv.org/abs/2107.14795)
+    """
+
+    def __init__(
+        self,
+        encoder,
+        decoder_num_heads=8,
+        decoder_qk_channels=None,
+        decoder_v_channels=None,
+        decoder_widening_factor=1,
+        dropout=0.0,
+        **kwargs,
+    ):
+        check_encoder(encoder)
+        adapter = encoder.input_adapter
+        if not isinstance(adapter, TextAdapter):
+            raise ValueError(
+                "`encoder` must read text through a "
+                "keras_perceiver.adapters.TextAdapter, whose embeddings "
+                f"give the logits. Received: input_adapter={adapter!r}"
+            )
+        output_queries = LearnedQueries(
+            num_queries=adapter.max_length,
+            num_channels=adapter.embedding_dim,
+            name="output_queries",
+        )
+        decoder = PerceiverDecoder(
+            num_output_channels=None,
+            num_heads=decoder_num_heads,
+            qk_channels=decoder_qk_channels,
+            v_channels=decoder_v_channels,
+            widening_factor=decoder_widening_factor,
+            use_query_residual=False,
+            dropout=dropout,
+            name="decoder",
+        )
+        super().__init__(encoder, output_queries, decoder, **kwargs)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.output_bias = self.add_weight(
+            shape=(self.encoder.input_adapter.vocabulary_size,),
+            initializer="zeros",
+            name="output_bias",
+        )
+
+    def call(self, inputs, mask=None, training=None):
+        byte_array, mask = self.encoder.encode_inputs(inputs, mask)
+        latents = self.encoder.attend(byte_array, mask=mask, training=training)
+        queries = self.output_queries(byte_array)[:, : ops.shape(byte_array)[1]]
+        decoded = self.decoder(queries, latents, training=training)
+        embeddings = ops.cast(
+            self.encoder.input_adapter.token_embeddings, decoded.dtype
+        )
+        logits = ops.matmul(decoded, ops.transpose(embeddings))
+        logits = logits + ops.cast(self.output_bias, logits.dtype)
+        return ops.cast(logits, self.dtype_policy.variable_dtype)
+
+    def compute_output_shape(self, input_shape):
+        byte_array_shape = self.encoder.byte_array_shape
+        return tuple(byte_array_shape[:2]) + (
+            self.encoder.input_adapter.vocabulary_size,
+        )
+
+    def get_config(self):
+        config = keras.Model.get_config(self)
+        config.update(
+            {
+                "encoder": keras.layers.serialize(self.encoder),
+                "decoder_num_heads": self.decoder.num_heads,
+                "decoder_qk_channels": self.decoder.qk_channels,
+                "decoder_v_channels": self.decoder.v_channels,
+                "decoder_widening_factor": self.decoder.widening_factor,
+                "dropout": self.decoder.dropout,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.layers.deserialize(config["encoder"])
+        return cls(**config)
