@@ -18,9 +18,18 @@ import tempfile
 import keras
 
 from keras_perceiver.models.perceiver import Perceiver
+from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
+from keras_perceiver.models.perceiver_io import PerceiverIO
+from keras_perceiver.models.perceiver_io_classifier import (
+    PerceiverIOClassifier,
+)
+from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
 
 ENDPOINT_NAME = "serve"
 OUTPUT_NAME = "logits"
+# Models whose one output is logits; other models' outputs are "outputs",
+# or the keys of their dict of outputs.
+_LOGIT_MODELS = (Perceiver, PerceiverIOClassifier, PerceiverMaskedLM)
 
 # Run by `python -c` under the TensorFlow backend. Arguments: the `.keras`
 # file, the SavedModel directory, then the modules that define the model's
@@ -41,20 +50,23 @@ export._write_saved_model(model, sys.argv[2])
 
 
 def export_saved_model(model, path, overwrite=False):
-    """Writes a Perceiver as a TensorFlow SavedModel for serving.
+    """Writes a Perceiver model as a TensorFlow SavedModel for serving.
 
     Works on every backend: on TensorFlow the model is exported in this
     process; on JAX and PyTorch it is rebuilt from its config and weights
     under TensorFlow in a new process, giving a plain TensorFlow graph.
     The SavedModel's `"serving_default"` signature (also available as the
     `serve` method of the loaded object) takes the named inputs of
-    `serving_input_specs(model)`, float32 (bool for masks) with a dynamic
-    batch dimension, and returns `{"logits": (batch, num_classes)}` in
-    float32, also for mixed-precision models.
+    `serving_input_specs(model)`, float32 (bool for masks, int32 for
+    token ids) with a dynamic batch dimension, and returns float32 outputs,
+    also for mixed-precision models: `{"logits": ...}` for `Perceiver`,
+    `PerceiverIOClassifier` and `PerceiverMaskedLM`, `{"outputs": ...}`
+    for a `PerceiverIO`, or its dict of outputs under their own keys.
 
     Args:
-        model: a built `keras_perceiver.Perceiver` (called on data,
-            trained, built or loaded from a `.keras` file).
+        model: a built `keras_perceiver.Perceiver`, `PerceiverEncoder` or
+            Perceiver IO model (called on data, trained, built or loaded
+            from a `.keras` file).
         path: str or path-like. The SavedModel directory to create. It must
             not exist or be an empty directory, unless `overwrite` is True.
         overwrite: bool. Whether to replace what is at `path`. The old
@@ -129,11 +141,12 @@ def check_export_target(path, overwrite=False):
 
 
 def serving_input_specs(model):
-    """The inputs of a Perceiver's serving signature.
+    """The inputs of a Perceiver model's serving signature.
 
     They mirror what the model was built with, with a dynamic batch
-    dimension. Each input is float32 and named as follows, except masks
-    (names `mask` or ending in `_mask`), which are bool:
+    dimension. Each input is float32 (int32 for the token ids of a
+    `TextAdapter`) and named as follows, except masks (names `mask` or
+    ending in `_mask`), which are bool:
     - images: `images`;
     - byte arrays, with or without a mask: `inputs` and `mask` (an all-True
       mask serves unpadded byte arrays);
@@ -142,7 +155,8 @@ def serving_input_specs(model):
     - dict inputs: their keys, nested keys joined by `_`.
 
     Args:
-        model: a built `keras_perceiver.Perceiver`.
+        model: a built `keras_perceiver.Perceiver`, `PerceiverEncoder` or
+            Perceiver IO model.
 
     Returns:
         A `keras.InputSpec`, or a (nested) dict of them for dict inputs.
@@ -160,13 +174,16 @@ def serving_input_specs(model):
             something other than one shape or a dict of shapes.
     """
     _check_model(model)
+    adapter = _encoder_of(model).input_adapter
     input_shape = model.get_build_config()["input_shape"]
-    if model.input_adapter is None:
+    if adapter is None:
         input_shape = _byte_array_and_mask_shapes(input_shape)
+    dtype = getattr(adapter, "serving_dtype", "float32")
     if isinstance(input_shape, dict):
-        specs = _specs(input_shape, names=())
+        specs = _specs(input_shape, names=(), dtype=dtype)
     else:
-        specs = _specs(input_shape, names=(_single_input_name(model),))
+        name = getattr(adapter, "input_name", "inputs")
+        specs = _specs(input_shape, names=(name,), dtype=dtype)
     _check_unique_names(keras.tree.flatten(specs))
     return specs
 
@@ -187,8 +204,7 @@ def _write_saved_model(model, path):
     specs = serving_input_specs(model)
 
     def serve(inputs):
-        logits = model(inputs, training=False)
-        return {OUTPUT_NAME: keras.ops.cast(logits, "float32")}
+        return _serving_outputs(model, model(inputs, training=False))
 
     # The endpoint tracks the variables it uses; `archive.track(model)`
     # would also search the model for lookup tables (a Perceiver has none)
@@ -198,10 +214,28 @@ def _write_saved_model(model, path):
     archive.write_out(path, verbose=False)
 
 
+def _serving_outputs(model, outputs):
+    if isinstance(outputs, dict):
+        named = outputs
+    elif isinstance(model, _LOGIT_MODELS):
+        named = {OUTPUT_NAME: outputs}
+    else:
+        named = {"outputs": outputs}
+    return {
+        name: keras.ops.cast(output, "float32")
+        for name, output in named.items()
+    }
+
+
+def _encoder_of(model):
+    return model.encoder if isinstance(model, PerceiverIO) else model
+
+
 def _check_model(model):
-    if not isinstance(model, Perceiver):
+    if not isinstance(model, (PerceiverEncoder, PerceiverIO)):
         raise ValueError(
-            "`model` must be a keras_perceiver.Perceiver. "
+            "`model` must be a keras_perceiver.Perceiver, PerceiverEncoder "
+            "or Perceiver IO model. "
             f"Received: model of type {type(model).__name__}"
         )
     if not model.built:
@@ -218,14 +252,10 @@ def _byte_array_and_mask_shapes(input_shape):
     return {"inputs": input_shape, "mask": tuple(input_shape)[:2]}
 
 
-def _single_input_name(model):
-    return getattr(model.input_adapter, "input_name", "inputs")
-
-
-def _specs(input_shape, names):
+def _specs(input_shape, names, dtype):
     if isinstance(input_shape, dict):
         return {
-            key: _specs(shape, names + (str(key),))
+            key: _specs(shape, names + (str(key),), dtype)
             for key, shape in input_shape.items()
         }
     name = "_".join(names)
@@ -238,7 +268,7 @@ def _specs(input_shape, names):
     is_mask = names[-1] == "mask" or names[-1].endswith("_mask")
     return keras.InputSpec(
         shape=(None,) + tuple(input_shape)[1:],
-        dtype="bool" if is_mask else "float32",
+        dtype="bool" if is_mask else dtype,
         name=name,
     )
 

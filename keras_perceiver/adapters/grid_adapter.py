@@ -118,6 +118,11 @@ class GridAdapter(InputAdapter):
     def num_index_dims(self):
         return len(self.axis_names)
 
+    @property
+    def num_position_channels(self):
+        """How many trailing byte-array channels are position features."""
+        return self.position_encoding.num_channels(self.num_index_dims)
+
     def _accepted_ranks(self):
         full = self.num_index_dims + 2
         return (full - 1, full) if self.channels_optional else (full,)

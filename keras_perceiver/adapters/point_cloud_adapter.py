@@ -229,6 +229,11 @@ class PointCloudAdapter(InputAdapter):
             )
         return coordinates
 
+    @property
+    def num_position_channels(self):
+        """How many trailing byte-array channels are position features."""
+        return self.position_encoding.num_channels(self.num_coordinates)
+
     def num_output_channels(self, num_features):
         """Channels of each byte-array element (features, then positions)."""
         return num_features + self.position_encoding.num_channels(

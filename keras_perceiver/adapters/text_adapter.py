@@ -46,6 +46,8 @@ class TextAdapter(InputAdapter):
     (2, 10, 32)
     """
 
+    input_name = "token_ids"
+    serving_dtype = "int32"
     num_position_channels = 0
 
     def __init__(

@@ -1,0 +1,122 @@
+import keras
+import numpy as np
+import pytest
+
+import keras_perceiver as kp
+from support import assert_config_round_trip
+from support import assert_keras_file_round_trip
+from support import tiny_perceiver
+from support import to_numpy
+
+TINY_ENCODER = dict(
+    num_latents=8,
+    latent_dim=16,
+    num_blocks=3,
+    num_self_attends_per_block=2,
+    num_self_heads=2,
+    num_bands=4,
+)
+IMAGES = np.random.RandomState(0).uniform(size=(3, 6, 6, 1)).astype("float32")
+
+
+def tiny_encoder(**overrides):
+    return kp.PerceiverEncoder(**{**TINY_ENCODER, **overrides})
+
+
+def test_returns_the_latents():
+    latents = tiny_encoder()(IMAGES)
+    assert tuple(latents.shape) == (3, 8, 16)
+
+
+def test_perceiver_is_the_encoder_and_its_head():
+    model = tiny_perceiver()
+    logits = model(IMAGES)
+    latents = model.encode(IMAGES)
+    assert tuple(latents.shape) == (3, model.num_latents, model.latent_dim)
+    head = model.head(keras.ops.mean(latents, axis=1))
+    np.testing.assert_allclose(to_numpy(head), to_numpy(logits), atol=1e-6)
+    assert isinstance(model, kp.PerceiverEncoder)
+
+
+def test_perceiver_keeps_the_encoders_weights_plus_the_head():
+    encoder = tiny_encoder()
+    encoder(IMAGES)
+    model = tiny_perceiver(**{"num_classes": 5, **TINY_ENCODER})
+    model(IMAGES)
+    head = 16 * 5 + 5
+    assert model.count_params() == encoder.count_params() + head
+
+
+def test_perceiver_io_scheme_has_one_cross_attend_and_one_transformer():
+    encoder = tiny_encoder(block_scheme="perceiver_io")
+    encoder(IMAGES)
+    assert len(encoder.cross_attends) == 1
+    assert len(encoder.latent_transformers) == 1
+    assert encoder.num_cross_attends == 1
+    one_block = tiny_encoder(block_scheme="perceiver_io", num_blocks=1)
+    one_block(IMAGES)
+    assert encoder.count_params() == one_block.count_params()
+
+
+def test_perceiver_io_scheme_applies_the_transformer_num_blocks_times():
+    encoder = tiny_encoder(block_scheme="perceiver_io")
+    encoder(IMAGES)
+    byte_array, _ = encoder.encode_inputs(IMAGES)
+    latents = keras.ops.broadcast_to(encoder.latents[None], (3, 8, 16))
+    latents = encoder.cross_attends[0](latents, byte_array)
+    for _ in range(3):
+        latents = encoder.latent_transformers[0](latents)
+    np.testing.assert_allclose(
+        to_numpy(encoder(IMAGES)), to_numpy(latents), atol=1e-5
+    )
+
+
+def test_perceiver_io_scheme_without_sharing_has_a_transformer_per_block():
+    encoder = tiny_encoder(block_scheme="perceiver_io", weight_sharing="none")
+    encoder(IMAGES)
+    assert len(encoder.cross_attends) == 1
+    assert len(encoder.latent_transformers) == 3
+
+
+def test_cross_attends_without_query_residual_change_the_latents():
+    with_residual = tiny_encoder(block_scheme="perceiver_io")
+    with_residual(IMAGES)
+    without = tiny_encoder(
+        block_scheme="perceiver_io", cross_use_query_residual=False
+    )
+    without(IMAGES)
+    without.set_weights(with_residual.get_weights())
+    assert not without.cross_attends[0].use_query_residual
+    difference = to_numpy(with_residual(IMAGES)) - to_numpy(without(IMAGES))
+    assert np.abs(difference).max() > 1e-3
+
+
+def test_config_round_trip():
+    assert_config_round_trip(
+        tiny_encoder(block_scheme="perceiver_io", cross_use_query_residual=False)
+    )
+
+
+def test_keras_file_round_trip(tmp_path):
+    encoder = tiny_encoder(block_scheme="perceiver_io")
+    assert_keras_file_round_trip(encoder, IMAGES, tmp_path)
+
+
+def test_mixed_bfloat16():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    encoder = tiny_encoder(block_scheme="perceiver_io")
+    latents = encoder(IMAGES)
+    assert keras.backend.standardize_dtype(latents.dtype) == "bfloat16"
+
+
+@pytest.mark.parametrize(
+    "overrides, argument",
+    [
+        ({"block_scheme": "once"}, "block_scheme"),
+        ({"cross_use_query_residual": 1}, "cross_use_query_residual"),
+        ({"num_latents": 0}, "num_latents"),
+    ],
+)
+def test_bad_arguments_raise(overrides, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`.*Received"):
+        tiny_encoder(**overrides)
