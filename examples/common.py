@@ -29,6 +29,8 @@ def parse_args(description, dataset_folder, epochs, batch_size,
     parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--batch-size", type=int, default=batch_size)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--output-dir", default="runs/examples",
+                        help="where examples that write results put them")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="train in mixed_bfloat16")
     if audio_features is not None:

@@ -14,6 +14,7 @@ import pytest
 
 keras_tuner = pytest.importorskip("keras_tuner")
 
+import keras_perceiver as kp  # noqa: E402
 from keras_perceiver import datasets  # noqa: E402
 from keras_perceiver.cli import main as cli_main  # noqa: E402
 from keras_perceiver.cli import tune as tune_command  # noqa: E402
@@ -148,6 +149,24 @@ def test_values_lists_and_ranges_become_fixed_choice_and_range():
 def test_bad_settings_raise_naming_the_argument(setting):
     with pytest.raises(ValueError, match="Received"):
         PerceiverHyperModel((8, 8, 1), 10, **setting)
+
+
+def test_perceiver_io_classifiers_are_searched_too(digits, tmp_path):
+    hypermodel = CountingHyperModel(
+        classifier="perceiver_io", block_scheme="perceiver_io"
+    )
+    tuner = random_search(hypermodel, tmp_path, max_trials=2)
+    search(tuner, digits)
+    assert statuses(tuner) == ["COMPLETED", "COMPLETED"]
+    best = tuner.get_best_models(1)[0]
+    assert isinstance(best, kp.PerceiverIOClassifier)
+    assert best.encoder.block_scheme == "perceiver_io"
+    assert_best_rebuilds_with_same_size(tuner, hypermodel)
+
+
+def test_unknown_classifier_raises():
+    with pytest.raises(ValueError, match="`classifier`.*Received"):
+        PerceiverHyperModel((8, 8, 1), 10, classifier="mean")
 
 
 def test_bad_input_shape_raises():

@@ -5,6 +5,10 @@ import keras_tuner
 
 from keras_perceiver import validation
 from keras_perceiver.models.perceiver import Perceiver
+from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
+from keras_perceiver.models.perceiver_io_classifier import (
+    PerceiverIOClassifier,
+)
 from keras_perceiver.tuning.step_timer import StepTimer
 
 # Hyperparameters passed to the Perceiver (integers) and to AdamW (floats).
@@ -18,6 +22,7 @@ MODEL_HYPERPARAMETERS = (
 )
 OPTIMIZER_HYPERPARAMETERS = ("learning_rate", "weight_decay")
 RANGE_KEYS = ("min_value", "max_value", "step", "sampling")
+CLASSIFIERS = ("perceiver", "perceiver_io")
 
 
 class PerceiverHyperModel(keras_tuner.HyperModel):
@@ -35,7 +40,7 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
 
     The hyperparameters carry the names of the arguments below. By default
     the number of latents N and the latent depth L are searched and all else
-    is fixed. `build` returns a built, compiled Perceiver (AdamW with
+    is fixed. `build` returns a built, compiled classifier (AdamW with
     gradient clipping at norm 1 as in `keras-perceiver train`, sparse
     categorical cross-entropy on the logits, accuracy), so a tuner's
     `max_model_size` can bound the parameter count: KerasTuner marks the
@@ -60,8 +65,13 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
             `latent_dim`. Defaults to 4.
         learning_rate: AdamW learning rate. Defaults to 1e-3.
         weight_decay: AdamW weight decay. Defaults to 1e-4.
-        **perceiver_kwargs: fixed `keras_perceiver.Perceiver` arguments, such
-            as `num_bands`, `weight_sharing`, `dropout` or `input_adapter`.
+        classifier: str. `"perceiver"` (a `Perceiver`: the latents'
+            mean and a linear head) or `"perceiver_io"` (a
+            `PerceiverIOClassifier`: a learned query decoded into the
+            logits). Defaults to `"perceiver"`.
+        **perceiver_kwargs: fixed `keras_perceiver.PerceiverEncoder`
+            arguments, such as `num_bands`, `weight_sharing`,
+            `block_scheme`, `dropout` or `input_adapter`.
 
     Example:
 
@@ -90,9 +100,13 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
         num_self_heads=4,
         learning_rate=1e-3,
         weight_decay=1e-4,
+        classifier="perceiver",
         **perceiver_kwargs,
     ):
         super().__init__()
+        self.classifier = validation.check_choice(
+            "classifier", classifier, CLASSIFIERS
+        )
         self.input_shape = _check_input_shape(input_shape)
         self.num_classes = validation.check_positive_int(
             "num_classes", num_classes
@@ -126,21 +140,26 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
         }
 
     def build(self, hp):
-        """Builds and compiles the Perceiver that `hp` describes.
+        """Builds and compiles the classifier that `hp` describes.
 
         Args:
             hp: `keras_tuner.HyperParameters`.
 
         Returns:
-            A built, compiled `keras_perceiver.Perceiver` whose optimizer is
-            built too.
+            A built, compiled `keras_perceiver.Perceiver` (or
+            `PerceiverIOClassifier`) whose optimizer is built too.
         """
         values = self.declare_hyperparameters(hp)
-        model = Perceiver(
-            num_classes=self.num_classes,
+        encoder_kwargs = {
             **{name: values[name] for name in MODEL_HYPERPARAMETERS},
             **self._fresh_perceiver_kwargs(),
-        )
+        }
+        if self.classifier == "perceiver_io":
+            model = PerceiverIOClassifier(
+                PerceiverEncoder(**encoder_kwargs), self.num_classes
+            )
+        else:
+            model = Perceiver(num_classes=self.num_classes, **encoder_kwargs)
         model.build(_batched(self.input_shape))
         model.compile(
             optimizer=keras.optimizers.AdamW(
@@ -256,8 +275,8 @@ def _is_shape_structure(input_shape):
 
 
 def _check_perceiver_kwargs(perceiver_kwargs):
-    parameters = inspect.signature(Perceiver.__init__).parameters
-    allowed = set(parameters) - {"self", "kwargs", "num_classes"}
+    parameters = inspect.signature(PerceiverEncoder.__init__).parameters
+    allowed = set(parameters) - {"self", "kwargs"}
     unknown = sorted(set(perceiver_kwargs) - allowed)
     if unknown:
         raise ValueError(
