@@ -5,6 +5,7 @@ Runs on the TensorFlow, JAX and PyTorch backends; choose one with the
 """
 
 from keras_perceiver import adapters
+from keras_perceiver import checkpoints
 from keras_perceiver import datasets
 from keras_perceiver import distribution
 from keras_perceiver import layers

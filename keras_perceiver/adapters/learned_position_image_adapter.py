@@ -48,7 +48,8 @@ class LearnedPositionImageAdapter(InputAdapter):
     Example:
 
     >>> adapter = LearnedPositionImageAdapter(
-    ...     num_channels=16, position_channels=8, projected_position_channels=4)
+    ...     num_channels=16, position_channels=8,
+    ...     projected_position_channels=4)
     >>> byte_array, mask = adapter(keras.random.uniform((2, 12, 12, 3)))
     >>> tuple(byte_array.shape)
     (2, 144, 20)

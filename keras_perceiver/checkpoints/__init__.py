@@ -11,6 +11,8 @@ checkpoints expect. Reading folders needs `safetensors` (or PyTorch for
 
 from keras_perceiver.checkpoints.conversion import SUPPORTED_ARCHITECTURES
 from keras_perceiver.checkpoints.conversion import UNSUPPORTED_ARCHITECTURES
+from keras_perceiver.checkpoints.fine_tuning import checkpoint_image_size
+from keras_perceiver.checkpoints.fine_tuning import fine_tuning_classifier
 from keras_perceiver.checkpoints.image_preprocessor import ImagePreprocessor
 from keras_perceiver.checkpoints.image_preprocessor import load_image
 from keras_perceiver.checkpoints.loading import classify_images
