@@ -1,4 +1,8 @@
-"""`keras-perceiver predict`: class predictions of a saved model."""
+"""`keras-perceiver predict`: class predictions of a saved model.
+
+With `--checkpoint`, the predictions of a Hugging Face Perceiver image
+checkpoint for image files: the top 5 classes with their names.
+"""
 
 import csv
 import pathlib
@@ -8,6 +12,10 @@ import numpy as np
 from keras_perceiver.cli.dataset_options import (
     add_audio_features_argument,
     load_dataset,
+)
+from keras_perceiver.cli.checkpoint_options import (
+    add_checkpoint_arguments,
+    load_image_checkpoint,
 )
 from keras_perceiver.cli.main import CommandError, first_line
 from keras_perceiver.cli.saved_model_options import load_keras_model
@@ -19,10 +27,27 @@ def add_parser(subparsers):
         help="predict classes with a saved model",
         description="Predict classes for a .npy array, a .npz file of named "
         "arrays (dict inputs such as {'inputs', 'mask'}), or the test split "
-        "of a data set.",
+        "of a data set; or, with --checkpoint, print the top 5 classes of "
+        "image files under a Hugging Face Perceiver image checkpoint.",
+        usage="%(prog)s MODEL (--input FILE | --dataset NAME) [options]\n"
+        "       %(prog)s --checkpoint NAME_OR_FOLDER IMAGE [IMAGE ...]",
     )
-    parser.add_argument("model", help="a .keras file written by `train`")
-    source = parser.add_mutually_exclusive_group(required=True)
+    parser.add_argument(
+        "paths", nargs="+", metavar="MODEL_OR_IMAGE",
+        help="a .keras file written by `train`; with --checkpoint, the "
+             "image files",
+    )
+    add_checkpoint_arguments(
+        parser,
+        "a Hugging Face Perceiver image checkpoint (a folder in the Hugging "
+        "Face layout, or a Hub id such as deepmind/vision-perceiver-conv) "
+        "to classify the image files with",
+    )
+    parser.add_argument(
+        "--top-k", type=int, default=5,
+        help="with --checkpoint: classes printed per image (default: 5)",
+    )
+    source = parser.add_mutually_exclusive_group()
     source.add_argument("--input", help="a .npy or .npz file of examples")
     source.add_argument("--dataset", help="predict a data set's test split")
     parser.add_argument("--data-dir", default=None)
@@ -37,7 +62,14 @@ def add_parser(subparsers):
 def run(args):
     import keras
 
-    model = load_keras_model(args.model)
+    if args.checkpoint:
+        return predict_checkpoint(args)
+    if len(args.paths) != 1 or not (args.input or args.dataset):
+        raise CommandError(
+            "give one .keras model and --input or --dataset (image files "
+            "are classified with --checkpoint)"
+        )
+    model = load_keras_model(args.paths[0])
     inputs = read_inputs(args)
     try:
         logits = model.predict(inputs, batch_size=args.batch_size, verbose=0)
@@ -83,3 +115,32 @@ def write_predictions(path, probabilities):
             writer.writerow(
                 [index, int(row.argmax())] + [f"{p:.6f}" for p in row]
             )
+
+
+def predict_checkpoint(args):
+    """Prints the top classes of each image file under a checkpoint."""
+    from keras_perceiver.checkpoints import classify_images
+
+    if args.input or args.dataset:
+        raise CommandError(
+            "--checkpoint classifies image files; --input and --dataset "
+            "are for .keras models"
+        )
+    if args.top_k <= 0:
+        raise CommandError(
+            f"--top-k must be a positive integer, got {args.top_k}"
+        )
+    for path in args.paths:
+        if not pathlib.Path(path).is_file():
+            raise CommandError(f"image file not found: {path}")
+    model, preprocessor = load_image_checkpoint(args)
+    for start in range(0, len(args.paths), args.batch_size):
+        paths = args.paths[start:start + args.batch_size]
+        try:
+            results = classify_images(model, preprocessor, paths, args.top_k)
+        except ValueError as error:
+            raise CommandError(first_line(error)) from None
+        for path, top in zip(paths, results):
+            print(f"{path}:")
+            for rank, (name, probability) in enumerate(top, start=1):
+                print(f"  {rank}. {name} ({probability:.3f})")

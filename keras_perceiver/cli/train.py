@@ -8,6 +8,10 @@ import pathlib
 import sys
 import time
 
+from keras_perceiver.cli.checkpoint_options import (
+    add_checkpoint_arguments,
+    load_image_checkpoint,
+)
 from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
     load_dataset,
@@ -36,6 +40,14 @@ def add_parser(subparsers):
     add_dataset_arguments(parser)
     add_model_arguments(parser)
     add_input_arguments(parser)
+    add_checkpoint_arguments(
+        parser,
+        "fine-tune a Hugging Face Perceiver image checkpoint (a folder in "
+        "the Hugging Face layout, or a Hub id such as "
+        "deepmind/vision-perceiver-conv): its encoder with a new decoder "
+        "for the data set's classes, images resized to the checkpoint's "
+        "size inside the model; the model and input options are ignored",
+    )
     training = parser.add_argument_group("training options")
     training.add_argument("--epochs", type=int, default=10)
     training.add_argument("--batch-size", type=int, default=64)
@@ -102,12 +114,15 @@ def run(args):
         keras.config.set_dtype_policy("mixed_bfloat16")
     scope = training.scope() if training else contextlib.nullcontext()
     with scope:
-        try:
-            model = perceiver_for_dataset(
-                dataset, **model_kwargs(args), **input_kwargs(args)
-            )
-        except ValueError as error:
-            raise CommandError(first_line(error)) from None
+        if args.checkpoint:
+            model = fine_tuned_checkpoint(args, dataset)
+        else:
+            try:
+                model = perceiver_for_dataset(
+                    dataset, **model_kwargs(args), **input_kwargs(args)
+                )
+            except ValueError as error:
+                raise CommandError(first_line(error)) from None
         model.compile(
             optimizer=keras.optimizers.AdamW(
                 learning_rate(args, len(dataset.y_train)),
@@ -122,6 +137,9 @@ def run(args):
             f" on {training.num_devices} devices ({args.distribution} "
             "parallel)"
         )
+    if chief and args.checkpoint:
+        print(f"Fine-tuning {args.checkpoint} with a new "
+              f"{dataset.num_classes}-class head")
     if chief:
         print(
             f"Training a Perceiver on {dataset.name} ({dataset.modality}, "
@@ -203,9 +221,10 @@ def write_results(model, dataset, output_dir, args, training, test_loss,
     plotting.plot_training_curves(
         output_dir / "history.csv", output_dir / "training_curves.png"
     )
-    plotting.plot_attention_maps(
-        model, dataset, output_dir / "attention_maps.png"
-    )
+    if hasattr(model, "cross_attention_maps"):  # not fine-tuned checkpoints
+        plotting.plot_attention_maps(
+            model, dataset, output_dir / "attention_maps.png"
+        )
     metrics = {
         "dataset": dataset.name,
         "backend": keras.config.backend(),
@@ -224,6 +243,30 @@ def write_results(model, dataset, output_dir, args, training, test_loss,
         f"parameters, {training_seconds:.0f} s of training in this run). "
         f"Saved {output_dir / 'model.keras'}"
     )
+
+
+def fine_tuned_checkpoint(args, dataset):
+    """A checkpoint's encoder with a new head for the data set's classes."""
+    from keras_perceiver.checkpoints import fine_tuning_classifier
+
+    if dataset.modality != "image":
+        raise CommandError(
+            f"--checkpoint fine-tunes image checkpoints; {dataset.name} "
+            f"holds {dataset.modality} data"
+        )
+    checkpoint, preprocessor = load_image_checkpoint(args)
+    try:
+        return fine_tuning_classifier(
+            checkpoint,
+            dataset.input_shape,
+            dataset.num_classes,
+            class_names=list(dataset.class_names),
+            image_mean=preprocessor.image_mean,
+            image_std=preprocessor.image_std,
+            dropout=args.dropout,
+        )
+    except ValueError as error:
+        raise CommandError(first_line(error)) from None
 
 
 def start_distributed_training(args):

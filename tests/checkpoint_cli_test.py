@@ -1,0 +1,119 @@
+"""`keras-perceiver predict/train --checkpoint`, run as users run it.
+
+The checkpoints are tiny random-weight transformers models saved with
+`save_pretrained` in the test's folder; nothing is downloaded.
+"""
+
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+import torch  # noqa: E402
+from checkpoint_support import hf_image_processor  # noqa: E402
+from checkpoint_support import save_tiny_checkpoint  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import keras_perceiver  # noqa: E402, F401  (registers the model classes)
+
+FOURIER = "PerceiverForImageClassificationFourier"
+NAMES = {index: f"kind {index}" for index in range(5)}
+
+
+def run_command(*arguments, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "keras_perceiver.cli", *arguments],
+        capture_output=True, text=True, timeout=600, cwd=cwd,
+    )
+
+
+@pytest.fixture()
+def checkpoint(tmp_path):
+    """A tiny Fourier checkpoint for 12 x 12 images, named classes."""
+    folder = tmp_path / "checkpoint"
+    model = save_tiny_checkpoint(FOURIER, folder, id2label=NAMES)
+    hf_image_processor(12).save_pretrained(str(folder))
+    return folder, model
+
+
+def write_images(folder):
+    paths = []
+    for index, shape in enumerate([(40, 50, 3), (64, 32, 3)]):
+        pixels = np.random.default_rng(index).integers(0, 256, shape,
+                                                       np.uint8)
+        path = folder / f"image_{index}.{'jpg' if index else 'png'}"
+        Image.fromarray(pixels).save(path)
+        paths.append(path)
+    return paths
+
+
+def test_predict_prints_the_top_5_classes_of_image_files(checkpoint,
+                                                        tmp_path):
+    folder, hf_model = checkpoint
+    paths = write_images(tmp_path)
+    result = run_command("predict", "--checkpoint", str(folder),
+                         *map(str, paths))
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2 * 6
+    for index, path in enumerate(paths):
+        block = lines[6 * index:6 * index + 6]
+        assert block[0] == f"{path}:"
+        with torch.no_grad():
+            logits = hf_model(**hf_image_processor(12)(
+                Image.open(path), return_tensors="pt")).logits[0]
+        probabilities = torch.softmax(logits, -1).numpy()
+        best = np.argsort(-probabilities)
+        for rank, line in enumerate(block[1:], start=1):
+            index = int(best[rank - 1])
+            probability = probabilities[index]
+            assert line == f"  {rank}. {NAMES[index]} ({probability:.3f})"
+
+
+def test_train_fine_tunes_a_checkpoint_on_digits(checkpoint, tmp_path):
+    folder, _ = checkpoint
+    output = tmp_path / "run"
+    result = run_command(
+        "train", "--dataset", "digits", "--checkpoint", str(folder),
+        "--epochs", "1", "--batch-size", "128", "--output-dir", str(output),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "new 10-class head" in result.stdout
+    metrics = json.loads((output / "metrics.json").read_text())
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    model = keras.saving.load_model(output / "model.keras")
+    classifier = model.get_layer("perceiver_io_classifier")
+    assert classifier.class_names == [str(digit) for digit in range(10)]
+    # Digits (8 x 8 grey) are resized to the checkpoint's 12 x 12 RGB.
+    assert classifier.encoder.byte_array_shape[1] == 12 * 12
+
+
+def test_checkpoint_errors_are_one_line(checkpoint, tmp_path):
+    folder, _ = checkpoint
+    text_checkpoint = tmp_path / "text"
+    save_tiny_checkpoint("PerceiverForMaskedLM", text_checkpoint)
+    (image,) = write_images(tmp_path)[:1]
+    cases = [
+        (["predict", "--checkpoint", str(folder), "missing.jpg"],
+         "image file not found"),
+        (["predict", "--checkpoint", str(text_checkpoint), str(image)],
+         "Only image classifiers take images"),
+        (["predict", "--checkpoint", "keras-perceiver-tests/no-such-model",
+          str(image)], "could not be fetched"),
+        (["train", "--dataset", "digits", "--checkpoint", str(folder),
+          "--image-size", "0"], "--image-size must be a positive integer"),
+    ]
+    for arguments, message in cases:
+        result = run_command(*arguments)
+        assert result.returncode == 2, (arguments, result.stderr[-2000:])
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr
+        error_lines = [line for line in result.stderr.splitlines()
+                       if line.startswith("keras-perceiver: error:")]
+        assert len(error_lines) == 1
