@@ -1,8 +1,13 @@
+import re
+
 import numpy as np
 
 from keras_perceiver import validation
 
 SPECIAL_TOKENS = ("[PAD]", "[BOS]", "[EOS]", "[MASK]", "[CLS]", "[SEP]")
+_SPECIAL_TOKEN_PATTERN = re.compile(
+    "(" + "|".join(re.escape(token) for token in SPECIAL_TOKENS) + ")"
+)
 
 
 class ByteTokenizer:
@@ -10,19 +15,21 @@ class ByteTokenizer:
 
     Byte `b` is token `b + 6`; ids 0-5 are the special tokens `[PAD]`,
     `[BOS]`, `[EOS]`, `[MASK]`, `[CLS]` and `[SEP]`, so the vocabulary has
-    262 ids. Encoded texts start with `[BOS]` and end with `[EOS]`, and are
+    262 ids. A special token written in the text (`"[MASK]"`) becomes its
+    id. Encoded texts start with `[CLS]` and end with `[SEP]`, and are
     padded with `[PAD]` to a common length with a mask (True = real token),
     the input `PerceiverMaskedLM` takes. The same ids as Hugging Face's
-    `PerceiverTokenizer`, with no dependency.
+    `PerceiverTokenizer` (and so the converted `language-perceiver`
+    checkpoint expects), with no dependency.
 
     Example:
 
     >>> tokenizer = ByteTokenizer()
-    >>> ids, mask = tokenizer.encode(["hi", "hello"])
+    >>> ids, mask = tokenizer.encode(["hi", "a [MASK]"])
     >>> ids.tolist()
-    [[1, 110, 111, 2, 0, 0, 0], [1, 110, 107, 114, 114, 117, 2]]
-    >>> tokenizer.decode(ids[1])
-    'hello'
+    [[4, 110, 111, 5, 0], [4, 103, 38, 3, 5]]
+    >>> tokenizer.decode([4, 110, 111, 5])
+    'hi'
     """
 
     pad_id, bos_id, eos_id, mask_id, cls_id, sep_id = range(6)
@@ -44,9 +51,7 @@ class ByteTokenizer:
         if isinstance(texts, str):
             texts = [texts]
         rows = [
-            [self.bos_id]
-            + [byte + self.num_special_tokens for byte in text.encode()]
-            + [self.eos_id]
+            [self.cls_id] + self._text_ids(text) + [self.sep_id]
             for text in texts
         ]
         longest = max(len(row) for row in rows)
@@ -56,12 +61,25 @@ class ByteTokenizer:
         if longest > length:
             raise ValueError(
                 f"`length` must hold the longest text ({longest} tokens with "
-                f"[BOS] and [EOS]). Received: length={length}"
+                f"[CLS] and [SEP]). Received: length={length}"
             )
         ids = np.full((len(rows), length), self.pad_id, dtype="int32")
+        mask = np.zeros((len(rows), length), dtype=bool)
         for index, row in enumerate(rows):
             ids[index, : len(row)] = row
-        return ids, ids != self.pad_id
+            mask[index, : len(row)] = True
+        return ids, mask
+
+    def _text_ids(self, text):
+        ids = []
+        for piece in _SPECIAL_TOKEN_PATTERN.split(text):
+            if piece in SPECIAL_TOKENS:
+                ids.append(SPECIAL_TOKENS.index(piece))
+            else:
+                ids.extend(
+                    byte + self.num_special_tokens for byte in piece.encode()
+                )
+        return ids
 
     def decode(self, ids):
         """The text of one sequence of ids; special tokens are dropped.

@@ -31,11 +31,21 @@ def encoded(texts=TEXTS, length=None):
 
 def test_tokenizer_uses_bytes_plus_six_with_special_tokens():
     tokenizer = kp.ByteTokenizer()
-    ids, mask = tokenizer.encode(["é!"])
-    assert ids.tolist() == [[1, 0xC3 + 6, 0xA9 + 6, ord("!") + 6, 2]]
+    ids, mask = tokenizer.encode(["é[MASK]!"])
+    assert ids.tolist() == [[4, 0xC3 + 6, 0xA9 + 6, 3, ord("!") + 6, 5]]
     assert mask.all()
     assert tokenizer.decode(ids[0]) == "é!"
     assert tokenizer.vocabulary_size == 262
+
+
+def test_tokenizer_matches_transformers():
+    transformers = pytest.importorskip("transformers")
+    reference = transformers.PerceiverTokenizer()
+    texts = ["This is an [MASK] sentence.", "héllo", "[CLS]x"]
+    ids, mask = kp.ByteTokenizer().encode(texts)
+    expected = reference(texts, padding=True)
+    assert ids.tolist() == expected["input_ids"]
+    assert mask.astype(int).tolist() == expected["attention_mask"]
 
 
 def test_tokenizer_pads_to_a_length_and_rejects_a_shorter_one():

@@ -51,7 +51,7 @@ class PerceiverMaskedLM(PerceiverIO):
     >>> model = PerceiverMaskedLM(encoder, decoder_num_heads=2)
     >>> ids, mask = ByteTokenizer().encode(["a [MASK] test"])
     >>> tuple(model({"inputs": ids, "mask": mask}).shape)
-    (1, 15, 262)
+    (1, 10, 262)
 
     References:
         - [Jaegle et al., 2022](https://arxiv.org/abs/2107.14795)
