@@ -54,7 +54,7 @@ def check_class_names(class_names, num_classes):
     ):
         raise ValueError(
             f"`class_names` must be {num_classes} strings, one per class. "
-            f"Received: {len(names)} entries: {names[:5]!r}..."
+            f"Received: class_names with {len(names)} entries"
         )
     return names
 

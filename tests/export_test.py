@@ -238,6 +238,8 @@ CASES = {
     "multimodal": multimodal_case,
 }
 CLI_CASE = "images"
+# Every other case serves its logits under "logits".
+OUTPUT_NAMES = {"perceiver_io_dense": "outputs"}
 
 
 def flat_named_arrays(inputs, names=()):
@@ -319,6 +321,7 @@ for name, directory in directories.items():
     for batch_size in BATCH_SIZES:
         outputs = signature(**{key: tf.constant(feed[key][:batch_size])
                                for key in feed.files})
+        result["output_names"] = sorted(outputs)
         logits = outputs.get("logits", outputs.get("outputs"))
         result["output_dtype"] = logits.dtype.name
         expected = np.load(directory + "/expected.npy")[:batch_size]
@@ -365,6 +368,7 @@ def test_saved_model_matches_predict_in_a_new_process(exported, name):
         for key in feed.files
     }
     assert result["inputs"] == expected_dtypes
+    assert result["output_names"] == [OUTPUT_NAMES.get(name, "logits")]
     assert result["dynamic_batch"]
     assert result["output_dtype"] == "float32"
     for batch_size in BATCH_SIZES:

@@ -177,8 +177,13 @@ def test_per_element_outputs_follow_the_byte_array():
     )
     mask = np.ones((3, 20), bool)
     mask[0, 12:] = False
-    outputs = model({"inputs": BYTE_ARRAY, "mask": mask})
-    assert tuple(outputs.shape) == (3, 20, 4)
+    outputs = to_numpy(model({"inputs": BYTE_ARRAY, "mask": mask}))
+    assert outputs.shape == (3, 20, 4)
+    # Masked elements are ignored by the encoder: the real elements'
+    # outputs equal those of the unpadded input.
+    unpadded = to_numpy(model(BYTE_ARRAY[:1, :12]))
+    np.testing.assert_allclose(outputs[:1, :12], unpadded, atol=1e-5)
+    assert tuple(model.compute_output_shape((None, 10, 7))) == (None, 10, 4)
 
 
 def test_several_outputs_from_one_model():
@@ -205,6 +210,57 @@ def test_several_outputs_from_one_model():
     assert np.isfinite(history.history["loss"]).all()
 
 
+def test_several_outputs_round_trip_through_config_and_file(tmp_path):
+    model = kp.PerceiverIO(
+        tiny_encoder(),
+        output_queries={
+            "class_name": layers.LearnedQueries(1, 10),
+            "pixels": layers.LearnedQueries(36, 10, index_shape=(6, 6)),
+        },
+        decoder=layers.PerceiverDecoder(num_output_channels=3),
+    )
+    outputs = model(IMAGES)
+    assert tuple(outputs["pixels"].shape) == (3, 6, 6, 3)
+    assert_config_round_trip(model)
+    restored = keras.saving.load_model(_saved(model, tmp_path))
+    np.testing.assert_allclose(
+        to_numpy(restored(IMAGES)["class_name"]),
+        to_numpy(outputs["class_name"]),
+        atol=1e-6,
+    )
+
+
+def _saved(model, tmp_path):
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "arguments, argument",
+    [
+        ({"output_queries": {}}, "output_queries"),
+        ({"output_queries": keras.layers.Dense(3)}, "output_queries"),
+        ({"decoder": keras.layers.Dense(3)}, "decoder"),
+    ],
+)
+def test_queries_and_decoder_of_the_wrong_kind_raise(arguments, argument):
+    defaults = dict(
+        output_queries=layers.LearnedQueries(1, 4),
+        decoder=layers.PerceiverDecoder(3),
+    )
+    with pytest.raises(ValueError, match=f"`{argument}` must be.*Received"):
+        kp.PerceiverIO(tiny_encoder(), **{**defaults, **arguments})
+
+
+def test_a_perceiver_with_its_head_is_not_an_encoder():
+    perceiver = kp.Perceiver(num_classes=3, num_latents=4, latent_dim=8,
+                             num_blocks=1, num_self_attends_per_block=1,
+                             num_self_heads=2)
+    with pytest.raises(ValueError, match="`encoder` must be.*head"):
+        kp.PerceiverIOClassifier(perceiver, num_classes=3)
+
+
 def test_queries_of_different_widths_raise():
     model = kp.PerceiverIO(
         tiny_encoder(),
@@ -214,7 +270,7 @@ def test_queries_of_different_widths_raise():
         },
         decoder=layers.PerceiverDecoder(num_output_channels=3),
     )
-    with pytest.raises(ValueError, match="same width.*Received widths"):
+    with pytest.raises(ValueError, match="same width.*Received: widths"):
         model(IMAGES)
 
 
@@ -256,8 +312,21 @@ def test_perceiver_io_config_and_file_round_trip(tmp_path):
 
 def test_mixed_bfloat16_outputs_float32():
     keras.config.set_dtype_policy("mixed_bfloat16")
-    outputs = dense_model()(IMAGES)
+    model = dense_model()
+    outputs = model(IMAGES)
     assert keras.backend.standardize_dtype(outputs.dtype) == "float32"
+    assert model.decoder.compute_dtype == "bfloat16"
+    assert model.output_queries.compute_dtype == "bfloat16"
+
+
+def test_classifier_layers_follow_the_models_dtype_policy():
+    model = kp.PerceiverIOClassifier(
+        tiny_encoder(dtype="mixed_bfloat16"), num_classes=4,
+        dtype="mixed_bfloat16",
+    )
+    model(IMAGES)
+    assert model.decoder.compute_dtype == "bfloat16"
+    assert model.output_queries.compute_dtype == "bfloat16"
 
 
 # PerceiverIOClassifier
@@ -286,5 +355,5 @@ def test_classifier_keeps_its_class_names(tmp_path):
 
 
 def test_classifier_class_names_of_the_wrong_length_raise():
-    with pytest.raises(ValueError, match="`class_names` must be 3 strings"):
+    with pytest.raises(ValueError, match="`class_names` must be 3 strings.*Received"):
         kp.PerceiverIOClassifier(tiny_encoder(), 3, class_names=["a", "b"])

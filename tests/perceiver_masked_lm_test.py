@@ -68,15 +68,26 @@ def test_logits_are_tied_to_the_input_embeddings():
     model = tiny_masked_lm()
     inputs = encoded()
     model(inputs)
-    token_count = model.count_params()
     adapter = model.encoder.input_adapter
-    assert adapter.token_embeddings.shape == (262, 12)
-    # The decoder has no projection to the vocabulary: only the bias.
     assert model.decoder.output_projection is None
-    assert tuple(model.output_bias.shape) == (262,)
-    assert token_count == sum(
-        int(np.prod(v.shape)) for v in model.weights
+    byte_array, mask = model.encoder.encode_inputs(inputs)
+    latents = model.encoder.attend(byte_array, mask=mask)
+    queries = model.output_queries(byte_array)[:, : byte_array.shape[1]]
+    decoded = to_numpy(model.decoder(queries, latents))
+    expected = decoded @ to_numpy(adapter.token_embeddings).T + to_numpy(
+        model.output_bias
     )
+    np.testing.assert_allclose(to_numpy(model(inputs)), expected, atol=1e-4)
+
+
+def test_symbolic_call_takes_any_length():
+    model = tiny_masked_lm()
+    model(encoded())
+    ids = keras.Input((10,), dtype="int32")
+    assert model.compute_output_shape({"inputs": (None, 10)}) == (
+        None, 10, 262,
+    )
+    assert tuple(model(ids).shape) == (None, 10, 262)
 
 
 def test_padding_does_not_change_the_real_tokens_logits():

@@ -94,6 +94,11 @@ class LearnedPositionImageAdapter(InputAdapter):
                 dtype=self.dtype_policy,
             )
 
+    @property
+    def num_position_channels(self):
+        """How many trailing byte-array channels are position features."""
+        return self.projected_position_channels or self.position_channels
+
     def build(self, inputs_shape):
         if self.built:
             return  # Rebuilt after loading: the weights exist already.

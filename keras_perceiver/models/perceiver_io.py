@@ -2,6 +2,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_perceiver.adapters.input_adapter import split_masked_inputs
+from keras_perceiver.layers.output_queries import OutputQueries
+from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
+from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 
 
@@ -63,6 +67,12 @@ class PerceiverIO(keras.Model):
 
     def __init__(self, encoder, output_queries, decoder, **kwargs):
         check_encoder(encoder)
+        _check_queries(output_queries)
+        if not isinstance(decoder, PerceiverDecoder):
+            raise ValueError(
+                "`decoder` must be a keras_perceiver.layers.PerceiverDecoder. "
+                f"Received: decoder={decoder!r}"
+            )
         super().__init__(**kwargs)
         self.encoder = encoder
         self.output_queries = output_queries
@@ -93,7 +103,7 @@ class PerceiverIO(keras.Model):
             raise ValueError(
                 "`output_queries` of one decoder must all have the same "
                 "width; give narrower ones a larger task embedding. "
-                f"Received widths: {widths}"
+                f"Received: widths {widths}"
             )
         queries_shape = (None, None, next(iter(widths.values())))
         latents_shape = (None, self.encoder.num_latents, self.encoder.latent_dim)
@@ -127,14 +137,13 @@ class PerceiverIO(keras.Model):
         return None
 
     def compute_output_shape(self, input_shape):
-        byte_array_shape = self.encoder.byte_array_shape
-        batch = self.encoder.compute_output_shape(input_shape)[0]
+        byte_array_shape = byte_array_shape_for(self.encoder, input_shape)
         channels = self.decoder.num_output_channels
         shapes = {}
         for name, layer in self._named_queries().items():
             width = channels or layer.num_channels(byte_array_shape)
             grid = layer.index_shape or (layer.num_queries(byte_array_shape),)
-            shapes[name] = (batch,) + tuple(grid) + (width,)
+            shapes[name] = (byte_array_shape[0],) + tuple(grid) + (width,)
         return shapes if isinstance(self.output_queries, dict) else shapes[None]
 
     def get_config(self):
@@ -151,26 +160,79 @@ class PerceiverIO(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["encoder"] = keras.layers.deserialize(config["encoder"])
-        config["decoder"] = keras.layers.deserialize(config["decoder"])
-        queries = config["output_queries"]
-        if "class_name" in queries:
-            config["output_queries"] = keras.layers.deserialize(queries)
-        else:
-            config["output_queries"] = {
-                name: keras.layers.deserialize(query)
-                for name, query in queries.items()
-            }
+        for key in ("encoder", "decoder"):
+            if key in config:
+                config[key] = keras.layers.deserialize(config[key])
+        if "output_queries" in config:
+            config["output_queries"] = _deserialize_queries(
+                config["output_queries"]
+            )
         return cls(**config)
 
 
+def decoder_arguments(decoder):
+    """The `decoder_*` arguments of the models that build their decoder.
+
+    `PerceiverIOClassifier` and `PerceiverMaskedLM` take these instead of
+    a decoder, and return them from `get_config`.
+    """
+    return {
+        "decoder_num_heads": decoder.num_heads,
+        "decoder_qk_channels": decoder.qk_channels,
+        "decoder_v_channels": decoder.v_channels,
+        "decoder_widening_factor": decoder.widening_factor,
+        "dropout": decoder.dropout,
+    }
+
+
 def check_encoder(encoder):
-    """Raises unless `encoder` is a `PerceiverEncoder`."""
-    if not isinstance(encoder, PerceiverEncoder):
+    """Raises unless `encoder` is a `PerceiverEncoder` without a head."""
+    if not isinstance(encoder, PerceiverEncoder) or isinstance(
+        encoder, Perceiver
+    ):
         raise ValueError(
-            "`encoder` must be a keras_perceiver.PerceiverEncoder. "
-            f"Received: encoder={encoder!r}"
+            "`encoder` must be a keras_perceiver.PerceiverEncoder (a "
+            "Perceiver has a classification head that a decoder would "
+            f"leave untrained). Received: encoder={encoder!r}"
         )
+
+
+def byte_array_shape_for(encoder, input_shape):
+    """The shape of the byte array a built encoder makes of `input_shape`."""
+    if encoder.input_adapter is not None:
+        byte_array_shape, _ = encoder.input_adapter.compute_output_shape(
+            input_shape
+        )
+        return tuple(byte_array_shape)
+    byte_array_shape, _ = split_masked_inputs(input_shape)
+    return tuple(byte_array_shape)
+
+
+def _check_queries(output_queries):
+    named = (
+        output_queries if isinstance(output_queries, dict)
+        else {None: output_queries}
+    )
+    if not named or not all(
+        isinstance(layer, OutputQueries) for layer in named.values()
+    ):
+        raise ValueError(
+            "`output_queries` must be an output-query layer of "
+            "keras_perceiver.layers (LearnedQueries, FourierQueries, "
+            "InputQueries) or a non-empty dict of them. "
+            f"Received: output_queries={output_queries!r}"
+        )
+
+
+def _deserialize_queries(queries):
+    # A serialized layer names its class with a string; a dict of queries
+    # maps names to serialized layers.
+    if isinstance(queries.get("class_name"), str):
+        return keras.layers.deserialize(queries)
+    return {
+        name: keras.layers.deserialize(query)
+        for name, query in queries.items()
+    }
 
 
 def _serialize_queries(output_queries):

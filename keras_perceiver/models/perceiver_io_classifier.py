@@ -5,6 +5,7 @@ from keras_perceiver.layers.learned_queries import LearnedQueries
 from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_io import check_encoder
+from keras_perceiver.models.perceiver_io import decoder_arguments
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -79,10 +80,11 @@ class PerceiverIOClassifier(PerceiverIO):
             use_query_residual=decoder_use_query_residual,
             dropout=dropout,
             name="decoder",
+            dtype=kwargs.get("dtype"),
         )
         output_queries = LearnedQueries(
             num_queries=1, num_channels=encoder.latent_dim,
-            name="output_queries",
+            name="output_queries", dtype=kwargs.get("dtype"),
         )
         super().__init__(encoder, output_queries, decoder, **kwargs)
         self.num_classes = num_classes
@@ -104,21 +106,11 @@ class PerceiverIOClassifier(PerceiverIO):
             {
                 "encoder": keras.layers.serialize(self.encoder),
                 "num_classes": self.num_classes,
-                "decoder_num_heads": self.decoder.num_heads,
-                "decoder_qk_channels": self.decoder.qk_channels,
-                "decoder_v_channels": self.decoder.v_channels,
-                "decoder_widening_factor": self.decoder.widening_factor,
                 "decoder_use_query_residual": (
                     self.decoder.use_query_residual
                 ),
-                "dropout": self.decoder.dropout,
                 "class_names": self.class_names,
+                **decoder_arguments(self.decoder),
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.layers.deserialize(config["encoder"])
-        return cls(**config)

@@ -5,7 +5,9 @@ from keras_perceiver.adapters.text_adapter import TextAdapter
 from keras_perceiver.layers.learned_queries import LearnedQueries
 from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
+from keras_perceiver.models.perceiver_io import byte_array_shape_for
 from keras_perceiver.models.perceiver_io import check_encoder
+from keras_perceiver.models.perceiver_io import decoder_arguments
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -79,6 +81,7 @@ class PerceiverMaskedLM(PerceiverIO):
             num_queries=adapter.max_length,
             num_channels=adapter.embedding_dim,
             name="output_queries",
+            dtype=kwargs.get("dtype"),
         )
         decoder = PerceiverDecoder(
             num_output_channels=None,
@@ -89,6 +92,7 @@ class PerceiverMaskedLM(PerceiverIO):
             use_query_residual=False,
             dropout=dropout,
             name="decoder",
+            dtype=kwargs.get("dtype"),
         )
         super().__init__(encoder, output_queries, decoder, **kwargs)
 
@@ -113,27 +117,13 @@ class PerceiverMaskedLM(PerceiverIO):
         return ops.cast(logits, self.dtype_policy.variable_dtype)
 
     def compute_output_shape(self, input_shape):
-        byte_array_shape = self.encoder.byte_array_shape
+        byte_array_shape = byte_array_shape_for(self.encoder, input_shape)
         return tuple(byte_array_shape[:2]) + (
             self.encoder.input_adapter.vocabulary_size,
         )
 
     def get_config(self):
         config = keras.Model.get_config(self)
-        config.update(
-            {
-                "encoder": keras.layers.serialize(self.encoder),
-                "decoder_num_heads": self.decoder.num_heads,
-                "decoder_qk_channels": self.decoder.qk_channels,
-                "decoder_v_channels": self.decoder.v_channels,
-                "decoder_widening_factor": self.decoder.widening_factor,
-                "dropout": self.decoder.dropout,
-            }
-        )
+        config["encoder"] = keras.layers.serialize(self.encoder)
+        config.update(decoder_arguments(self.decoder))
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.layers.deserialize(config["encoder"])
-        return cls(**config)
