@@ -16,7 +16,9 @@ class CrossAttention(keras.layers.Layer):
     the input channel count C, the value width to the query/key width, and
     an output projection maps back to the latent width D so that the result
     is added to the latents. A pre-LayerNorm MLP with a residual follows.
-    The cost is O(M N) for M inputs and N latents.
+    The cost is O(M N) for M inputs and N latents; memory stays bounded for
+    large M because the attention runs over chunks of the inputs (see
+    `input_chunk_size`).
 
     Args:
         num_heads: int. Number of attention heads. Defaults to 1 (the
@@ -33,6 +35,11 @@ class CrossAttention(keras.layers.Layer):
             the queries (the latents). Defaults to True, as in the encoder;
             Perceiver IO decoders turn it off, so that their output does not
             carry the query (position) features through.
+        input_chunk_size: int or None. Inputs per chunk of the attention
+            (the input LayerNorm and the key/value projections run chunk by
+            chunk too); see `PerceiverAttention`. Defaults to None: the
+            whole input while `num_heads * N * M` is at most 2**22, chunks
+            of 4096 inputs above.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -43,6 +50,10 @@ class CrossAttention(keras.layers.Layer):
             whose inputs are all masked leaves the attention residual at
             zero.
         training: Python bool, whether dropout is active.
+        projected_inputs: Optional `project_inputs(inputs)` of this layer,
+            to share the input LayerNorm and key/value projections between
+            several calls on the same inputs (a Perceiver's cross-attends
+            2..B); `inputs` is then not read again.
 
     Example:
 
@@ -64,6 +75,7 @@ class CrossAttention(keras.layers.Layer):
         widening_factor=1,
         dropout=0.0,
         use_query_residual=True,
+        input_chunk_size=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -80,6 +92,9 @@ class CrossAttention(keras.layers.Layer):
         self.dropout = validation.check_fraction("dropout", dropout)
         self.use_query_residual = validation.check_bool(
             "use_query_residual", use_query_residual
+        )
+        self.input_chunk_size = validation.check_optional_positive_int(
+            "input_chunk_size", input_chunk_size
         )
         self.latent_norm = self._layer_norm("latent_norm")
         self.input_norm = self._layer_norm("input_norm")
@@ -108,6 +123,7 @@ class CrossAttention(keras.layers.Layer):
             qk_channels=qk_channels,
             v_channels=self.v_channels,
             output_channels=latents_shape[-1],
+            input_chunk_size=self.input_chunk_size,
             name="attention",
             dtype=self.dtype_policy,
         )
@@ -117,14 +133,43 @@ class CrossAttention(keras.layers.Layer):
         self.mlp_norm.build(latents_shape)
         self.mlp.build(latents_shape)
 
-    def call(self, latents, inputs, mask=None, training=None):
-        attended = self.attention(
-            self.latent_norm(latents), self.input_norm(inputs), mask=mask
-        )
+    def call(
+        self, latents, inputs, mask=None, training=None, projected_inputs=None
+    ):
+        queries = self.latent_norm(latents)
+        if projected_inputs is None:
+            attended = self.attention(
+                queries, inputs, mask=mask, key_value_norm=self.input_norm
+            )
+        else:
+            keys, values = projected_inputs
+            attended = self.attention.attend(queries, keys, values, mask=mask)
         attended = self.attention_dropout(attended, training=training)
         latents = latents + attended if self.use_query_residual else attended
         latents = latents + self.mlp(self.mlp_norm(latents), training=training)
         return residual_barrier(latents)
+
+    def project_inputs(self, inputs):
+        """The input LayerNorm and key/value projections of `inputs`.
+
+        What `call` computes from the inputs alone; pass it to `call` as
+        `projected_inputs` to compute it once for several calls (it holds
+        the keys and values of all M inputs at once, so it is for inputs
+        that `call` would not split into chunks).
+
+        Args:
+            inputs: Tensor of shape `(batch, M, C)`.
+
+        Returns:
+            The keys and values, as `PerceiverAttention.project_key_value`.
+        """
+        return self.attention.project_key_value(inputs, self.input_norm)
+
+    def uses_chunks(self, num_latents, num_inputs):
+        """Whether `call` splits `num_inputs` inputs into chunks."""
+        return (
+            self.attention.chunk_size_for(num_latents, num_inputs) is not None
+        )
 
     def attention_weights(self, latents, inputs, mask=None):
         """The attention probabilities of `call`, `(batch, heads, N, M)`.
@@ -155,6 +200,7 @@ class CrossAttention(keras.layers.Layer):
                 "widening_factor": self.widening_factor,
                 "dropout": self.dropout,
                 "use_query_residual": self.use_query_residual,
+                "input_chunk_size": self.input_chunk_size,
             }
         )
         return config

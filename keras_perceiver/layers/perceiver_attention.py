@@ -1,7 +1,16 @@
+import math
+
 import keras
 from keras import ops
 
 from keras_perceiver import validation
+from keras_perceiver.layers.chunked_attention import chunked_attention
+
+# `input_chunk_size=None`: the whole key/value axis while one example's
+# logit matrix (heads x queries x M) has at most this many entries ...
+AUTO_MAX_LOGITS = 2**22
+# ... and chunks of this many key/value elements above it.
+AUTO_CHUNK_SIZE = 4096
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -21,18 +30,42 @@ class PerceiverAttention(keras.layers.Layer):
     A mask over the key/value elements (True = attend) may be given. A query
     whose keys are all masked receives zeros instead of NaNs.
 
+    Long key/value axes (a cross-attend over millions of inputs) are split
+    into chunks of `input_chunk_size` elements: each chunk's keys, values
+    and logits are computed, merged exactly into a running maximum and sum
+    per query (an online softmax) and dropped, so that no
+    `(heads, queries, M)` logit matrix exists, and the backward pass
+    recomputes them chunk by chunk (`keras.remat`), so that training keeps
+    only the key/value array and a few numbers per query and chunk. The
+    result equals the unchunked attention up to float rounding. The
+    implementation is in `keras_perceiver/layers/chunked_attention.py`.
+
     Args:
         num_heads: int. Number of attention heads. Defaults to 1.
         qk_channels: int. Total width of the queries and keys (all heads).
         v_channels: int or None. Total width of the values (all heads).
             Defaults to None, meaning `qk_channels`.
         output_channels: int. Width of the output projection.
+        input_chunk_size: int or None. Key/value elements per chunk; a size
+            at least the number of key/value elements M means no chunks
+            (one pass over the whole axis, through the fused kernel where
+            the backend has one). Defaults to None, which picks it: the
+            whole axis while one example's logit matrix,
+            `num_heads * num_queries * M`, has at most 2**22 (4,194,304)
+            entries (16 MiB in float32; M <= 32,768 for 128 queries and one
+            head), otherwise chunks of 4096. Chunks need M known when the
+            call is traced (always on JAX and PyTorch; on TensorFlow, a
+            graph traced with an unknown M attends over the whole axis).
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
         query: Tensor of shape `(batch, num_queries, query_channels)`.
         key_value: Tensor of shape `(batch, num_keys, key_channels)`.
         mask: Optional boolean tensor of shape `(batch, num_keys)`.
+        key_value_norm: Optional layer (such as a `LayerNormalization`)
+            applied to `key_value` before the key and value projections;
+            with chunks, it is applied chunk by chunk, so that the
+            normalized array never exists as a whole.
 
     Example:
 
@@ -42,6 +75,19 @@ class PerceiverAttention(keras.layers.Layer):
     >>> inputs = keras.random.normal((4, 100, 5))
     >>> tuple(attention(latents, inputs).shape)
     (4, 8, 32)
+
+    Over a million inputs, in chunks of 8192:
+
+    >>> attention = PerceiverAttention(
+    ...     qk_channels=16, output_channels=32, input_chunk_size=8192)
+    >>> inputs = keras.random.normal((1, 2**20, 5))
+    >>> tuple(attention(latents[:1], inputs).shape)
+    (1, 8, 32)
+
+    References:
+        - [Milakov and Gimelshein, 2018](https://arxiv.org/abs/1805.02867)
+          (the online softmax)
+        - [Dao et al., 2022](https://arxiv.org/abs/2205.14135)
     """
 
     def __init__(
@@ -50,6 +96,7 @@ class PerceiverAttention(keras.layers.Layer):
         qk_channels=None,
         v_channels=None,
         output_channels=None,
+        input_chunk_size=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -62,6 +109,9 @@ class PerceiverAttention(keras.layers.Layer):
         )
         self.output_channels = validation.check_positive_int(
             "output_channels", output_channels
+        )
+        self.input_chunk_size = validation.check_optional_positive_int(
+            "input_chunk_size", input_chunk_size
         )
         validation.check_divisible(
             "qk_channels", self.qk_channels, "num_heads", self.num_heads
@@ -89,10 +139,67 @@ class PerceiverAttention(keras.layers.Layer):
             tuple(query_shape[:-1]) + (self._value_channels,)
         )
 
-    def call(self, query, key_value, mask=None):
-        queries = self._split_heads(self.query_dense(query))
+    def call(self, query, key_value, mask=None, key_value_norm=None):
+        mask = self._check_mask(mask, key_value)
+        chunk_size = self.chunk_size_for(query.shape[1], key_value.shape[1])
+        if chunk_size is not None:
+            return self._attend_in_chunks(
+                query, key_value, mask, key_value_norm, chunk_size
+            )
+        keys, values = self.project_key_value(key_value, key_value_norm)
+        return self.attend(query, keys, values, mask=mask)
+
+    def chunk_size_for(self, num_queries, num_keys):
+        """The chunk size `call` uses for these sizes; None for no chunks.
+
+        Args:
+            num_queries: int or None. The number of queries.
+            num_keys: int or None. The number of key/value elements M.
+        """
+        if num_keys is None:
+            return None
+        chunk_size = self.input_chunk_size
+        if chunk_size is None:
+            logits = self.num_heads * (num_queries or 1) * num_keys
+            if logits <= AUTO_MAX_LOGITS:
+                return None
+            chunk_size = AUTO_CHUNK_SIZE
+        return chunk_size if chunk_size < num_keys else None
+
+    def project_key_value(self, key_value, key_value_norm=None):
+        """The keys and values of `key_value`, split into heads.
+
+        Computing them once lets several calls of `attend` on the same
+        key/value array share them.
+
+        Args:
+            key_value: Tensor of shape `(batch, num_keys, key_channels)`.
+            key_value_norm: Optional layer applied to `key_value` first.
+
+        Returns:
+            A tuple of the keys `(batch, num_keys, heads, qk_channels /
+            heads)` and the values `(batch, num_keys, heads, v_channels /
+            heads)`.
+        """
+        if key_value_norm is not None:
+            key_value = key_value_norm(key_value)
         keys = self._split_heads(self.key_dense(key_value))
         values = self._split_heads(self.value_dense(key_value))
+        return keys, values
+
+    def attend(self, query, keys, values, mask=None):
+        """The attention output for keys and values from `project_key_value`.
+
+        Args:
+            query: Tensor of shape `(batch, num_queries, query_channels)`.
+            keys: Tensor `(batch, num_keys, heads, qk_channels / heads)`.
+            values: Tensor `(batch, num_keys, heads, v_channels / heads)`.
+            mask: Optional boolean tensor of shape `(batch, num_keys)`.
+
+        Returns:
+            Tensor of shape `(batch, num_queries, output_channels)`.
+        """
+        queries = self._split_heads(self.query_dense(query))
         keep = None
         if mask is not None:
             mask = ops.cast(mask, "bool")
@@ -108,6 +215,35 @@ class PerceiverAttention(keras.layers.Layer):
         else:
             weights = self._attention_probabilities(queries, keys, mask)
             attended = ops.einsum("bhqk,bkhd->bqhd", weights, values)
+        return self._output(attended, keep)
+
+    def _attend_in_chunks(self, query, key_value, mask, norm, chunk_size):
+        queries = self._split_heads(self.query_dense(query))
+        head_channels = self.qk_channels // self.num_heads
+        queries = queries * ops.cast(
+            1.0 / math.sqrt(head_channels), queries.dtype
+        )
+        keep = None
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+            keep = ops.any(mask, axis=-1)
+        layers = ([] if norm is None else [norm]) + [
+            self.key_dense,
+            self.value_dense,
+        ]
+        attended = chunked_attention(
+            queries,
+            key_value,
+            mask,
+            project=lambda chunk: self.project_key_value(chunk, norm),
+            variables=[v for layer in layers for v in layer.weights],
+            chunk_size=chunk_size,
+            value_head_channels=self._value_channels // self.num_heads,
+        )
+        return self._output(attended, keep)
+
+    def _output(self, attended, keep):
+        """Merges the heads, projects, zeroes the fully masked rows."""
         attended = ops.reshape(
             attended, tuple(ops.shape(attended)[:2]) + (self._value_channels,)
         )
@@ -115,6 +251,22 @@ class PerceiverAttention(keras.layers.Layer):
         if keep is not None:
             output = output * ops.cast(keep, output.dtype)[:, None, None]
         return output
+
+    def _check_mask(self, mask, key_value):
+        """Raises unless `mask` is `(batch, num_keys)` like `key_value`."""
+        if mask is None:
+            return None
+        expected = tuple(key_value.shape[:2])
+        shape = tuple(mask.shape)
+        if len(shape) != 2 or any(
+            a is not None and b is not None and a != b
+            for a, b in zip(shape, expected)
+        ):
+            raise ValueError(
+                "`mask` must have shape (batch, num_keys), one flag per "
+                f"key/value element: {expected}. Received: mask.shape={shape}"
+            )
+        return mask
 
     def _uses_fused_kernel(self, queries):
         """Whether `keras.ops.dot_product_attention` is the faster route.
@@ -176,6 +328,7 @@ class PerceiverAttention(keras.layers.Layer):
                 "qk_channels": self.qk_channels,
                 "v_channels": self.v_channels,
                 "output_channels": self.output_channels,
+                "input_chunk_size": self.input_chunk_size,
             }
         )
         return config

@@ -46,6 +46,15 @@ class PerceiverEncoder(keras.Model):
     - anything an `input_adapter` accepts: the adapter turns it into the
       byte array and mask.
 
+    Large inputs (M in the millions) are cross-attended in chunks of
+    `input_chunk_size` inputs with an online softmax and recomputed chunk by
+    chunk in the backward pass, so that memory does not grow with
+    `num_heads * N * M` (see `PerceiverAttention`). Cross-attends 2..B
+    share their weights in the paper's scheme and read the same byte array,
+    so while the inputs are not chunked their input LayerNorm and key/value
+    projections are computed once per forward pass and shared (the same
+    result as computing them in every block).
+
     Args:
         num_latents: int. Number of latents N. Defaults to 512.
         latent_dim: int. Latent width D. Defaults to 1024.
@@ -81,6 +90,12 @@ class PerceiverEncoder(keras.Model):
             output to the latents. Defaults to True (both papers).
         dropout: float. Dropout rate on every attention and MLP output.
             Defaults to 0 (the paper's final ImageNet model).
+        input_chunk_size: int or None. Inputs per chunk of the
+            cross-attention; a size at least M means no chunks. Defaults to
+            None, which picks it: the whole byte array while
+            `num_cross_heads * num_latents * M` is at most 2**22 (M <=
+            32,768 for 128 latents and one head), chunks of 4096 inputs
+            above.
         latent_initializer: initializer for the latent array. Defaults to a
             truncated normal with standard deviation 0.02, truncated at two
             standard deviations.
@@ -136,6 +151,7 @@ class PerceiverEncoder(keras.Model):
         dropout=0.0,
         latent_initializer=None,
         input_adapter=None,
+        input_chunk_size=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -181,6 +197,9 @@ class PerceiverEncoder(keras.Model):
             "cross_use_query_residual", cross_use_query_residual
         )
         self.dropout = validation.check_fraction("dropout", dropout)
+        self.input_chunk_size = validation.check_optional_positive_int(
+            "input_chunk_size", input_chunk_size
+        )
         self.latent_initializer = keras.initializers.get(
             latent_initializer
             or keras.initializers.TruncatedNormal(stddev=0.02)
@@ -230,6 +249,7 @@ class PerceiverEncoder(keras.Model):
             widening_factor=self.cross_widening_factor,
             dropout=self.dropout,
             use_query_residual=self.cross_use_query_residual,
+            input_chunk_size=self.input_chunk_size,
             name=f"cross_attention_{index}",
             dtype=self.dtype_policy,
         )
@@ -318,16 +338,49 @@ class PerceiverEncoder(keras.Model):
             The latents, shape `(batch, num_latents, latent_dim)`.
         """
         latents = self._initial_latents(ops.shape(byte_array)[0])
+        projected = self._shared_projected_inputs(byte_array)
         for kind, block in self._block_order():
             if kind == "cross":
-                latents = self.cross_attend_for_block(block)(
-                    latents, byte_array, mask=mask, training=training
+                cross = self.cross_attend_for_block(block)
+                latents = cross(
+                    latents,
+                    byte_array,
+                    mask=mask,
+                    training=training,
+                    projected_inputs=projected.get(id(cross)),
                 )
             else:
                 latents = self.latent_transformer_for_block(block)(
                     latents, training=training
                 )
         return latents
+
+    # Whether cross-attends called more than once share their projections.
+    _share_projected_inputs = True
+
+    def _shared_projected_inputs(self, byte_array):
+        """Input LayerNorm and keys/values of cross-attends run 2+ times.
+
+        Returns a dict from `id(layer)` to `layer.project_inputs(...)` for
+        every cross-attend layer that the forward pass calls more than
+        once (cross-attends 2..B with the paper's weight sharing) and that
+        does not split these inputs into chunks; with chunks, every call
+        recomputes them chunk by chunk, which keeps memory bounded.
+        """
+        if not self._share_projected_inputs:
+            return {}
+        layers = [
+            self.cross_attend_for_block(block)
+            for kind, block in self._block_order()
+            if kind == "cross"
+        ]
+        unique = {id(layer): layer for layer in layers}
+        return {
+            key: layer.project_inputs(byte_array)
+            for key, layer in unique.items()
+            if layers.count(layer) > 1
+            and not layer.uses_chunks(self.num_latents, byte_array.shape[1])
+        }
 
     def _initial_latents(self, batch_size):
         latents = ops.cast(self.latents, self.compute_dtype)
@@ -423,6 +476,7 @@ class PerceiverEncoder(keras.Model):
                     self.latent_initializer
                 ),
                 "input_adapter": adapter,
+                "input_chunk_size": self.input_chunk_size,
             }
         )
         return config

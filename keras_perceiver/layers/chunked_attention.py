@@ -1,0 +1,204 @@
+"""Attention over chunks of the key/value axis with an online softmax.
+
+`PerceiverAttention` calls `chunked_attention` when its key/value axis (the
+input axis M of a cross-attend) is split into chunks. Each chunk's logits
+are computed, folded into a running maximum, a running sum and a running
+weighted sum of the values per query (the online softmax of Milakov and
+Gimelshein, 2018, as in FlashAttention), and dropped: no
+`(heads, queries, M)` logit matrix ever exists. The merge is exact: with
+the running maximum `m`, a new chunk of logits `s` and values `v`,
+`m' = max(m, max(s))`, `l' = l exp(m - m') + sum(exp(s - m'))` and
+`acc' = acc exp(m - m') + exp(s - m') v`, and the output is `acc / l`, the
+softmax-weighted sum over all M elements.
+
+Each chunk's step (the optional key/value LayerNorm, the key and value
+projections, the logits and the merge) is rematerialised with
+`keras.remat`: the backward pass recomputes a chunk's logits and keys/values
+from the chunk itself, so that training keeps the byte array and the
+per-chunk statistics (`m`, `l` and `acc`: a few numbers per query), not
+the per-chunk logits, probabilities, keys or values.
+
+This module is the one place where the backends differ:
+
+- JAX: `keras.ops.fori_loop` (a `lax.scan`), and each chunk is sliced out
+  of the byte array inside the rematerialised step, so that the backward
+  pass keeps no copy of the chunks either.
+- TensorFlow: `keras.ops.while_loop` with `maximum_iterations` (XLA needs
+  a bounded loop to differentiate it). The chunk is sliced outside the
+  rematerialised step: `tf.recompute_grad` returns a gradient for every
+  argument, and for the whole byte array that would be a dense array per
+  chunk. TensorFlow's loop gradient therefore keeps the chunks, one copy
+  of the byte array in all.
+- PyTorch: a Python loop over `keras.ops.split` views (no copies; one
+  gradient concatenation), each step under `torch.utils.checkpoint`.
+
+The weights of the layers the step calls are passed to it explicitly and
+read through a `keras.StatelessScope`, so that every backend's
+rematerialisation sees them as inputs and differentiates them
+(`tf.recompute_grad` inside a loop cannot differentiate captured
+variables).
+"""
+
+import keras
+from keras import ops
+
+# The logit of a masked element: a finite stand-in for minus infinity, so
+# that a chunk with nothing to attend to gives exp(0) = 1, never NaN (its
+# weights are zeroed explicitly), and the running maximum starts below any
+# real logit.
+NEGATIVE = -1e30
+
+
+def chunked_attention(
+    queries,
+    key_value,
+    mask,
+    project,
+    variables,
+    chunk_size,
+    value_head_channels,
+):
+    """Attention of `queries` over `key_value` in chunks of `chunk_size`.
+
+    Args:
+        queries: Tensor `(batch, num_queries, heads, head_channels)`, the
+            projected queries, already scaled by `1 / sqrt(head_channels)`.
+        key_value: Tensor `(batch, M, channels)`, the key/value elements
+            before any normalization or projection, with M known and
+            greater than `chunk_size`.
+        mask: None or boolean tensor `(batch, M)`, True = attend.
+        project: function from a chunk `(batch, K, channels)` to its keys
+            `(batch, K, heads, head_channels)` and values
+            `(batch, K, heads, value_head_channels)`; it may call layers
+            whose weights are in `variables`.
+        variables: list of the Keras variables that `project` reads.
+        chunk_size: int. Elements per chunk, less than M.
+        value_head_channels: int. Value width per head.
+
+    Returns:
+        The attended values `(batch, num_queries, heads,
+        value_head_channels)` in the dtype of `queries`; zeros for a batch
+        element whose inputs are all masked.
+    """
+    dtype = queries.dtype
+
+    def merge(maximum, total, accumulated, queries, chunk, valid, *values):
+        """One chunk folded into the running statistics (float32)."""
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            keys, chunk_values = project(chunk)
+        logits = ops.einsum("bqhd,bkhd->bqhk", queries, keys)
+        valid = valid[:, None, None, :]
+        logits = ops.where(valid > 0, ops.cast(logits, "float32"), NEGATIVE)
+        new_maximum = ops.maximum(
+            maximum, ops.stop_gradient(ops.max(logits, axis=-1))
+        )
+        weights = ops.exp(logits - new_maximum[..., None]) * valid
+        decay = ops.exp(maximum - new_maximum)
+        total = total * decay + ops.sum(weights, axis=-1)
+        weighted = ops.einsum(
+            "bqhk,bkhd->bqhd", ops.cast(weights, dtype), chunk_values
+        )
+        accumulated = accumulated * decay[..., None] + ops.cast(
+            weighted, "float32"
+        )
+        return new_maximum, total, accumulated
+
+    batch = ops.shape(queries)[0]
+    num_queries, heads = queries.shape[1], queries.shape[2]
+    statistics_shape = (batch, num_queries, heads)
+    state = (
+        ops.full(statistics_shape, NEGATIVE, "float32"),
+        ops.zeros(statistics_shape, "float32"),
+        ops.zeros(statistics_shape + (value_head_channels,), "float32"),
+    )
+    values = [variable.value for variable in variables]
+    loop = _LOOPS.get(keras.config.backend(), _python_loop)
+    _, total, accumulated = loop(
+        merge, state, queries, key_value, mask, values, chunk_size
+    )
+    total = ops.where(total > 0, total, ops.ones_like(total))
+    return ops.cast(accumulated / total[..., None], dtype)
+
+
+def _chunk_bounds(index, num_inputs, chunk_size):
+    """Start of chunk `index` and its valid elements (float 0/1, `(K,)`).
+
+    Every chunk has `chunk_size` elements: the last one starts at
+    `M - chunk_size` and so overlaps the one before, whose elements it
+    masks out, instead of padding the byte array (a copy).
+    """
+    first = index * chunk_size
+    start = ops.minimum(first, num_inputs - chunk_size)
+    positions = start + ops.arange(chunk_size)
+    return start, ops.cast(positions >= first, "float32")
+
+
+def _slice_chunk(key_value, mask, index, chunk_size):
+    """Chunk `index` of the byte array and its valid elements `(B, K)`."""
+    batch, num_inputs, channels = ops.shape(key_value)
+    start, valid = _chunk_bounds(index, num_inputs, chunk_size)
+    chunk = ops.slice(key_value, [0, start, 0], [batch, chunk_size, channels])
+    valid = ops.broadcast_to(valid[None], (batch, chunk_size))
+    if mask is not None:
+        chunk_mask = ops.slice(mask, [0, start], [batch, chunk_size])
+        valid = valid * ops.cast(chunk_mask, "float32")
+    return chunk, valid
+
+
+def _jax_loop(merge, state, queries, key_value, mask, values, chunk_size):
+    """`lax.scan` over the chunks, each sliced inside the remat'd step."""
+    num_chunks = -(-key_value.shape[1] // chunk_size)
+
+    def step(index, state, queries, key_value, mask, values):
+        chunk, valid = _slice_chunk(key_value, mask, index, chunk_size)
+        return merge(*state, queries, chunk, valid, *values)
+
+    # A new function per call: jax.checkpoint caches traces by function.
+    step = keras.remat(step)
+    return ops.fori_loop(
+        0,
+        num_chunks,
+        lambda index, state: step(index, state, queries, key_value, mask,
+                                  values),
+        state,
+    )
+
+
+def _tensorflow_loop(merge, state, queries, key_value, mask, values,
+                     chunk_size):
+    """A bounded `tf.while_loop`; chunks sliced outside `recompute_grad`."""
+    num_chunks = -(-key_value.shape[1] // chunk_size)
+    merge = keras.remat(merge)
+
+    def body(index, state):
+        chunk, valid = _slice_chunk(key_value, mask, index, chunk_size)
+        return index + 1, merge(*state, queries, chunk, valid, *values)
+
+    _, state = ops.while_loop(
+        lambda index, state: index < num_chunks,
+        body,
+        (0, state),
+        maximum_iterations=num_chunks,
+    )
+    return state
+
+
+def _python_loop(merge, state, queries, key_value, mask, values, chunk_size):
+    """A Python loop over `split` views, each step checkpointed (PyTorch)."""
+    boundaries = list(range(chunk_size, key_value.shape[1], chunk_size))
+    chunks = ops.split(key_value, boundaries, axis=1)
+    if mask is None:
+        masks = [None] * len(chunks)
+    else:
+        masks = ops.split(mask, boundaries, axis=1)
+    merge = keras.remat(merge)
+    for chunk, chunk_mask in zip(chunks, masks):
+        if chunk_mask is None:
+            valid = ops.ones(tuple(chunk.shape[:2]), "float32")
+        else:
+            valid = ops.cast(chunk_mask, "float32")
+        state = merge(*state, queries, chunk, valid, *values)
+    return state
+
+
+_LOOPS = {"jax": _jax_loop, "tensorflow": _tensorflow_loop}
