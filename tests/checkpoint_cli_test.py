@@ -108,6 +108,12 @@ def test_checkpoint_errors_are_one_line(checkpoint, tmp_path):
           str(image)], "could not be fetched"),
         (["train", "--dataset", "digits", "--checkpoint", str(folder),
           "--image-size", "0"], "--image-size must be a positive integer"),
+        (["train", "--dataset", "digits", "--checkpoint", str(folder),
+          "--num-latents", "8", "--patch-size", "2"],
+         "--checkpoint fixes the model: leave out --num-latents, "
+         "--patch-size"),
+        (["train", "--dataset", "digits", "--image-size", "32"],
+         "--image-size needs --checkpoint"),
     ]
     for arguments, message in cases:
         result = run_command(*arguments)

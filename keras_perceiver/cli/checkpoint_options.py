@@ -1,6 +1,14 @@
 """Command-line options that load a Hugging Face Perceiver checkpoint."""
 
 from keras_perceiver.cli.main import CommandError, first_line
+from keras_perceiver.cli.model_options import MODEL_OPTIONS
+
+# Options a checkpoint decides; --dropout still sets the new decoder's.
+_SET_BY_CHECKPOINT = [
+    (flag, name, default)
+    for flag, name, _, default, _ in MODEL_OPTIONS
+    if name != "dropout"
+] + [("--patch-size", "patch_size", None), ("--crop-size", "crop_size", None)]
 
 
 def add_checkpoint_arguments(parser, help_text):
@@ -16,6 +24,27 @@ def add_checkpoint_arguments(parser, help_text):
              "size (Fourier and conv checkpoints; default: the checkpoint's, "
              "224)",
     )
+
+
+def check_model_source(args):
+    """Raises unless the options fit the model's source.
+
+    With `--checkpoint` the checkpoint fixes the architecture, so the model
+    and input options would be ignored; without it `--image-size` would be.
+    """
+    if args.checkpoint is None:
+        if args.image_size is not None:
+            raise CommandError("--image-size needs --checkpoint")
+        return
+    given = [
+        flag
+        for flag, name, default in _SET_BY_CHECKPOINT
+        if getattr(args, name) != default
+    ]
+    if given:
+        raise CommandError(
+            f"--checkpoint fixes the model: leave out {', '.join(given)}"
+        )
 
 
 def load_image_checkpoint(args):

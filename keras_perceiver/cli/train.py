@@ -10,6 +10,7 @@ import time
 
 from keras_perceiver.cli.checkpoint_options import (
     add_checkpoint_arguments,
+    check_model_source,
     load_image_checkpoint,
 )
 from keras_perceiver.cli.dataset_options import (
@@ -46,7 +47,8 @@ def add_parser(subparsers):
         "the Hugging Face layout, or a Hub id such as "
         "deepmind/vision-perceiver-conv): its encoder with a new decoder "
         "for the data set's classes, images resized to the checkpoint's "
-        "size inside the model; the model and input options are ignored",
+        "size inside the model (the model and input options, except "
+        "--dropout, do not apply)",
     )
     training = parser.add_argument_group("training options")
     training.add_argument("--epochs", type=int, default=10)
@@ -365,6 +367,7 @@ def split_validation(x, y, validation_split):
 
 
 def check_training_arguments(args):
+    check_model_source(args)
     for name in ("epochs", "batch_size"):
         if getattr(args, name) <= 0:
             raise CommandError(
