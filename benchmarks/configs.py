@@ -47,6 +47,27 @@ QUICK_SCALING = dict(
     num_latents=16, num_layers=3, num_blocks=1, step_time_limit_s=1.0,
 )
 
+# Large inputs (issue 13): training steps over byte arrays of M x channels
+# with the medium Perceiver, batch 4, M from 1k to 1M; each point in its
+# own process (benchmarks/large_inputs.py).
+LARGE_INPUTS = dict(
+    input_sizes=[1024, 4096, 16384, 65536, 262144, 1048576],
+    channels=32, batch_size=4,
+    # kp.Perceiver's arguments: the medium configuration.
+    model=dict(num_classes=10, **{key: THROUGHPUT["medium"][key] for key in (
+        "num_latents", "latent_dim", "num_blocks",
+        "num_self_attends_per_block", "num_cross_heads", "num_self_heads",
+    )}),
+    # The chunked runs' input_chunk_size (the default rule's chunk size).
+    chunk_size=4096,
+    # A point whose step time, predicted from the previous M, exceeds this
+    # is not run.
+    step_time_limit_s=120.0,
+    # And a point that runs longer than this is stopped.
+    point_timeout_s=1800,
+    timing=dict(warmup=2, repeats=3, steps=1),
+)
+
 # Timing: untimed warm-up steps (compilation), then `repeats` timings of
 # `steps` steps each; the median over the repeats is reported.
 TIMING = dict(warmup=2, repeats=5, steps=1)

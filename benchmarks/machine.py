@@ -24,10 +24,11 @@ def _lscpu():
     return fields
 
 
-def _memory_bytes():
+def meminfo_bytes(field="MemTotal"):
+    """A `/proc/meminfo` field (`MemTotal`, `MemAvailable`...) in bytes."""
     with open("/proc/meminfo") as meminfo:
         for line in meminfo:
-            if line.startswith("MemTotal:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return None
 
@@ -60,7 +61,7 @@ def describe():
         "l3_cache": lscpu.get("L3 cache"),
         "simd_flags": sorted(f for f in flags if FLAG_PATTERN.match(f)),
         "has_amx": any(f.startswith("amx") for f in flags),
-        "memory_bytes": _memory_bytes(),
+        "memory_bytes": meminfo_bytes(),
         "kernel": platform.release(),
         "versions": _versions(),
     }
