@@ -72,27 +72,15 @@ class PerceiverDecoder(keras.layers.Layer):
         self.num_output_channels = validation.check_optional_positive_int(
             "num_output_channels", num_output_channels
         )
-        self.num_heads = validation.check_positive_int("num_heads", num_heads)
-        self.qk_channels = validation.check_optional_positive_int(
-            "qk_channels", qk_channels
-        )
-        self.v_channels = validation.check_optional_positive_int(
-            "v_channels", v_channels
-        )
-        self.widening_factor = validation.check_positive_int(
-            "widening_factor", widening_factor
-        )
-        self.use_query_residual = validation.check_bool(
-            "use_query_residual", use_query_residual
-        )
-        self.dropout = validation.check_fraction("dropout", dropout)
+        # CrossAttention checks the attention arguments; the decoder reads
+        # them back from it (the properties below).
         self.cross_attention = CrossAttention(
-            num_heads=self.num_heads,
-            qk_channels=self.qk_channels,
-            v_channels=self.v_channels,
-            widening_factor=self.widening_factor,
-            dropout=self.dropout,
-            use_query_residual=self.use_query_residual,
+            num_heads=num_heads,
+            qk_channels=qk_channels,
+            v_channels=v_channels,
+            widening_factor=widening_factor,
+            dropout=dropout,
+            use_query_residual=use_query_residual,
             name="cross_attention",
             dtype=self.dtype_policy,
         )
@@ -103,6 +91,30 @@ class PerceiverDecoder(keras.layers.Layer):
                 name="output_projection",
                 dtype=self.dtype_policy,
             )
+
+    @property
+    def num_heads(self):
+        return self.cross_attention.num_heads
+
+    @property
+    def qk_channels(self):
+        return self.cross_attention.qk_channels
+
+    @property
+    def v_channels(self):
+        return self.cross_attention.v_channels
+
+    @property
+    def widening_factor(self):
+        return self.cross_attention.widening_factor
+
+    @property
+    def use_query_residual(self):
+        return self.cross_attention.use_query_residual
+
+    @property
+    def dropout(self):
+        return self.cross_attention.dropout
 
     def build(self, queries_shape, latents_shape):
         validation.check_rank("queries", queries_shape, (3,))
