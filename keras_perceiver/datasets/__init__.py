@@ -1,13 +1,26 @@
 """Real data sets, ready for `model.fit`.
 
-`load(name, data_dir=None, **options)` returns a `Dataset`. Each loader
-reads a local copy when given `data_dir`, or the usual public source
-otherwise.
+`load(name, data_dir=None, **options)` returns a `Dataset` of a built-in
+data set. Each loader reads a local copy when given `data_dir`, or the
+usual public source otherwise.
+
+`load_source(source, **options)` reads the user's own data: a folder with
+one subfolder per class, `tfds:NAME` for a TensorFlow Datasets data set, an
+`.npz` file or a `.csv` table.
 """
 
 import inspect
+import pathlib
 
+from keras_perceiver.datasets.array_sources import (
+    load_csv_source,
+    load_npz_source,
+)
 from keras_perceiver.datasets.dataset import Dataset
+from keras_perceiver.datasets.file_inputs import read_files
+from keras_perceiver.datasets.folder_source import load_folder
+from keras_perceiver.datasets.streamed_dataset import StreamedDataset
+from keras_perceiver.datasets.tfds_source import load_tfds
 from keras_perceiver.datasets.cifar10 import load_cifar10
 from keras_perceiver.datasets.digits import load_digits
 from keras_perceiver.datasets.fsdd import load_fsdd
@@ -46,13 +59,69 @@ def load(name, data_dir=None, **options):
             f"Received: name={name!r}"
         )
     loader = LOADERS[name]
-    accepted = set(inspect.signature(loader).parameters) - {"data_dir"}
+    _check_options(loader, options, f"the {name} data set", {"data_dir"})
+    dataset = loader(data_dir=data_dir, **options)
+    return dataset.with_shuffled_training_data()
+
+
+def load_source(source, **options):
+    """Loads the user's own data: a folder, a TFDS data set, NPZ or CSV.
+
+    Folders and TFDS data sets are streamed from disk (a
+    `StreamedDataset`: data larger than memory trains in constant memory);
+    `.npz` and `.csv` files are read into memory (a `Dataset`). Both have
+    the same `fit_data`, `test_data`, `class_names` and `preprocessing`.
+
+    Args:
+        source: str. One of
+            - a folder with one subfolder of files per class (images, WAV
+              audio, point clouds or sequences): see `load_folder`;
+            - "tfds:NAME", a prepared TensorFlow Datasets data set: see
+              `load_tfds`;
+            - an `.npz` file (`x_train`, `y_train`, optional `x_test`,
+              `y_test`): see `load_npz_source`;
+            - a `.csv` table, one example per row: see `load_csv_source`.
+        **options: the chosen loader's arguments (e.g. `image_size=64` for
+            a folder of images, `data_dir=` for TFDS, `label_column=` for
+            CSV).
+
+    Returns:
+        A `StreamedDataset` (folders, TFDS) or a `Dataset` (NPZ, CSV).
+
+    Example:
+
+    >>> data = keras_perceiver.datasets.load_source("photos/", image_size=64)
+    >>> model = keras_perceiver.models.perceiver_for_dataset(data)
+    >>> model.fit(**data.fit_data(batch_size=32, validation_split=0.1))
+    """
+    source = str(source)
+    if source.startswith("tfds:"):
+        loader, target, what = load_tfds, source[len("tfds:"):], "tfds:"
+    elif source.lower().endswith(".npz"):
+        loader, target, what = load_npz_source, source, ".npz files"
+    elif source.lower().endswith(".csv"):
+        loader, target, what = load_csv_source, source, ".csv files"
+    elif pathlib.Path(source).is_dir():
+        loader, target, what = load_folder, source, "folders"
+    else:
+        raise ValueError(
+            "The data source must be a folder, an .npz or .csv file, or "
+            f"tfds:NAME. Received: {source!r}"
+        )
+    first_argument = next(iter(inspect.signature(loader).parameters))
+    _check_options(loader, options, what, {first_argument})
+    dataset = loader(target, **options)
+    if isinstance(dataset, Dataset):
+        return dataset.with_shuffled_training_data()
+    return dataset
+
+
+def _check_options(loader, options, what, positional):
+    accepted = set(inspect.signature(loader).parameters) - positional
     unknown = sorted(set(options) - accepted)
     if unknown:
         expected = ", ".join(sorted(accepted)) or "none"
         raise ValueError(
-            f"Unknown option for the {name} data set. Expected options: "
+            f"Unknown option for {what}. Expected options: "
             f"{expected}. Received: {', '.join(unknown)}"
         )
-    dataset = loader(data_dir=data_dir, **options)
-    return dataset.with_shuffled_training_data()

@@ -22,6 +22,9 @@ class Dataset:
         modalities: dict or None. For multimodal data, the modality of each
             input, keyed as `x_train` is (for example `{"image": "image",
             "audio": "spectrogram"}`); None otherwise.
+        preprocessing: dict or None. For data read from files, how each
+            file became an input (see `keras_perceiver.datasets.file_inputs`);
+            None otherwise.
     """
 
     name: str
@@ -32,6 +35,7 @@ class Dataset:
     class_names: list
     modality: str
     modalities: dict = None
+    preprocessing: dict = None
 
     @property
     def num_classes(self):
@@ -60,4 +64,65 @@ class Dataset:
     def input_shape(self):
         """Shape of one example (no batch axis); dicts for dict inputs."""
         return keras.tree.map_structure(lambda a: a.shape[1:], self.x_train)
+
+    @property
+    def num_train_examples(self):
+        return len(self.y_train)
+
+    @property
+    def num_test_examples(self):
+        return len(self.y_test)
+
+    def fit_data(self, batch_size, validation_split=0.0):
+        """`model.fit` arguments: the training arrays, the batch size and
+        the share Keras holds out (the last examples) for validation."""
+        return {"x": self.x_train, "y": self.y_train,
+                "batch_size": batch_size,
+                "validation_split": validation_split}
+
+    def test_data(self, batch_size):
+        """`model.evaluate` arguments for the test examples."""
+        return {"x": self.x_test, "y": self.y_test, "batch_size": batch_size}
+
+    def first_examples(self, count, split="train"):
+        """The first `count` examples of a split as `(inputs, labels)`."""
+        inputs, labels = ((self.x_train, self.y_train) if split == "train"
+                          else (self.x_test, self.y_test))
+        return (keras.tree.map_structure(lambda a: a[:count], inputs),
+                labels[:count])
+
+    def relabeled(self, class_names):
+        """A copy whose labels index `class_names` (a model's classes)."""
+        mapping = label_mapping(self.class_names, class_names)
+        return dataclasses.replace(
+            self, y_train=mapping[self.y_train], y_test=mapping[self.y_test],
+            class_names=list(class_names),
+        )
+
+    def in_memory(self):
+        """This data set (already in memory)."""
+        return self
+
+
+def label_mapping(class_names, model_class_names):
+    """An int array taking each index of `class_names` to its index in
+    `model_class_names`.
+
+    Raises:
+        ValueError: a class the model does not know.
+
+    Example:
+
+    >>> label_mapping(["dog", "cat"], ["cat", "dog", "fish"])
+    array([1, 0])
+    """
+    unknown = [name for name in class_names if name not in model_class_names]
+    if unknown:
+        raise ValueError(
+            f"The data hold labels the model never saw: {unknown}. The "
+            f"model knows {list(model_class_names)}. Received: "
+            f"{list(class_names)}"
+        )
+    return np.array([list(model_class_names).index(name)
+                     for name in class_names], "int64")
 

@@ -23,6 +23,14 @@ class Perceiver(PerceiverEncoder):
 
     Args:
         num_classes: int. Number of output logits.
+        class_names: list of str or None. A name per class, kept with the
+            model (the command line's `predict` prints them). Defaults to
+            None.
+        input_preprocessing: dict or None. How raw files become this
+            model's inputs (image size, audio features, ...), recorded by
+            `keras_perceiver.datasets` for data read from files and kept
+            with the model so `predict` reads files as training did (see
+            `keras_perceiver.datasets.read_files`). Defaults to None.
         **kwargs: every `PerceiverEncoder` argument (`num_latents`,
             `latent_dim`, `num_blocks`, `num_self_attends_per_block`, head
             counts and widths, `num_bands`, `max_resolution`,
@@ -55,10 +63,17 @@ class Perceiver(PerceiverEncoder):
         - [Jaegle et al., 2021](https://arxiv.org/abs/2103.03206)
     """
 
-    def __init__(self, num_classes, **kwargs):
+    def __init__(self, num_classes, class_names=None,
+                 input_preprocessing=None, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = validation.check_positive_int(
             "num_classes", num_classes
+        )
+        self.class_names = validation.check_class_names(
+            class_names, num_classes
+        )
+        self.input_preprocessing = (
+            None if input_preprocessing is None else dict(input_preprocessing)
         )
         self.head = keras.layers.Dense(
             num_classes, name="head", dtype=self.dtype_policy
@@ -90,4 +105,6 @@ class Perceiver(PerceiverEncoder):
     def get_config(self):
         config = super().get_config()
         config["num_classes"] = self.num_classes
+        config["class_names"] = self.class_names
+        config["input_preprocessing"] = self.input_preprocessing
         return config

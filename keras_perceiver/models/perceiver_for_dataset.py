@@ -1,5 +1,3 @@
-import keras
-
 from keras_perceiver import adapters
 from keras_perceiver.models.perceiver import Perceiver
 
@@ -28,7 +26,7 @@ def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
     where it has them.
 
     Args:
-        dataset: a `keras_perceiver.datasets.Dataset`.
+        dataset: a `keras_perceiver.datasets.Dataset` or `StreamedDataset`.
         num_bands: int. Fourier bands per position axis. Defaults to 64.
         modality_dropout: dict or None. For multimodal data, the rate at
             which each modality is dropped in training (see
@@ -55,11 +53,14 @@ def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
                                 patch_size, crop_size)
     model = Perceiver(
         num_classes=dataset.num_classes,
+        class_names=[str(name) for name in dataset.class_names],
+        input_preprocessing=dataset.preprocessing,
         num_bands=num_bands,
         input_adapter=adapter,
         **perceiver_kwargs,
     )
-    model(keras.tree.map_structure(lambda a: a[:2], dataset.x_train))
+    inputs, _ = dataset.first_examples(2)
+    model(inputs)
     return model
 
 
