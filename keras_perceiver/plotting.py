@@ -63,11 +63,11 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     """
     import keras
 
-    example = keras.tree.map_structure(lambda a: a[:1], dataset.x_test)
+    example, label = dataset.first_examples(1, split="test")
     weights = keras.ops.convert_to_numpy(model.cross_attention_maps(example))
     weights = weights[0].mean(axis=0)  # (N, M), averaged over heads
     shown = np.linspace(0, len(weights) - 1, min(num_latents, len(weights)))
-    panels = [(f"input (label {dataset.y_test[0]})", None)] + [
+    panels = [(f"input (label {label[0]})", None)] + [
         (f"latent {latent}", weights[latent]) for latent in shown.astype(int)
     ]
     projection, draw = _panel_drawer(model, dataset, example,

@@ -12,17 +12,12 @@ _SET_BY_CHECKPOINT = [
 
 
 def add_checkpoint_arguments(parser, help_text):
-    """Adds `--checkpoint` and `--image-size` to `parser`."""
+    """Adds `--checkpoint` to `parser` (whose `--image-size`, from the data
+    options, also sets the checkpoint's image size)."""
     group = parser.add_argument_group("checkpoint options")
     group.add_argument(
         "--checkpoint", default=None, metavar="NAME_OR_FOLDER",
         help=help_text,
-    )
-    group.add_argument(
-        "--image-size", type=int, default=None,
-        help="with --checkpoint: build the model for square images of this "
-             "size (Fourier and conv checkpoints; default: the checkpoint's, "
-             "224)",
     )
 
 
@@ -30,11 +25,12 @@ def check_model_source(args):
     """Raises unless the options fit the model's source.
 
     With `--checkpoint` the checkpoint fixes the architecture, so the model
-    and input options would be ignored; without it `--image-size` would be.
+    and input options would be ignored; without it and without `--data`,
+    `--image-size` would be.
     """
     if args.checkpoint is None:
-        if args.image_size is not None:
-            raise CommandError("--image-size needs --checkpoint")
+        if args.image_size is not None and args.data is None:
+            raise CommandError("--image-size needs --checkpoint or --data")
         return
     given = [
         flag

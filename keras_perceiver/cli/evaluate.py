@@ -22,14 +22,14 @@ def run(args):
     import keras
 
     model = load_keras_model(args.model)
-    dataset = load_dataset(args)
+    dataset = load_dataset(args, model=model)
     model.compile(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
     try:
         loss, accuracy = model.evaluate(
-            dataset.x_test, dataset.y_test, batch_size=args.batch_size
+            **dataset.test_data(args.batch_size)
         )
     except ValueError as error:  # data the model was not built for
         raise CommandError(first_line(error)) from None

@@ -1,6 +1,7 @@
 """`keras-perceiver predict`: class predictions of a saved model.
 
-With `--checkpoint`, the predictions of a Hugging Face Perceiver image
+With `--model`, the top classes of raw files (images, WAV audio, point
+clouds, sequences), read as the model's training data were. With `--checkpoint`, the predictions of a Hugging Face Perceiver image
 checkpoint for image files: the top 5 classes with their names.
 """
 
@@ -10,7 +11,7 @@ import pathlib
 import numpy as np
 
 from keras_perceiver.cli.dataset_options import (
-    add_audio_features_argument,
+    add_source_arguments,
     load_dataset,
 )
 from keras_perceiver.cli.checkpoint_options import (
@@ -27,15 +28,24 @@ def add_parser(subparsers):
         help="predict classes with a saved model",
         description="Predict classes for a .npy array, a .npz file of named "
         "arrays (dict inputs such as {'inputs', 'mask'}), or the test split "
-        "of a data set; or, with --checkpoint, print the top 5 classes of "
+        "of a data set; with --model, print the top classes of files (or "
+        "of the files in folders) of the model's modality, read as in "
+        "training; or, with --checkpoint, print the top 5 classes of "
         "image files under a Hugging Face Perceiver image checkpoint.",
-        usage="%(prog)s MODEL (--input FILE | --dataset NAME) [options]\n"
+        usage="%(prog)s MODEL (--input FILE | --dataset NAME | --data "
+        "SOURCE) [options]\n"
+        "       %(prog)s --model MODEL FILE_OR_FOLDER [FILE_OR_FOLDER ...]\n"
         "       %(prog)s --checkpoint NAME_OR_FOLDER IMAGE [IMAGE ...]",
     )
     parser.add_argument(
-        "paths", nargs="+", metavar="MODEL_OR_IMAGE",
-        help="a .keras file written by `train`; with --checkpoint, the "
-             "image files",
+        "paths", nargs="+", metavar="MODEL_OR_FILE",
+        help="a .keras file written by `train`; with --model, files and "
+             "folders to classify; with --checkpoint, the image files",
+    )
+    parser.add_argument(
+        "--model", default=None,
+        help="a .keras file written by `train --data` on files or TFDS: "
+             "classify the files given",
     )
     add_checkpoint_arguments(
         parser,
@@ -45,13 +55,12 @@ def add_parser(subparsers):
     )
     parser.add_argument(
         "--top-k", type=int, default=5,
-        help="with --checkpoint: classes printed per image (default: 5)",
+        help="with --model or --checkpoint: classes printed per file "
+             "(default: 5)",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--input", help="a .npy or .npz file of examples")
-    source.add_argument("--dataset", help="predict a data set's test split")
-    parser.add_argument("--data-dir", default=None)
-    add_audio_features_argument(parser)
+    add_source_arguments(parser, source)
     parser.add_argument(
         "--output", default=None, help="CSV file for the predictions"
     )
@@ -62,15 +71,20 @@ def add_parser(subparsers):
 def run(args):
     import keras
 
+    if args.checkpoint and args.model:
+        raise CommandError("give --model or --checkpoint, not both")
     if args.checkpoint:
         return predict_checkpoint(args)
-    if len(args.paths) != 1 or not (args.input or args.dataset):
+    if args.model:
+        return predict_files(args)
+    if len(args.paths) != 1 or not (args.input or args.dataset
+                                    or args.data):
         raise CommandError(
-            "give one .keras model and --input or --dataset (image files "
-            "are classified with --checkpoint)"
+            "give one .keras model and --input, --dataset or --data (files "
+            "are classified with --model or --checkpoint)"
         )
     model = load_keras_model(args.paths[0])
-    inputs = read_inputs(args)
+    inputs = read_inputs(args, model)
     try:
         logits = model.predict(inputs, batch_size=args.batch_size, verbose=0)
     except ValueError as error:
@@ -87,9 +101,11 @@ def run(args):
         print(f"Wrote {args.output}")
 
 
-def read_inputs(args):
-    if args.dataset:
-        return load_dataset(args).x_test
+def read_inputs(args, model):
+    if args.dataset or args.data:
+        dataset = load_dataset(args, model=model)
+        inputs, _ = dataset.first_examples(dataset.num_test_examples, "test")
+        return inputs
     path = pathlib.Path(args.input)
     if not path.is_file():
         raise CommandError(f"input file not found: {path}")
@@ -121,15 +137,7 @@ def predict_checkpoint(args):
     """Prints the top classes of each image file under a checkpoint."""
     from keras_perceiver.checkpoints import classify_images
 
-    if args.input or args.dataset:
-        raise CommandError(
-            "--checkpoint classifies image files; --input and --dataset "
-            "are for .keras models"
-        )
-    if args.top_k <= 0:
-        raise CommandError(
-            f"--top-k must be a positive integer, got {args.top_k}"
-        )
+    check_file_arguments(args, "--checkpoint")
     for path in args.paths:
         if not pathlib.Path(path).is_file():
             raise CommandError(f"image file not found: {path}")
@@ -140,7 +148,108 @@ def predict_checkpoint(args):
             results = classify_images(model, preprocessor, paths, args.top_k)
         except ValueError as error:
             raise CommandError(first_line(error)) from None
-        for path, top in zip(paths, results):
-            print(f"{path}:")
-            for rank, (name, probability) in enumerate(top, start=1):
-                print(f"  {rank}. {name} ({probability:.3f})")
+        print_top_classes(paths, results)
+
+
+def check_file_arguments(args, flag):
+    """Raises unless the options fit classifying files with `flag`."""
+    if args.input or args.dataset or args.data:
+        raise CommandError(
+            f"{flag} classifies the files given; --input, --dataset and "
+            f"--data are for a .keras model given without {flag}"
+        )
+    if args.top_k <= 0:
+        raise CommandError(
+            f"--top-k must be a positive integer, got {args.top_k}"
+        )
+
+
+def print_top_classes(paths, results):
+    """Prints each path with its `[(class name, probability)]`, best first."""
+    for path, top in zip(paths, results):
+        print(f"{path}:")
+        for rank, (name, probability) in enumerate(top, start=1):
+            print(f"  {rank}. {name} ({probability:.3f})")
+
+
+def predict_files(args):
+    """Prints (and with --output writes) the top classes of raw files."""
+    import keras
+
+    from keras_perceiver.datasets import file_inputs
+
+    check_file_arguments(args, "--model")
+    model = load_keras_model(args.model)
+    preprocessing = getattr(model, "input_preprocessing", None)
+    if not preprocessing:
+        raise CommandError(
+            f"{args.model} does not record how to read files: train it with "
+            "--data on a folder or a TFDS data set"
+        )
+    paths = files_to_classify(args.paths, preprocessing["modality"])
+    try:
+        paths, _, skipped = file_inputs.inspect_files(
+            paths, preprocessing["modality"], args.skip_bad_files
+        )
+        if not paths:
+            raise ValueError("no readable files to classify")
+        stream = file_inputs.read_files(paths, preprocessing)
+        logits = model.predict(stream.batch(args.batch_size), verbose=0)
+    except ValueError as error:
+        raise CommandError(first_line(error)) from None
+    if skipped:
+        print(f"Skipped {len(skipped)} unreadable files (the first: "
+              f"{skipped[0]})")
+    probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+    names = model.class_names or [str(c) for c in range(model.num_classes)]
+    results = [
+        [(names[c], float(row[c])) for c in np.argsort(-row)[:args.top_k]]
+        for row in probabilities
+    ]
+    print_top_classes(paths, results)
+    if args.output:
+        write_top_classes(args.output, paths, results)
+        print(f"Wrote {args.output}")
+
+
+def files_to_classify(arguments, modality):
+    """The files named on the command line, and those of `modality` in the
+    folders named (sorted, nested folders included)."""
+    from keras_perceiver.datasets import file_inputs
+
+    paths = []
+    for argument in arguments:
+        path = pathlib.Path(argument)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file())
+            found = file_inputs.files_of(modality, found)
+            if not found:
+                raise CommandError(f"no {modality} files in {path}")
+            paths += found
+        elif not path.is_file():
+            raise CommandError(f"file not found: {path}")
+        elif not file_inputs.files_of(modality, [path]):
+            raise CommandError(
+                f"{path} is not a {modality} file; the model reads "
+                f"{', '.join(file_inputs.EXTENSIONS[modality])} files"
+            )
+        else:
+            paths.append(str(path))
+    return paths
+
+
+def write_top_classes(path, paths, results):
+    """A CSV row per file: its top classes and their probabilities."""
+    num_classes = len(results[0])
+    header = ["file"] + [
+        f"{kind}_{rank}" for rank in range(1, num_classes + 1)
+        for kind in ("class", "probability")
+    ]
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        for file_path, top in zip(paths, results):
+            writer.writerow([file_path] + [
+                value for name, probability in top
+                for value in (name, f"{probability:.6f}")
+            ])

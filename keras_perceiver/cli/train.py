@@ -15,6 +15,7 @@ from keras_perceiver.cli.checkpoint_options import (
 )
 from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
+    data_name,
     load_dataset,
 )
 from keras_perceiver.cli.main import CommandError, first_line
@@ -107,8 +108,9 @@ def run(args):
     check_training_arguments(args)
     training = start_distributed_training(args)
     chief = training is None or training.is_chief
-    dataset = load_dataset(args)
-    output_dir = pathlib.Path(args.output_dir or f"runs/{args.dataset}")
+    # Several devices split in-memory arrays.
+    dataset = load_dataset(args, in_memory=training is not None)
+    output_dir = pathlib.Path(args.output_dir or f"runs/{data_name(args)}")
     if chief:
         make_output_dir(output_dir)
     keras.utils.set_random_seed(args.seed)
@@ -127,7 +129,7 @@ def run(args):
                 raise CommandError(first_line(error)) from None
         model.compile(
             optimizer=keras.optimizers.AdamW(
-                learning_rate(args, len(dataset.y_train)),
+                learning_rate(args, dataset.num_train_examples),
                 weight_decay=args.weight_decay, clipnorm=1.0,
             ),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -145,7 +147,7 @@ def run(args):
     if chief:
         print(
             f"Training a Perceiver on {dataset.name} ({dataset.modality}, "
-            f"{len(dataset.y_train)} training examples, "
+            f"{dataset.num_train_examples} training examples, "
             f"{dataset.num_classes} classes) with the "
             f"{keras.config.backend()} backend{devices}; results in "
             f"{output_dir}"
@@ -162,11 +164,8 @@ def run(args):
     started = time.perf_counter()
     if training is None:
         model.fit(
-            dataset.x_train,
-            dataset.y_train,
+            **dataset.fit_data(args.batch_size, args.validation_split),
             epochs=args.epochs,
-            batch_size=args.batch_size,
-            validation_split=args.validation_split,
             callbacks=callbacks,
         )
     else:
@@ -182,7 +181,7 @@ def run(args):
     # Every process evaluates (multi-worker engines run it collectively);
     # only the chief writes files.
     test_loss, test_accuracy = model.evaluate(
-        dataset.x_test, dataset.y_test, batch_size=args.batch_size, verbose=0
+        **dataset.test_data(args.batch_size), verbose=0
     )
     if chief:
         write_results(model, dataset, output_dir, args, training,

@@ -7,6 +7,7 @@ import sys
 
 from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
+    data_name,
     load_dataset,
 )
 from keras_perceiver.cli.main import CommandError, first_line
@@ -190,8 +191,11 @@ def run(args):
     from keras_perceiver import tuning
 
     check_search_arguments(args)
-    dataset = load_dataset(args)
-    output_dir = pathlib.Path(args.output_dir or f"runs/tune-{args.dataset}")
+    # The tuner searches on in-memory arrays (--data sources are read whole).
+    dataset = load_dataset(args, in_memory=True)
+    output_dir = pathlib.Path(
+        args.output_dir or f"runs/tune-{data_name(args)}"
+    )
     keras.utils.set_random_seed(args.seed)
     try:
         tuner = make_tuner(args, make_hypermodel(args, dataset), output_dir)

@@ -94,26 +94,42 @@ def load_source(source, **options):
     >>> model = keras_perceiver.models.perceiver_for_dataset(data)
     >>> model.fit(**data.fit_data(batch_size=32, validation_split=0.1))
     """
-    source = str(source)
-    if source.startswith("tfds:"):
-        loader, target, what = load_tfds, source[len("tfds:"):], "tfds:"
-    elif source.lower().endswith(".npz"):
-        loader, target, what = load_npz_source, source, ".npz files"
-    elif source.lower().endswith(".csv"):
-        loader, target, what = load_csv_source, source, ".csv files"
-    elif pathlib.Path(source).is_dir():
-        loader, target, what = load_folder, source, "folders"
-    else:
-        raise ValueError(
-            "The data source must be a folder, an .npz or .csv file, or "
-            f"tfds:NAME. Received: {source!r}"
-        )
+    loader, target, what = _source_loader(source)
     first_argument = next(iter(inspect.signature(loader).parameters))
     _check_options(loader, options, what, {first_argument})
     dataset = loader(target, **options)
     if isinstance(dataset, Dataset):
         return dataset.with_shuffled_training_data()
     return dataset
+
+
+def source_options(source):
+    """The names of the options `load_source` takes for `source`.
+
+    Example:
+
+    >>> sorted(source_options("table.csv"))
+    ['label_column', 'seed', 'test_fraction']
+    """
+    loader, _, _ = _source_loader(source)
+    return list(inspect.signature(loader).parameters)[1:]
+
+
+def _source_loader(source):
+    """The loader of `source`, what it reads, and the kind for messages."""
+    source = str(source)
+    if source.startswith("tfds:"):
+        return load_tfds, source[len("tfds:"):], "tfds:"
+    if source.lower().endswith(".npz"):
+        return load_npz_source, source, ".npz files"
+    if source.lower().endswith(".csv"):
+        return load_csv_source, source, ".csv files"
+    if pathlib.Path(source).is_dir():
+        return load_folder, source, "folders"
+    raise ValueError(
+        "The data source must be a folder, an .npz or .csv file, or "
+        f"tfds:NAME. Received: {source!r}"
+    )
 
 
 def _check_options(loader, options, what, positional):
