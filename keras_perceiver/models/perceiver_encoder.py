@@ -415,10 +415,19 @@ class PerceiverEncoder(keras.Model):
                 f"or `build()` it first. Received: an unbuilt {self.name}"
             )
         if self.input_adapter is not None:
-            return self.input_adapter(inputs, mask=mask)
-        inputs, mask = split_masked_inputs(inputs, mask)
-        _check_byte_array(inputs, mask, self.byte_array_shape)
-        return ops.cast(inputs, self.compute_dtype), mask
+            byte_array, mask = self.input_adapter(inputs, mask=mask)
+        else:
+            inputs, mask = split_masked_inputs(inputs, mask)
+            _check_byte_array(inputs, mask, self.byte_array_shape)
+            byte_array = ops.cast(inputs, self.compute_dtype)
+        if mask is None:
+            return byte_array, None
+        # Masked elements become zeros: padding holding NaN or inf would
+        # otherwise reach the outputs (0 * NaN is NaN in the attention).
+        mask = ops.cast(mask, "bool")
+        byte_array = ops.where(mask[..., None], byte_array,
+                               ops.zeros_like(byte_array))
+        return byte_array, mask
 
     def cross_attention_maps(self, inputs, mask=None):
         """Attention of the latents over the inputs in the first cross-attend.
