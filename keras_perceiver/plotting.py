@@ -18,7 +18,9 @@ def read_history(csv_path):
     """Reads a `keras.callbacks.CSVLogger` file into `{column: [values]}`.
 
     A run that was interrupted and resumed may log an epoch twice; the last
-    row of each epoch wins.
+    row of each epoch wins. Missing values (empty, or CSVLogger's "NA")
+    read as NaN, and a column with no value at all (validation metrics of
+    a run without validation data) is left out.
     """
     rows_by_epoch = {}
     with open(csv_path, newline="") as file:
@@ -28,8 +30,17 @@ def read_history(csv_path):
     columns = [c for c in rows_by_epoch[epochs[0]] if c != "epoch"]
     history = {"epoch": [epoch + 1 for epoch in epochs]}
     for column in columns:
-        history[column] = [float(rows_by_epoch[e][column]) for e in epochs]
+        values = [_number(rows_by_epoch[e][column]) for e in epochs]
+        if not np.isnan(values).all():
+            history[column] = values
     return history
+
+
+def _number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):  # "", "NA", or a missing cell (None)
+        return float("nan")
 
 
 def plot_training_curves(csv_path, png_path):

@@ -2,17 +2,21 @@
 
 Every check raises a `ValueError` that names the argument, says what was
 expected and ends with `Received: ...`, so that bad input never surfaces as a
-backend traceback.
+backend traceback. NumPy integers and floats count as integers and numbers
+(they are `numbers.Integral` and `numbers.Real`), and come back as Python
+ones, so that configurations stay JSON.
 """
+
+import numbers
 
 
 def check_positive_int(name, value):
-    """Returns `value` if it is an integer > 0, otherwise raises."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    """Returns `value` as an int if it is an integer > 0, otherwise raises."""
+    if not _is_integer(value) or value <= 0:
         raise ValueError(
             f"`{name}` must be a positive integer. Received: {name}={value!r}"
         )
-    return value
+    return int(value)
 
 
 def check_optional_positive_int(name, value):
@@ -24,7 +28,7 @@ def check_optional_positive_int(name, value):
 
 def check_fraction(name, value):
     """Returns `value` if it is a number in [0, 1), otherwise raises."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not _is_number(value):
         raise ValueError(
             f"`{name}` must be a number in [0, 1). Received: {name}={value!r}"
         )
@@ -102,8 +106,7 @@ def check_grid(name, value, num_elements=None):
     except TypeError:
         grid = ()
     if not grid or any(
-        isinstance(size, bool) or not isinstance(size, int) or size <= 0
-        for size in grid
+        not _is_integer(size) or size <= 0 for size in grid
     ):
         raise ValueError(
             f"`{name}` must be a non-empty sequence of positive integers. "
@@ -117,13 +120,13 @@ def check_grid(name, value, num_elements=None):
             f"`{name}` must have {num_elements} points, one per output. "
             f"Received: {name}={value!r} with {points} points"
         )
-    return grid
+    return tuple(int(size) for size in grid)
 
 
 def freeze_resolution(value):
     """Returns a sequence as a tuple (a config's JSON list included)."""
-    if value is None or isinstance(value, (int, float)):
-        return value
+    if value is None or _is_number(value):
+        return _python_number(value)
     return tuple(value)
 
 
@@ -139,7 +142,7 @@ def resolve_per_dimension(name, value, num_dims):
     Returns:
         A tuple of `num_dims` positive numbers.
     """
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if _is_number(value):
         values = (value,) * num_dims
     else:
         try:
@@ -156,7 +159,7 @@ def resolve_per_dimension(name, value, num_dims):
             f"with {len(values)} entries"
         )
     for entry in values:
-        if isinstance(entry, bool) or not isinstance(entry, (int, float)):
+        if not _is_number(entry):
             raise ValueError(
                 f"`{name}` entries must be positive numbers. "
                 f"Received: {name}={value!r}"
@@ -165,7 +168,7 @@ def resolve_per_dimension(name, value, num_dims):
             raise ValueError(
                 f"`{name}` entries must be positive. Received: {name}={value!r}"
             )
-    return values
+    return tuple(_python_number(entry) for entry in values)
 
 
 def resolve_int_per_dimension(name, value, num_dims):
@@ -182,9 +185,24 @@ def resolve_int_per_dimension(name, value, num_dims):
     """
     values = resolve_per_dimension(name, value, num_dims)
     for entry in values:
-        if isinstance(entry, bool) or not isinstance(entry, int):
+        if not _is_integer(entry):
             raise ValueError(
                 f"`{name}` must be a positive integer or a sequence of "
                 f"{num_dims} positive integers. Received: {name}={value!r}"
             )
     return values
+
+
+def _is_integer(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _python_number(value):
+    """A NumPy scalar as the Python int or float it holds (None as None)."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return None if value is None else float(value)

@@ -246,6 +246,7 @@ class MultimodalAdapter(InputAdapter):
 
     def call(self, inputs, mask=None, training=None):
         self._check_modalities(inputs)
+        _check_batch_sizes(inputs)
         masks = self._mask_argument(mask)
         encoded = {
             name: self.adapters[name](
@@ -380,3 +381,18 @@ class MultimodalAdapter(InputAdapter):
             config["embedding_initializer"]
         )
         return cls(**config)
+
+
+def _check_batch_sizes(inputs):
+    """Raises unless every modality has the same (known) batch size."""
+    sizes = {
+        name: tensor.shape[0]
+        for name, value in inputs.items()
+        for tensor in keras.tree.flatten(value)
+        if tensor is not None and tensor.shape[0] is not None
+    }
+    if len(set(sizes.values())) > 1:
+        raise ValueError(
+            "Every modality must have the same batch size (examples are "
+            f"matched by position). Received batch sizes: {sizes}"
+        )

@@ -4,7 +4,9 @@ from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
     load_dataset,
 )
-from keras_perceiver.cli.main import CommandError, first_line
+import math
+
+from keras_perceiver.cli.main import CommandError, check_range, first_line
 from keras_perceiver.cli.saved_model_options import load_keras_model
 
 
@@ -21,6 +23,8 @@ def add_parser(subparsers):
 def run(args):
     import keras
 
+    check_range("--batch-size", args.batch_size, 1, math.inf,
+                "a positive integer")
     model = load_keras_model(args.model)
     dataset = load_dataset(args, model=model)
     model.compile(

@@ -9,7 +9,9 @@ itself again with `KERAS_BACKEND` set (one `exec`, before any work).
 import argparse
 import importlib
 import importlib.util
+import math
 import os
+import re
 import sys
 
 BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -20,10 +22,28 @@ class CommandError(Exception):
     """A user error: printed as one line, exit status 2."""
 
 
+def check_range(flag, value, low, high, expected, low_included=True):
+    """Raises CommandError unless `value` is finite, >= low (> low), < high.
+
+    NaN and infinities fail every test, so they are refused too.
+    """
+    above = value >= low if low_included else value > low
+    if not (math.isfinite(value) and above and value < high):
+        raise CommandError(f"{flag} must be {expected}, got {value}")
+
+
 def first_line(error):
-    """The first line of an exception's message (its repr if it has none)."""
-    message = str(error).strip()
-    return message.splitlines()[0] if message else repr(error)
+    """The first line of an exception's message (its repr if it has none).
+
+    Keras wraps errors raised inside a layer's `call` in "Exception
+    encountered when calling X.call()." and a bold (ANSI) copy of the
+    message: that line is skipped and the codes removed.
+    """
+    message = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    lines = [line.strip() for line in message.splitlines()
+             if line.strip()
+             and not line.startswith("Exception encountered when calling")]
+    return lines[0] if lines else repr(error)
 
 
 def build_parser():

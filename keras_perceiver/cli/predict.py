@@ -6,7 +6,9 @@ checkpoint for image files: the top 5 classes with their names.
 """
 
 import csv
+import math
 import pathlib
+import zipfile
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from keras_perceiver.cli.checkpoint_options import (
     add_checkpoint_arguments,
     load_image_checkpoint,
 )
-from keras_perceiver.cli.main import CommandError, first_line
+from keras_perceiver.cli.main import CommandError, check_range, first_line
 from keras_perceiver.cli.saved_model_options import load_keras_model
 
 
@@ -83,13 +85,26 @@ def run(args):
             "give one .keras model and --input, --dataset or --data (files "
             "are classified with --model or --checkpoint)"
         )
+    check_range("--batch-size", args.batch_size, 1, math.inf,
+                "a positive integer")
+    check_output_path(args.output)
     model = load_keras_model(args.paths[0])
     inputs = read_inputs(args, model)
+    num_examples = len(keras.tree.flatten(inputs)[0])
+    if num_examples == 0:
+        raise CommandError("no examples to predict: the input is empty")
     try:
         logits = model.predict(inputs, batch_size=args.batch_size, verbose=0)
     except ValueError as error:
         raise CommandError(first_line(error)) from None
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+    not_finite = np.flatnonzero(~np.isfinite(probabilities).all(axis=-1))
+    if len(not_finite):
+        raise CommandError(
+            f"the predictions of {len(not_finite)} examples (the first: "
+            f"example {not_finite[0]}) are not finite: their inputs hold "
+            "NaN or infinite values where they are not masked"
+        )
     classes = probabilities.argmax(axis=-1)
     for index, label in enumerate(classes[:10]):
         print(f"example {index}: class {label} "
@@ -111,13 +126,26 @@ def read_inputs(args, model):
         raise CommandError(f"input file not found: {path}")
     try:
         data = np.load(path)
-    except (ValueError, OSError) as error:
+        if isinstance(data, np.ndarray):
+            return data
+        return {key: data[key] for key in data.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise CommandError(
-            f"{path} is not a .npy or .npz file ({error})"
+            f"{path} is not a readable .npy or .npz file ({error})"
         ) from None
-    if isinstance(data, np.ndarray):
-        return data
-    return {key: data[key] for key in data.files}
+
+
+def check_output_path(output):
+    """Raises unless the predictions can be written to `output` (or None)."""
+    if output is None:
+        return
+    path = pathlib.Path(output)
+    if path.is_dir():
+        raise CommandError(f"--output {path} is a directory; give a file")
+    if not path.parent.is_dir():
+        raise CommandError(
+            f"--output {path}: the directory {path.parent} does not exist"
+        )
 
 
 def write_predictions(path, probabilities):

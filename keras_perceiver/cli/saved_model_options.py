@@ -1,6 +1,7 @@
 """Loading a `.keras` model named on the command line."""
 
 import pathlib
+import zipfile
 
 from keras_perceiver.cli.main import CommandError, first_line
 
@@ -14,9 +15,14 @@ def load_keras_model(path):
     path = pathlib.Path(path)
     if not path.is_file():
         raise CommandError(f"model file not found: {path}")
+    if not zipfile.is_zipfile(path):  # empty, cut short or another format
+        raise CommandError(
+            f"cannot load {path}: it is not a .keras file (a zip archive)"
+        )
     try:
         return keras.saving.load_model(path)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, KeyError, EOFError,
+            zipfile.BadZipFile) as error:
         raise CommandError(
             f"cannot load {path}: {first_line(error)}"
         ) from None

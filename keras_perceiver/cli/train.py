@@ -4,9 +4,11 @@ import contextlib
 import json
 import math
 import os
-import pathlib
+import shutil
 import sys
 import time
+
+from keras_perceiver.atomic_files import atomic_path, write_text_atomically
 
 from keras_perceiver.cli.checkpoint_options import (
     add_checkpoint_arguments,
@@ -18,16 +20,24 @@ from keras_perceiver.cli.dataset_options import (
     data_name,
     load_dataset,
 )
-from keras_perceiver.cli.main import CommandError, first_line
+from keras_perceiver.cli.main import CommandError, check_range, first_line
 from keras_perceiver.cli.model_options import (
     add_input_arguments,
     add_model_arguments,
     input_kwargs,
     model_kwargs,
 )
+from keras_perceiver.run_checkpoint import RunCheckpoint, finite_or_none
+from keras_perceiver.run_directory import RunDirectory
 
 DISTRIBUTIONS = ("data", "model")
 SCHEDULES = ("cosine", "constant")
+CHECKPOINTS = "checkpoints"
+RESULT_FILES = ("model.keras", "history.csv", "training_curves.png",
+                "attention_maps.png", "metrics.json")
+# Options that may change between the runs of one output directory.
+NOT_RUN_OPTIONS = ("run", "command", "backend", "output_dir", "epochs",
+                   "continue_training", "restart", "devices", "distribution")
 
 
 def add_parser(subparsers):
@@ -36,8 +46,9 @@ def add_parser(subparsers):
         help="train a Perceiver on a data set",
         description="Train a Perceiver with Keras progress bars. Writes "
         "model.keras, history.csv, training_curves.png, attention_maps.png "
-        "and metrics.json to the output directory. Started again with the "
-        "same output directory, it resumes from the last finished epoch.",
+        "and metrics.json to the output directory, and a checkpoint after "
+        "every epoch. Started again with the same output directory, it "
+        "resumes from the last finished epoch; a finished run says so.",
     )
     add_dataset_arguments(parser)
     add_model_arguments(parser)
@@ -76,7 +87,20 @@ def add_parser(subparsers):
     training.add_argument("--seed", type=int, default=0)
     training.add_argument(
         "--output-dir", default=None,
-        help="where results go (default: runs/<dataset>)",
+        help="where results go; give the directory of a run to resume it "
+             "(default: a new runs/<dataset>/<date-time>, which "
+             "runs/<dataset>/latest names)",
+    )
+    again = training.add_mutually_exclusive_group()
+    again.add_argument(
+        "--continue", dest="continue_training", action="store_true",
+        help="train the run in --output-dir further, up to --epochs (the "
+             "learning-rate schedule is stretched over the new total)",
+    )
+    again.add_argument(
+        "--restart", action="store_true",
+        help="delete the results and checkpoints in --output-dir and "
+             "train afresh",
     )
     devices = parser.add_argument_group(
         "devices",
@@ -101,21 +125,74 @@ def add_parser(subparsers):
 
 
 def run(args):
+    check_training_arguments(args)
+    training = start_distributed_training(args)
+    chief = training is None or training.is_chief
+    run_directory = hold_output_dir(args) if chief else None
+    try:
+        train_in(run_directory, args, training)
+    finally:
+        if run_directory is not None:
+            run_directory.release()
+    if training is not None:
+        training.finish()
+
+
+def train_in(run_directory, args, training):
+    """Trains, evaluates and (in the chief) writes to `run_directory`."""
+    import keras
+
+    chief = run_directory is not None
+    output_dir = run_directory.path if chief else None
+    checkpoint = None
+    if training is None or can_resume(training):
+        checkpoint = RunCheckpoint(output_dir / CHECKPOINTS,
+                                   run_options(args),
+                                   history_path=output_dir / "history.csv")
+        if not check_run_state(args, checkpoint, output_dir):
+            return
+    # Several devices split in-memory arrays.
+    dataset = load_dataset(args, in_memory=training is not None)
+    keras.utils.set_random_seed(args.seed)
+    if args.mixed_precision:
+        keras.config.set_dtype_policy("mixed_bfloat16")
+    model = build_model(args, dataset, training)
+    devices = ""
+    if training is not None:
+        devices = (
+            f" on {training.num_devices} devices ({args.distribution} "
+            "parallel)"
+        )
+    if chief and args.checkpoint:
+        print(f"Fine-tuning {args.checkpoint} with a new "
+              f"{dataset.num_classes}-class head")
+    if chief:
+        print(
+            f"Training a Perceiver on {dataset.name} ({dataset.modality}, "
+            f"{dataset.num_train_examples} training examples, "
+            f"{dataset.num_classes} classes) with the "
+            f"{keras.config.backend()} backend{devices}; results in "
+            f"{output_dir}"
+        )
+    started = time.perf_counter()
+    train_model(model, dataset, args, training, checkpoint, output_dir)
+    training_seconds = time.perf_counter() - started
+    # Every process evaluates (multi-worker engines run it collectively);
+    # only the chief writes files.
+    test_loss, test_accuracy = model.evaluate(
+        **dataset.test_data(args.batch_size), verbose=0
+    )
+    if chief:
+        write_results(model, dataset, output_dir, args, training,
+                      test_loss, test_accuracy, training_seconds)
+
+
+def build_model(args, dataset, training):
+    """The compiled model: a new Perceiver or a fine-tuned checkpoint."""
     import keras
 
     from keras_perceiver.models import perceiver_for_dataset
 
-    check_training_arguments(args)
-    training = start_distributed_training(args)
-    chief = training is None or training.is_chief
-    # Several devices split in-memory arrays.
-    dataset = load_dataset(args, in_memory=training is not None)
-    output_dir = pathlib.Path(args.output_dir or f"runs/{data_name(args)}")
-    if chief:
-        make_output_dir(output_dir)
-    keras.utils.set_random_seed(args.seed)
-    if args.mixed_precision:
-        keras.config.set_dtype_policy("mixed_bfloat16")
     scope = training.scope() if training else contextlib.nullcontext()
     with scope:
         if args.checkpoint:
@@ -135,33 +212,41 @@ def run(args):
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
         )
-    devices = ""
-    if training is not None:
-        devices = (
-            f" on {training.num_devices} devices ({args.distribution} "
-            "parallel)"
-        )
-    if chief and args.checkpoint:
-        print(f"Fine-tuning {args.checkpoint} with a new "
-              f"{dataset.num_classes}-class head")
-    if chief:
-        print(
-            f"Training a Perceiver on {dataset.name} ({dataset.modality}, "
-            f"{dataset.num_train_examples} training examples, "
-            f"{dataset.num_classes} classes) with the "
-            f"{keras.config.backend()} backend{devices}; results in "
-            f"{output_dir}"
-        )
-    callbacks = []
-    if training is None or can_resume(training):
-        callbacks.append(backup_callback(output_dir))
-    if chief:
-        callbacks.append(
-            keras.callbacks.CSVLogger(
-                str(output_dir / "history.csv"), append=True
+    return model
+
+
+def train_model(model, dataset, args, training, checkpoint, output_dir):
+    """Fits the model from its last checkpoint; stops on a non-finite loss.
+
+    With a checkpoint (one process), training resumes after its last
+    finished epoch, or is skipped when it holds them all. Otherwise (several
+    processes) the chief logs the history with CSVLogger.
+    """
+    import keras
+
+    chief = output_dir is not None
+    if checkpoint is not None:
+        if restore(checkpoint, model) >= args.epochs:
+            return
+        callbacks = [checkpoint]  # which stops on a non-finite loss itself
+    else:
+        callbacks = [keras.callbacks.TerminateOnNaN(raise_error=True)]
+        if chief:
+            callbacks.append(
+                keras.callbacks.CSVLogger(str(output_dir / "history.csv"))
             )
-        )
-    started = time.perf_counter()
+    try:
+        fit(model, dataset, args, training, callbacks, chief)
+    except FloatingPointError as error:  # from RunCheckpoint
+        raise CommandError(first_line(error)) from None
+    except RuntimeError as error:  # TerminateOnNaN's, or another
+        if "NaN or Inf loss" not in str(error):
+            raise
+        raise CommandError(first_line(error)) from None
+
+
+def fit(model, dataset, args, training, callbacks, chief):
+    """`model.fit`, or the distributed engine's fit, as the options ask."""
     if training is None:
         model.fit(
             **dataset.fit_data(args.batch_size, args.validation_split),
@@ -177,27 +262,106 @@ def run(args):
             epochs=args.epochs, validation_data=validation_data,
             callbacks=callbacks, verbose=1 if chief else 0, seed=args.seed,
         )
-    training_seconds = time.perf_counter() - started
-    # Every process evaluates (multi-worker engines run it collectively);
-    # only the chief writes files.
-    test_loss, test_accuracy = model.evaluate(
-        **dataset.test_data(args.batch_size), verbose=0
-    )
-    if chief:
-        write_results(model, dataset, output_dir, args, training,
-                      test_loss, test_accuracy, training_seconds)
-    if training is not None:
-        training.finish()
 
 
-def make_output_dir(output_dir):
+def hold_output_dir(args):
+    """The locked `RunDirectory`: --output-dir, or a new one per run."""
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
+        if args.output_dir is None:
+            return RunDirectory.new(f"runs/{data_name(args)}").lock()
+        return RunDirectory(args.output_dir).lock()
+    except ValueError as error:
+        raise CommandError(first_line(error)) from None
+
+
+def run_options(args):
+    """The options that define a run: a checkpoint under others is refused."""
+    return {name: value for name, value in sorted(vars(args).items())
+            if name not in NOT_RUN_OPTIONS}
+
+
+def check_run_state(args, checkpoint, output_dir):
+    """Says whether to train: False when the run is already finished.
+
+    Raises CommandError where resuming would not do what the options say:
+    checkpoints of another run, more finished epochs than --epochs, an
+    unfinished run of another --epochs, or a finished run to continue
+    without --continue.
+    """
+    if args.restart:
+        remove_run(output_dir)
+        return True
+    try:
+        latest = checkpoint.latest_metadata()
+    except ValueError as error:
+        raise CommandError(f"{first_line(error)}; or rerun with --restart")
+    done = latest["epoch"] if latest else 0
+    results = read_metrics(output_dir)
+    unfinished = results is None or results["epochs"] < done
+    if not unfinished:
+        finished = results["epochs"]
+        if args.epochs == finished:
+            print(f"{output_dir} holds this run, finished after {finished} "
+                  f"epochs (test accuracy {results['test_accuracy']}); "
+                  "--continue --epochs N trains it further, --restart "
+                  "starts over")
+            return False
+        if not args.continue_training and args.epochs > finished:
+            raise CommandError(
+                f"{output_dir} holds a run finished after {finished} "
+                f"epochs; add --continue to train it up to --epochs "
+                f"{args.epochs}, or --restart to start over"
+            )
+        if args.continue_training and latest is None:
+            raise CommandError(
+                f"{output_dir} holds no checkpoint to continue from; "
+                "--restart starts over"
+            )
+    if done > args.epochs:
         raise CommandError(
-            f"cannot create the output directory {output_dir}: "
-            f"{error.strerror}"
+            f"{output_dir} holds {done} finished epochs, more than --epochs "
+            f"{args.epochs}; rerun with --epochs {done} or more, or "
+            "--restart to start over"
+        )
+    if (latest and latest["epochs"] != args.epochs and unfinished
+            and not args.continue_training):
+        raise CommandError(
+            f"{output_dir} holds an unfinished run of --epochs "
+            f"{latest['epochs']} ({done} done): rerun with --epochs "
+            f"{latest['epochs']} to resume it, add --continue to train it "
+            f"up to {args.epochs} instead, or --restart to start over"
+        )
+    return True
+
+
+def restore(checkpoint, model):
+    """Loads the newest usable checkpoint; returns its finished epochs."""
+    try:
+        finished_epochs = checkpoint.restore(model)
+    except ValueError as error:
+        raise CommandError(
+            f"{first_line(error)}; or rerun with --restart"
         ) from None
+    if finished_epochs:
+        print(f"Resuming after epoch {finished_epochs} from "
+              f"{checkpoint.directory}")
+    return finished_epochs
+
+
+def read_metrics(output_dir):
+    """The metrics.json of a finished run, or None."""
+    try:
+        metrics = json.loads((output_dir / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return metrics if isinstance(metrics, dict) and "epochs" in metrics else None
+
+
+def remove_run(output_dir):
+    """Deletes what `train` wrote in `output_dir` (for --restart)."""
+    shutil.rmtree(output_dir / CHECKPOINTS, ignore_errors=True)
+    for name in RESULT_FILES:
+        (output_dir / name).unlink(missing_ok=True)
 
 
 def learning_rate(args, num_examples):
@@ -214,23 +378,23 @@ def learning_rate(args, num_examples):
 
 def write_results(model, dataset, output_dir, args, training, test_loss,
                   test_accuracy, training_seconds):
+    """Writes the model, the plots and, last, metrics.json (atomically)."""
     import keras
 
     from keras_perceiver import plotting
 
-    model.save(output_dir / "model.keras")
-    plotting.plot_training_curves(
-        output_dir / "history.csv", output_dir / "training_curves.png"
-    )
+    with atomic_path(output_dir / "model.keras") as temporary:
+        model.save(temporary)
+    with atomic_path(output_dir / "training_curves.png") as temporary:
+        plotting.plot_training_curves(output_dir / "history.csv", temporary)
     if hasattr(model, "cross_attention_maps"):  # not fine-tuned checkpoints
-        plotting.plot_attention_maps(
-            model, dataset, output_dir / "attention_maps.png"
-        )
+        with atomic_path(output_dir / "attention_maps.png") as temporary:
+            plotting.plot_attention_maps(model, dataset, temporary)
     metrics = {
         "dataset": dataset.name,
         "backend": keras.config.backend(),
-        "test_accuracy": float(test_accuracy),
-        "test_loss": float(test_loss),
+        "test_accuracy": finite_or_none(test_accuracy),
+        "test_loss": finite_or_none(test_loss),
         "parameters": int(model.count_params()),
         "epochs": args.epochs,
         "training_seconds_this_run": round(training_seconds, 1),
@@ -238,7 +402,8 @@ def write_results(model, dataset, output_dir, args, training, test_loss,
     if training is not None:
         metrics["devices"] = training.num_devices
         metrics["distribution"] = args.distribution
-    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_text_atomically(output_dir / "metrics.json",
+                          json.dumps(metrics, indent=2, allow_nan=False))
     print(
         f"Test accuracy {test_accuracy:.4f} ({model.count_params():,} "
         f"parameters, {training_seconds:.0f} s of training in this run). "
@@ -316,19 +481,6 @@ def start_distributed_training(args):
     return training
 
 
-def backup_callback(output_dir):
-    """The `BackupAndRestore` that lets a killed run resume.
-
-    It keeps the previous epoch's backup as well as the latest, so a run
-    killed while writing a backup resumes from the one before it.
-    """
-    import keras
-
-    return keras.callbacks.BackupAndRestore(
-        str(pathlib.Path(output_dir) / "backup"), double_checkpoint=True
-    )
-
-
 def can_resume(training):
     """BackupAndRestore needs one process running model.fit."""
     return training.backend != "torch" and training.num_processes == 1
@@ -377,8 +529,10 @@ def check_training_arguments(args):
         raise CommandError(
             f"--devices must be a positive integer, got {args.devices}"
         )
-    if not 0.0 <= args.validation_split < 1.0:
-        raise CommandError(
-            f"--validation-split must be in [0, 1), got "
-            f"{args.validation_split}"
-        )
+    check_range("--learning-rate", args.learning_rate, 0.0, math.inf,
+                "a positive number", low_included=False)
+    check_range("--weight-decay", args.weight_decay, 0.0, math.inf,
+                "a number >= 0")
+    check_range("--dropout", args.dropout, 0.0, 1.0, "in [0, 1)")
+    check_range("--validation-split", args.validation_split, 0.0, 1.0,
+                "in [0, 1)")

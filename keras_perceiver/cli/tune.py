@@ -28,6 +28,8 @@ OPTIMIZER_OPTIONS = (
     ("--weight-decay", "weight_decay", float, "AdamW weight decay"),
 )
 SAMPLINGS = ("linear", "log", "reverse_log")
+# Fewer validation examples than this make the best trial a lottery.
+MIN_VALIDATION_EXAMPLES = 10
 TUNERS = {
     "random": "RandomSearch",
     "bayesian": "BayesianOptimization",
@@ -335,6 +337,14 @@ def split_training_data(dataset, validation_split, max_samples, seed):
         raise CommandError(
             f"--validation-split {validation_split} of {len(order)} "
             "examples leaves none to train on"
+        )
+    if num_validation < MIN_VALIDATION_EXAMPLES:
+        print(
+            f"keras-perceiver: warning: only {num_validation} validation "
+            "examples: the validation scores that choose the best trial "
+            "are mostly noise; use more examples (--max-train-samples) or a "
+            "larger --validation-split",
+            file=sys.stderr,
         )
     parts = (order[num_validation:], order[:num_validation])
     return tuple(

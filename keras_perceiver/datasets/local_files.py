@@ -1,6 +1,7 @@
 """Finding a data set's files in a local folder, with clear errors."""
 
 import pathlib
+import zipfile
 
 
 def find_file(data_dir, filename, dataset):
@@ -33,20 +34,28 @@ def load_npz(path, required_keys, dataset):
 
     try:
         data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as error:
+        files = getattr(data, "files", None)
+        # A damaged archive (bad CRC, cut short) fails here, not later.
+        damaged = None if files is None else data.zip.testzip()
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(
             f"{path} is not a readable .npz file for {dataset} ({error}). "
             f"Received: {path}"
         ) from None
-    if not hasattr(data, "files"):
+    if damaged is not None:
+        raise ValueError(
+            f"{path} is not a readable .npz file for {dataset} (its member "
+            f"{damaged} is damaged). Received: {path}"
+        )
+    if files is None:
         raise ValueError(
             f"{path} must be an .npz archive for {dataset}, not a single "
             f"array. Received: {path}"
         )
-    missing = [key for key in required_keys if key not in data.files]
+    missing = [key for key in required_keys if key not in files]
     if missing:
         raise ValueError(
             f"{path} is not in the {dataset} format: it lacks the arrays "
-            f"{missing}. Received arrays: {sorted(data.files)}"
+            f"{missing}. Received arrays: {sorted(files)}"
         )
     return data
