@@ -10,9 +10,9 @@ import sys
 import time
 
 import keras
+import numpy as np
 import pytest
 
-SHARED_DATA = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
               "2", "--num-self-attends-per-block", "1", "--num-self-heads",
               "2", "--num-bands", "4"]
@@ -54,11 +54,17 @@ def test_train_evaluate_and_predict_on_digits(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "test accuracy" in result.stdout
 
-    mnist = SHARED_DATA / "mnist"
+    # MNIST's 28x28 images, not digits' 8x8 (a tiny copy, so that a
+    # missing data folder cannot pass for the shape error).
+    mnist = tmp_path / "mnist"
+    mnist.mkdir()
+    np.savez(mnist / "mnist.npz", x_train=np.zeros((2, 28, 28), "uint8"),
+             y_train=np.arange(2), x_test=np.zeros((2, 28, 28), "uint8"),
+             y_test=np.arange(2))
     result = run_command("evaluate", str(tmp_path / "model.keras"),
                          "--dataset", "mnist", "--data-dir", str(mnist))
-    assert result.returncode == 2, result.stderr[-2000:]  # 28x28, not 8x8
-    assert "Traceback" not in result.stderr
+    assert_one_line_error(result, "(None, 8, 8, 1). Received: "
+                                  "images.shape=(2, 28, 28, 1)")
 
     result = run_command("predict", str(tmp_path / "model.keras"),
                          "--dataset", "digits", "--output",
@@ -66,6 +72,46 @@ def test_train_evaluate_and_predict_on_digits(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     rows = (tmp_path / "predictions.csv").read_text().splitlines()
     assert len(rows) == 1 + 359
+    check_predict_errors(tmp_path / "model.keras", tmp_path)
+
+
+def check_predict_errors(model, tmp_path):
+    """Bad inputs to `predict` and bad .keras files: one line each."""
+    images = np.random.default_rng(0).uniform(size=(3, 8, 8, 1))
+    with_nan = images.copy()
+    with_nan[1, 2, 3] = np.nan
+    cases = {
+        "empty.npy": (np.zeros((0, 8, 8, 1)), "no examples to predict"),
+        "nan.npy": (with_nan, "example 1) are not finite"),
+        "wrong.npy": (np.zeros((2, 9, 9, 1)), "(None, 8, 8, 1). Received"),
+    }
+    for name, (array, message) in cases.items():
+        np.save(tmp_path / name, array.astype("float32"))
+        result = run_command("predict", str(model), "--input",
+                             str(tmp_path / name))
+        assert_one_line_error(result, message)
+    np.savez(tmp_path / "cut.npz", inputs=images)
+    cut = (tmp_path / "cut.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(cut[:len(cut) // 2])
+    result = run_command("predict", str(model), "--input",
+                         str(tmp_path / "cut.npz"))
+    assert_one_line_error(result, "not a readable .npy or .npz")
+    result = run_command("predict", str(model), "--input",
+                         str(tmp_path / "nan.npy"), "--output", str(tmp_path))
+    assert_one_line_error(result, "is a directory")
+    assert "example 0" not in result.stdout  # refused before predicting
+    (tmp_path / "empty.keras").write_bytes(b"")
+    result = run_command("evaluate", str(tmp_path / "empty.keras"),
+                         "--dataset", "digits")
+    assert_one_line_error(result, "not a .keras file")
+
+
+def assert_one_line_error(result, message):
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines()
+             if line.startswith("keras-perceiver: error:")]
+    assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
 
 
 def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
@@ -88,42 +134,87 @@ def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
 
     result = run_command(*arguments)
     assert result.returncode == 0, result.stderr[-2000:]
-    epochs = epochs_logged(history)
-    # The second run starts at most one epoch before where the first
-    # stopped, and the run ends with all six epochs logged.
-    resumed_from = epochs[finished_before_kill]
-    assert resumed_from >= finished_before_kill - 1
-    assert sorted(set(epochs)) == list(range(6))
+    assert f"Resuming after epoch {finished_before_kill}" in result.stdout
+    # Each epoch once: the resumed run trained only the missing ones.
+    assert epochs_logged(history) == list(range(6))
 
 
-class StopAtEpoch(keras.callbacks.Callback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
+@pytest.mark.backend_independent
+@pytest.mark.slow
+def test_a_run_stopped_after_fit_finishes_without_training_again(tmp_path):
+    """Also: the default output directory, --validation-split 0, a finished
+    run started again, --continue."""
+    train = ["--backend", keras.config.backend(), "train", "--dataset",
+             "digits", "--validation-split", "0", "--batch-size", "64",
+             *TINY_MODEL]
+    result = subprocess.run(command(*train, "--epochs", "1"), cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    run_dir = tmp_path / "runs" / "digits" / "latest"
+    assert run_dir.is_symlink() and run_dir.resolve().parent == run_dir.parent
+    assert epochs_logged(run_dir / "history.csv") == [0]
+    # As if killed after fit, before the results were written.
+    for name in ("model.keras", "metrics.json", "training_curves.png"):
+        (run_dir / name).unlink()
+    again = [*train, "--output-dir", str(run_dir)]
+    result = run_command(*again, "--epochs", "1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Resuming after epoch 1" in result.stdout
+    assert "Epoch 1/1" not in result.stdout  # not trained again
+    assert epochs_logged(run_dir / "history.csv") == [0]
+    assert (run_dir / "model.keras").is_file()
+    assert json.loads((run_dir / "metrics.json").read_text())["epochs"] == 1
 
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise KeyboardInterrupt
+    result = run_command(*again, "--epochs", "1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "finished after 1 epochs" in result.stdout
+    assert_one_line_error(run_command(*again, "--epochs", "2"), "--continue")
+    result = run_command(*again, "--epochs", "2", "--continue")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert epochs_logged(run_dir / "history.csv") == [0, 1]
+    assert json.loads((run_dir / "metrics.json").read_text())["epochs"] == 2
+    assert_one_line_error(run_command(*again, "--epochs", "1"),
+                          "more than --epochs 1")
+    assert_one_line_error(run_command(*again, "--epochs", "2",
+                                      "--learning-rate", "0.01"),
+                          "learning_rate: 0.001 there, 0.01 now")
 
 
-def test_a_backup_cut_short_by_a_kill_falls_back_to_the_one_before(tmp_path):
-    import numpy as np
+@pytest.mark.backend_independent
+@pytest.mark.slow
+def test_a_non_finite_loss_stops_training_with_one_line(tmp_path):
+    result = run_command("train", "--dataset", "digits", "--epochs", "2",
+                         "--learning-rate", "1e30", "--schedule", "constant",
+                         "--output-dir", str(tmp_path), *TINY_MODEL)
+    assert_one_line_error(result, "The training loss became")
+    assert not (tmp_path / "metrics.json").exists()
 
-    from keras_perceiver.cli.train import backup_callback
 
-    x, y = np.ones((8, 3), "float32"), np.zeros((8, 1), "float32")
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile("sgd", "mse")
-    with pytest.raises(KeyboardInterrupt):
-        model.fit(x, y, epochs=5, verbose=0,
-                  callbacks=[backup_callback(tmp_path), StopAtEpoch(2)])
-    latest = tmp_path / "backup" / "latest.weights.h5"
-    latest.write_bytes(latest.read_bytes()[:100])  # as a kill mid-write
+@pytest.mark.backend_independent
+@pytest.mark.slow
+def test_an_output_directory_in_use_is_refused(tmp_path):
+    from keras_perceiver.run_directory import RunDirectory
 
-    history = model.fit(x, y, epochs=5, verbose=0,
-                        callbacks=[backup_callback(tmp_path)])
-    # Resumed from the backup of epoch 1 (not 2, which was lost).
-    assert len(history.history["loss"]) == 4
+    with RunDirectory(tmp_path):
+        result = run_command("train", "--dataset", "digits",
+                             "--output-dir", str(tmp_path))
+    assert_one_line_error(result, f"in use by another run (process "
+                                  f"{os.getpid()})")
+
+
+@pytest.mark.backend_independent
+@pytest.mark.slow
+def test_an_output_directory_that_cannot_be_written_is_refused_first(
+        tmp_path):
+    if os.geteuid() == 0:  # root writes anywhere but in sysfs
+        read_only = pathlib.Path("/sys/kernel")
+    else:
+        read_only = tmp_path / "read-only"
+        read_only.mkdir(mode=0o555)
+    # Refused before the (missing) data is looked at.
+    result = run_command("train", "--dataset", "mnist", "--data-dir",
+                         "/nonexistent", "--output-dir", str(read_only))
+    assert_one_line_error(result, "Cannot write to the output directory")
 
 
 @pytest.mark.parametrize(
@@ -143,6 +234,15 @@ def test_a_backup_cut_short_by_a_kill_falls_back_to_the_one_before(tmp_path):
          "audio_features"),
         (["train", "--dataset", "digits", "--output-dir", "/dev/null/x"],
          "output directory"),
+        (["train", "--dataset", "digits", "--learning-rate", "nan"],
+         "--learning-rate must be a positive number"),
+        (["train", "--dataset", "digits", "--learning-rate", "-1"],
+         "--learning-rate must be a positive number"),
+        (["train", "--dataset", "digits", "--weight-decay", "inf"],
+         "--weight-decay"),
+        (["train", "--dataset", "digits", "--dropout", "1.5"], "--dropout"),
+        (["evaluate", "model.keras", "--dataset", "digits", "--batch-size",
+          "-1"], "--batch-size must be a positive integer"),
     ],
 )
 def test_bad_input_exits_with_a_one_line_error(arguments, message):
@@ -173,3 +273,17 @@ def test_a_backend_that_is_not_installed_is_a_one_line_error(monkeypatch):
     )
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
     assert main.main(["--backend", "jax", "train", "--dataset", "digits"]) == 2
+
+
+@pytest.mark.backend_independent
+def test_tune_warns_when_too_few_examples_are_held_out(capsys):
+    from types import SimpleNamespace
+
+    from keras_perceiver.cli.tune import split_training_data
+
+    data = SimpleNamespace(x_train=np.zeros((20, 3)), y_train=np.arange(20))
+    (_, y_train), (_, y_val) = split_training_data(data, 0.1, 2, seed=0)
+    assert len(y_train) == 1 and len(y_val) == 1
+    assert "only 1 validation examples" in capsys.readouterr().err
+    split_training_data(data, 0.5, None, seed=0)  # 10 held out: no warning
+    assert capsys.readouterr().err == ""

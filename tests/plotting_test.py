@@ -10,6 +10,21 @@ from support import adapter_perceiver, tiny_perceiver
 rng = np.random.default_rng(0)
 
 
+@pytest.fixture
+def drawn_figures(monkeypatch):
+    """The figures the plotting functions draw (kept open to be checked)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    yield figures
+    for figure in figures:
+        figure.clf()
+
+
 def tiny_dataset(x, modality):
     return Dataset(name="tiny", x_train=x, y_train=np.array([0, 1]),
                    x_test=x, y_test=np.array([0, 1]),
@@ -19,7 +34,8 @@ def tiny_dataset(x, modality):
 @pytest.mark.parametrize("modality",
                          ["image", "points", "audio", "spectrogram"])
 def test_attention_maps_are_written_for_each_kind_of_input(modality,
-                                                           tmp_path):
+                                                           tmp_path,
+                                                           drawn_figures):
     if modality == "image":
         x = rng.uniform(size=(2, 6, 6, 1)).astype("float32")
         model = tiny_perceiver()
@@ -44,9 +60,21 @@ def test_attention_maps_are_written_for_each_kind_of_input(modality,
     plotting.plot_attention_maps(model, tiny_dataset(x, modality), path,
                                  num_latents=3)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (figure,) = drawn_figures
+    panels = figure.axes
+    assert [axis.get_title() for axis in panels] == [
+        "input (label 0)", "latent 0", "latent 3", "latent 7"]
+    for axis in panels:  # each panel shows something of its kind
+        if modality in ("image", "spectrogram"):
+            assert len(axis.images) == 1
+        elif modality == "points":
+            assert axis.name == "3d" and len(axis.collections) == 1
+        else:
+            assert len(axis.lines) == 1
 
 
-def test_attention_maps_of_multimodal_data_with_padded_audio(tmp_path):
+def test_attention_maps_of_multimodal_data_with_padded_audio(tmp_path,
+                                                            drawn_figures):
     from keras_perceiver.models import perceiver_for_dataset
 
     x = {"image": rng.uniform(size=(2, 4, 4, 1)).astype("float32"),
@@ -63,9 +91,13 @@ def test_attention_maps_of_multimodal_data_with_padded_audio(tmp_path):
     path = tmp_path / "attention_maps.png"
     plotting.plot_attention_maps(model, data, path, num_latents=2)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (figure,) = drawn_figures
+    assert len(figure.axes) == 3
+    assert all(len(axis.lines) == 1 for axis in figure.axes)
 
 
-def test_training_curves_keep_the_last_row_of_a_repeated_epoch(tmp_path):
+def test_training_curves_keep_the_last_row_of_a_repeated_epoch(
+        tmp_path, drawn_figures):
     history = tmp_path / "history.csv"
     history.write_text(
         "epoch,accuracy,loss,val_accuracy,val_loss\n"
@@ -75,3 +107,24 @@ def test_training_curves_keep_the_last_row_of_a_repeated_epoch(tmp_path):
     assert plotting.read_history(history)["accuracy"] == [0.5, 0.7]
     plotting.plot_training_curves(history, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 0
+    (figure,) = drawn_figures
+    loss, accuracy = figure.axes
+    assert loss.get_ylabel() == "loss" and accuracy.get_ylabel() == "accuracy"
+    training, validation = accuracy.lines
+    assert training.get_label() == "training"
+    assert list(training.get_xydata()[:, 1]) == [0.5, 0.7]
+    assert list(validation.get_xydata()[:, 1]) == [0.4, 0.6]
+
+
+@pytest.mark.parametrize("missing", ["", "NA"])
+def test_training_curves_without_validation_data_have_no_validation_lines(
+        tmp_path, drawn_figures, missing):
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "epoch,accuracy,loss,val_accuracy,val_loss\n"
+        f"0,0.5,1.0,{missing},{missing}\n1,0.6,0.9,{missing},{missing}\n"
+    )
+    assert "val_loss" not in plotting.read_history(history)
+    plotting.plot_training_curves(history, tmp_path / "curves.png")
+    (figure,) = drawn_figures
+    assert [len(axis.lines) for axis in figure.axes] == [1, 1]

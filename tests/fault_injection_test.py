@@ -1,0 +1,91 @@
+"""Fault injection: a real `keras-perceiver train` killed (SIGKILL) at
+several moments, then started again, ends as an uninterrupted run does.
+
+One backend only (the checkpoint logic is backend-independent) and a tiny
+model on digits, to stay within CI's time.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from cli_test import TINY_MODEL, command, epochs_logged
+
+pytestmark = [pytest.mark.backend_independent, pytest.mark.slow]
+
+EPOCHS = 4
+ARGUMENTS = ["train", "--dataset", "digits", "--epochs", str(EPOCHS),
+             "--batch-size", "32", "--learning-rate", "3e-3", "--seed", "0",
+             *TINY_MODEL]
+
+
+def during_fit(output_dir):
+    return len(epochs_logged(output_dir / "history.csv")) >= 2
+
+
+def while_writing_a_checkpoint(output_dir):
+    return any((output_dir / "checkpoints").glob(".tmp-*"))
+
+
+def after_fit(output_dir):
+    """The last epoch's checkpoint is written; the results are not yet."""
+    last = output_dir / "checkpoints" / f"epoch-{EPOCHS:04d}.json"
+    return last.exists() and not (output_dir / "metrics.json").exists()
+
+
+def train(output_dir):
+    result = subprocess.run(command(*ARGUMENTS, "--output-dir",
+                                    str(output_dir)),
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def kill_when(moment, output_dir):
+    """Starts training and kills it when `moment(output_dir)` holds.
+
+    Returns whether it was killed (False: it ended first).
+    """
+    process = subprocess.Popen(
+        command(*ARGUMENTS, "--output-dir", str(output_dir)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 600
+    while process.poll() is None and time.monotonic() < deadline:
+        if output_dir.is_dir() and moment(output_dir):
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return True
+        time.sleep(0.005)
+    assert process.wait() == 0
+    return False
+
+
+def test_runs_killed_at_any_moment_end_as_an_uninterrupted_run(tmp_path):
+    train(tmp_path / "uninterrupted")
+    reference = json.loads(
+        (tmp_path / "uninterrupted" / "metrics.json").read_text()
+    )
+    killed = {}
+    for moment in (during_fit, while_writing_a_checkpoint, after_fit):
+        output_dir = tmp_path / moment.__name__
+        killed[moment.__name__] = kill_when(moment, output_dir)
+        result = train(output_dir)
+        if killed[moment.__name__] and moment is after_fit:
+            assert "Epoch " not in result.stdout  # no epoch trained again
+        assert epochs_logged(output_dir / "history.csv") == list(
+            range(EPOCHS))
+        metrics = json.loads((output_dir / "metrics.json").read_text())
+        assert metrics["epochs"] == EPOCHS
+        assert (output_dir / "model.keras").is_file()
+        # The same seed: within the noise of a different example order
+        # after the resume.
+        assert abs(metrics["test_accuracy"]
+                   - reference["test_accuracy"]) < 0.1, (moment, metrics)
+    # The checkpoint write is a few milliseconds: it may be missed.
+    assert killed["during_fit"] and killed["after_fit"], killed
