@@ -173,7 +173,8 @@ def _split_ranges(builder, train_split, test_split, test_fraction):
             )
     if test_split is None:
         test_split = next(
-            (s for s in ("test", "validation") if s in splits), None
+            (split for split in ("test", "validation")
+             if split in splits and split != train_split), None
         )
     num_train = splits[train_split].num_examples
     if test_split is not None:

@@ -1,0 +1,162 @@
+"""`--data SOURCE` and `predict --model FILES` on the command line, run as
+users run them (in a subprocess)."""
+
+import csv
+import subprocess
+import sys
+
+import keras
+import pytest
+
+from data_source_files import class_folder, prepare_tfds_images
+
+TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
+              "1", "--num-self-attends-per-block", "1", "--num-self-heads",
+              "2", "--num-bands", "4"]
+
+
+def run_command(*arguments):
+    return subprocess.run(
+        [sys.executable, "-m", "keras_perceiver.cli", *map(str, arguments)],
+        capture_output=True, text=True, timeout=600,
+    )
+
+
+def one_line_error(result):
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines()
+             if line.startswith("keras-perceiver: error:")]
+    assert len(lines) == 1, result.stderr[-2000:]
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_train_evaluate_and_predict_files_of_a_folder(tmp_path):
+    folder = class_folder(tmp_path / "photos", "image")
+    run = tmp_path / "run"
+    result = run_command(
+        "--backend", keras.config.backend(), "train", "--data", folder,
+        "--image-size", "6", "--epochs", "1", "--batch-size", "4",
+        "--output-dir", run, *TINY_MODEL,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "photos (image, 8 training examples, 2 classes)" in result.stdout
+    result = run_command("evaluate", run / "model.keras", "--data", folder)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "photos test accuracy" in result.stdout
+
+    predictions = tmp_path / "predictions.csv"
+    result = run_command("predict", "--model", run / "model.keras",
+                         folder / "dog", folder / "cat" / "0.png",
+                         "--top-k", "2", "--output", predictions)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"{folder / 'cat' / '0.png'}:\n  1. " in result.stdout
+    with open(predictions, newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 6
+    for row in rows:
+        assert {row["class_1"], row["class_2"]} == {"cat", "dog"}
+        total = float(row["probability_1"]) + float(row["probability_2"])
+        assert total == pytest.approx(1.0, abs=1e-5)
+        assert float(row["probability_1"]) >= float(row["probability_2"])
+
+
+@pytest.mark.slow
+def test_train_on_a_tfds_data_set_in_a_local_data_dir(tmp_path):
+    pytest.importorskip("tensorflow_datasets")
+    data_dir = prepare_tfds_images(tmp_path / "tfds")
+    result = run_command(
+        "--backend", keras.config.backend(), "train", "--data",
+        "tfds:tiny_shapes", "--data-dir", data_dir, "--epochs", "1",
+        "--batch-size", "4", "--output-dir", tmp_path / "run", *TINY_MODEL,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "tiny_shapes (image, 10 training examples, 2 classes)" in (
+        result.stdout)
+
+
+def corrupt(folder):
+    (folder / "dog" / "bad.png").write_bytes(b"not an image")
+    return folder
+
+
+def csv_without_label(folder):
+    folder.mkdir()
+    (folder / "table.csv").write_text("a,b\n1,2\n3,4\n")
+    return folder / "table.csv"
+
+
+@pytest.mark.backend_independent
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "make, options, message",
+    [
+        (lambda f: f.mkdir() or f, [], "one subfolder of data files"),
+        (lambda f: class_folder(f, "image", classes=["cat"]), [],
+         "at least two classes"),
+        (lambda f: class_folder(class_folder(f, "image"), "audio",
+                                classes=["bird"]), [], "one modality"),
+        (lambda f: corrupt(class_folder(f, "image")), [],
+         "bad.png is not a readable image"),
+        (lambda f: "tfds:no_such_data", ["--data-dir", "{tmp}"],
+         "has no data set 'no_such_data'"),
+        (lambda f: "tfds:mnist", ["--data-dir", "{tmp}"], "not prepared"),
+        (csv_without_label, [], "no label column 'label'"),
+        (lambda f: class_folder(f, "image"), ["--label-column", "y"],
+         "Unknown option for folders"),
+    ],
+)
+def test_bad_data_is_one_line_and_writes_no_results(tmp_path, make, options,
+                                                    message):
+    source = make(tmp_path / "data")
+    run = tmp_path / "run"
+    options = [option.replace("{tmp}", str(tmp_path)) for option in options]
+    result = run_command("train", "--data", source, *options,
+                         "--output-dir", run, "--epochs", "1", *TINY_MODEL)
+    assert message in one_line_error(result)
+    assert not (run / "model.keras").exists()
+    assert not (run / "metrics.json").exists()
+
+
+@pytest.mark.backend_independent
+@pytest.mark.slow
+def test_bad_files_are_skipped_and_counted_on_request(tmp_path):
+    folder = corrupt(class_folder(tmp_path / "data", "image"))
+    result = run_command("train", "--data", folder, "--skip-bad-files",
+                         "--epochs", "1", "--batch-size", "4",
+                         "--output-dir", tmp_path / "run", *TINY_MODEL)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"Skipped 1 unreadable files (the first: {folder / 'dog'}" in (
+        result.stdout)
+
+
+@pytest.mark.slow
+def test_labels_and_files_a_model_cannot_read_are_one_line_errors(tmp_path):
+    run = tmp_path / "run"
+    folder = class_folder(tmp_path / "data", "sequence")
+    result = run_command("train", "--data", folder, "--epochs", "1",
+                         "--batch-size", "4", "--output-dir", run,
+                         *TINY_MODEL)
+    assert result.returncode == 0, result.stderr[-2000:]
+    model = run / "model.keras"
+    other = class_folder(tmp_path / "other", "sequence",
+                         classes=["cat", "cow"])
+    assert "never saw: ['cow']" in one_line_error(
+        run_command("evaluate", model, "--data", other))
+    assert "never saw: ['cow']" in one_line_error(
+        run_command("predict", model, "--data", other))
+    image = tmp_path / "a.png"
+    image.write_bytes(b"")
+    assert "is not a sequence file" in one_line_error(
+        run_command("predict", "--model", model, image))
+    bad = folder / "cat" / "bad.csv"
+    bad.write_text("x,y\n1,oops\n")
+    assert "bad.csv is not a readable sequence" in one_line_error(
+        run_command("predict", "--model", model, folder / "cat"))
+    output = tmp_path / "predictions.csv"
+    result = run_command("predict", "--model", model, folder / "cat",
+                         "--skip-bad-files", "--output", output)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Skipped 1 unreadable files" in result.stdout
+    assert len(output.read_text().splitlines()) == 1 + 5
