@@ -88,9 +88,10 @@ def backend_tensor(array, backend):
 
         # tf.constant would copy it (more than once).
         return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
-    import jax.numpy as jnp
+    import jax
 
-    return jnp.asarray(array)  # aliases NumPy memory on the CPU
+    # jnp.asarray would copy it.
+    return jax.device_put(array, may_alias=True)
 
 
 def build_keras_perceiver(mode, num_inputs, config):

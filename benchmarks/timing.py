@@ -12,8 +12,10 @@ RESULT_PREFIX = "RESULT "
 def time_steps(step, warmup, repeats, steps):
     """Seconds per call of `step`: the median over `repeats` timings.
 
-    `step` must block until its work is done (e.g. return NumPy values).
-    The first `warmup` calls (compilation, caches) are not timed.
+    Each call is waited for (`wait_for` its result), so that work a
+    backend dispatched asynchronously (JAX) is counted, and an error it
+    raised is raised here. The first `warmup` calls (compilation, caches)
+    are not timed.
 
     Returns:
         A dict with the median, minimum and maximum seconds per step and
@@ -21,13 +23,13 @@ def time_steps(step, warmup, repeats, steps):
     """
     start = time.perf_counter()
     for _ in range(warmup):
-        step()
+        wait_for(step())
     warmup_s = time.perf_counter() - start
     per_step = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(steps):
-            step()
+            wait_for(step())
         per_step.append((time.perf_counter() - start) / steps)
     return {
         "median_s": statistics.median(per_step),
@@ -36,6 +38,17 @@ def time_steps(step, warmup, repeats, steps):
         "warmup_s": warmup_s,
         "timed_steps": repeats * steps,
     }
+
+
+def wait_for(result):
+    """Blocks until `result` (a value, or a list, tuple or dict of them) is
+    computed: JAX returns arrays before their computation has run."""
+    if isinstance(result, dict):
+        result = list(result.values())
+    for value in result if isinstance(result, (list, tuple)) else [result]:
+        if hasattr(value, "block_until_ready"):
+            value.block_until_ready()
+    return result
 
 
 def peak_rss_bytes():
