@@ -1,0 +1,111 @@
+"""README's main command on each backend: which one to put in README.
+
+    python -m benchmarks.main_command                 # 20 epochs, 3 backends
+    python -m benchmarks.main_command --epochs 2      # a quick check
+
+Runs `keras-perceiver --backend B train --dataset digits --epochs E` (the
+command README.md starts with) once per backend, one after the other, each
+in a fresh output directory, and records its wall-clock time (start-up,
+compilation and evaluation included: what a user waits for) and the test
+accuracy it reports. Writes `<output>/main_command.{json,md}`; `<output>`
+is `benchmarks/results` (`benchmarks/results_quick` with `--epochs` other
+than 20). Time it only on a quiet machine: the table records the load
+average.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import configs, machine, report
+
+ROOT = Path(__file__).resolve().parent.parent
+README_EPOCHS = 20
+
+
+def run_command(backend, epochs, output_dir):
+    """Runs the main command on `backend`; its time and test accuracy."""
+    # The console script installed beside this interpreter.
+    command = [str(Path(sys.executable).parent / "keras-perceiver"),
+               "--backend", backend, "train", "--dataset", "digits", "--epochs",
+               str(epochs), "--output-dir", str(output_dir)]
+    print("$ " + " ".join(["keras-perceiver", *command[1:]]), flush=True)
+    start = time.perf_counter()
+    process = subprocess.run(command, cwd=ROOT, capture_output=True,
+                             text=True)
+    wall_s = time.perf_counter() - start
+    record = {"backend": backend, "epochs": epochs, "wall_s": wall_s}
+    if process.returncode != 0:
+        record["error"] = (f"exit {process.returncode}: "
+                           + process.stderr.strip()[-500:])
+        print("  " + record["error"], flush=True)
+        return record
+    metrics = json.loads((output_dir / "metrics.json").read_text())
+    record["test_accuracy"] = metrics["test_accuracy"]
+    print(f"  {wall_s:.0f} s, test accuracy {record['test_accuracy']:.3f}",
+          flush=True)
+    return record
+
+
+def render(results):
+    runs = results["runs"]
+    rows = [[r["backend"], f"{r['wall_s']:.0f} s",
+             report._fmt(r.get("test_accuracy"), ".3f")] for r in runs]
+    finished = [r for r in runs if "error" not in r]
+    fastest = min(finished, key=lambda r: r["wall_s"]) if finished else None
+    verdict = (f"Fastest: **{fastest['backend']}** "
+               f"({fastest['wall_s']:.0f} s)." if fastest
+               else "No backend finished.")
+    failures = [f"- {r['backend']}: {r['error']}" for r in runs
+                if "error" in r]
+    return "\n\n".join([
+        "# README's main command on each backend",
+        f"Written by `python -m benchmarks.main_command "
+        f"{' '.join(results['argv'])}`: `keras-perceiver --backend B train "
+        f"--dataset digits --epochs {results['epochs']}`, wall-clock time "
+        "including start-up, compilation and evaluation.",
+        report._table(["backend", "time", "test accuracy"], rows),
+        verdict,
+        "\n".join(failures) or "",
+        "## Machine",
+        report._machine(results),
+    ])
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=README_EPOCHS)
+    parser.add_argument("--backends", nargs="+",
+                        default=list(configs.KERAS_BACKENDS),
+                        choices=configs.KERAS_BACKENDS)
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    output = args.output or ROOT / "benchmarks" / (
+        "results" if args.epochs == README_EPOCHS else "results_quick")
+    output.mkdir(parents=True, exist_ok=True)
+    results = {"argv": sys.argv[1:], "epochs": args.epochs,
+               "machine": machine.describe(),
+               "load_average_before": machine.load_average(),
+               "quick": args.epochs != README_EPOCHS, "runs": [],
+               "stages": []}
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        for backend in args.backends:
+            results["runs"].append(
+                run_command(backend, args.epochs, Path(scratch) / backend))
+            results["stages"].append({"stage": backend,
+                                      "load_average": machine.load_average()})
+    results["load_average_after"] = machine.load_average()
+    results["total_s"] = time.perf_counter() - start
+    (output / "main_command.json").write_text(json.dumps(results, indent=1))
+    (output / "main_command.md").write_text(render(results))
+    print(f"See {output}/main_command.md")
+
+
+if __name__ == "__main__":
+    main()
