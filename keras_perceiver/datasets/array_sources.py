@@ -25,7 +25,8 @@ def load_npz_source(path, modality=None, test_fraction=0.2, seed=0):
     Args:
         path: str or path. The `.npz` file.
         modality: str or None. "image", "points" or "sequence". Defaults to
-            None: images for 4-D arrays, sequences for 2-D ones.
+            None: images for 4-D arrays and 3-D uint8 ones, sequences for
+            2-D ones.
         test_fraction: float in (0, 1). Defaults to 0.2.
         seed: int. Seed of the held-out sample. Defaults to 0.
 
@@ -108,7 +109,7 @@ def _array_modality(x, modality, path):
                 f"Received: modality={modality!r}"
             )
         return modality
-    if x.ndim == 4:
+    if x.ndim == 4 or (x.ndim == 3 and x.dtype == np.uint8):
         return "image"
     if x.ndim == 2:
         return "sequence"

@@ -32,6 +32,7 @@ EXTENSIONS = {
 AUDIO_FEATURES = ("waveform", "log_mel")
 GREY_IMAGE_MODES = ("1", "L", "I", "I;16", "F")
 POINT_SAMPLING_SEED = 0
+LOG_MEL_SAMPLES = 256  # samples of 4 log-mel frames (frame step 64)
 
 
 def files_of(modality, paths):
@@ -174,7 +175,9 @@ def preprocessing_for(modality, facts, image_size=None,
             "waveform".
         max_length: int or None. Samples per audio clip or steps per
             sequence (longer ones are cut, shorter ones padded and
-            masked). Defaults to None: the longest.
+            masked); for log-mel spectrograms rounded up to a multiple of
+            256 samples (4 frames, one spectrogram patch). Defaults to
+            None: the longest.
         num_points: int. Points per cloud (larger clouds are sampled,
             smaller ones padded and masked). Defaults to 1024.
 
@@ -192,11 +195,12 @@ def preprocessing_for(modality, facts, image_size=None,
                 "The WAV files must share one sample rate; resample them "
                 f"first. Received: sample rates {rates}"
             )
-        return {
-            "modality": "audio", "sample_rate": rates[0],
-            "max_length": _length(max_length, [n for _, n in facts]),
-            "audio_features": audio_features,
-        }
+        length = _length(max_length, [n for _, n in facts])
+        if audio_features == "log_mel":
+            # Whole 4-frame spectrogram patches: a multiple of 4 x 64 samples.
+            length = -(-length // LOG_MEL_SAMPLES) * LOG_MEL_SAMPLES
+        return {"modality": "audio", "sample_rate": rates[0],
+                "max_length": length, "audio_features": audio_features}
     if modality == "points":
         return {"modality": "points",
                 "num_points": validation.check_positive_int("num_points",
@@ -314,7 +318,7 @@ def prepare_audio(samples, preprocessing):
     spectrogram, frame_mask = tf.numpy_function(
         log_mel, [waveform, mask], ["float32", "bool"]
     )
-    num_frames = length // 64
+    num_frames = length // 64  # log_mel_spectrograms' frame step
     return {"inputs": tf.ensure_shape(spectrogram, (num_frames, 64)),
             "mask": tf.ensure_shape(frame_mask, (num_frames,))}
 
