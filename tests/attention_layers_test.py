@@ -12,7 +12,8 @@ from keras_perceiver.layers import (
     PerceiverAttention,
     SelfAttention,
 )
-from support import assert_config_round_trip, to_numpy
+from layer_harness import run_layer_test
+from support import to_numpy
 
 rng = np.random.default_rng(0)
 LATENTS = rng.normal(size=(2, 6, 16)).astype("float32")
@@ -116,20 +117,28 @@ def test_dropout_only_in_training():
 
 
 @pytest.mark.parametrize(
-    "layer",
+    "layer_cls, kwargs, call_args, output_shape",
     [
-        PerceiverAttention(num_heads=2, qk_channels=4, v_channels=6,
-                           output_channels=3),
-        FeedForward(widening_factor=3, dropout=0.1),
-        CrossAttention(num_heads=2, qk_channels=8, v_channels=4,
-                       widening_factor=2, dropout=0.1),
-        SelfAttention(num_heads=4, qk_channels=8, widening_factor=4),
-        LatentTransformer(num_layers=2, num_heads=2, dropout=0.2),
+        (PerceiverAttention,
+         dict(num_heads=2, qk_channels=4, v_channels=6, output_channels=3),
+         (LATENTS, INPUTS), (2, 6, 3)),
+        (FeedForward, dict(widening_factor=3, dropout=0.1), (LATENTS,),
+         LATENTS.shape),
+        (CrossAttention,
+         dict(num_heads=2, qk_channels=8, v_channels=4, widening_factor=2,
+              dropout=0.1),
+         (LATENTS, INPUTS), LATENTS.shape),
+        (SelfAttention, dict(num_heads=4, qk_channels=8, widening_factor=4),
+         (LATENTS,), LATENTS.shape),
+        (LatentTransformer, dict(num_layers=2, num_heads=2, dropout=0.2),
+         (LATENTS,), LATENTS.shape),
     ],
-    ids=lambda layer: layer.__class__.__name__,
+    ids=lambda value: getattr(value, "__name__", ""),
 )
-def test_config_round_trip(layer):
-    assert_config_round_trip(layer)
+def test_layer_checks(layer_cls, kwargs, call_args, output_shape, tmp_path):
+    run_layer_test(layer_cls, kwargs, call_args, tmp_path,
+                   expected_output_shape=output_shape,
+                   mixed_precision="finite")
 
 
 @pytest.mark.parametrize(

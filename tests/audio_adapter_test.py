@@ -1,17 +1,12 @@
-import keras
 import numpy as np
 import pytest
 
 from keras_perceiver.adapters import AudioAdapter
 from keras_perceiver.layers import FourierPositionEncoding
+from layer_harness import run_adapter_test
 from support import (
     adapter_outputs,
     adapter_perceiver,
-    as_float32,
-    assert_config_round_trip,
-    assert_fit_runs,
-    assert_keras_file_round_trip,
-    assert_same_config,
     pad_along_first_axis,
     to_numpy,
 )
@@ -83,13 +78,6 @@ def test_padding_inside_a_real_patch_counts_as_zeros():
     )
 
 
-def test_fit_on_padded_clips():
-    model = adapter_perceiver(AudioAdapter(patch_size=4, num_bands=4))
-    assert_fit_runs(
-        model, {"inputs": PADDED, "mask": MASK}, np.array([0, 1])
-    )
-
-
 @pytest.mark.parametrize(
     "inputs, match",
     [
@@ -121,29 +109,12 @@ def test_clips_longer_than_built_or_not_a_multiple_of_the_patch_raise():
         adapter(np.zeros((1, 38), "float32"))
 
 
-def test_config_round_trip():
-    assert_config_round_trip(
-        AudioAdapter(patch_size=16, num_bands=5, max_resolution=300,
-                     sine_only=True)
+def test_layer_checks(tmp_path):
+    # Trains on the padded clips with their mask.
+    run_adapter_test(
+        AudioAdapter, {"patch_size": 4, "num_bands": 4},
+        {"inputs": PADDED, "mask": MASK}, tmp_path,
+        config_kwargs=dict(patch_size=16, num_bands=5, max_resolution=300,
+                           sine_only=True),
+        expected_output_shape=((2, 10, 4 + 9), (2, 10)),
     )
-
-
-def test_keras_file_round_trip(tmp_path):
-    model = adapter_perceiver(AudioAdapter(patch_size=4, num_bands=4))
-    inputs = {"inputs": PADDED, "mask": MASK}
-    model(inputs)
-    restored = assert_keras_file_round_trip(model, inputs, tmp_path)
-    assert_same_config(restored, model)
-
-
-def test_mixed_bfloat16():
-    expected, _ = adapter_outputs(AudioAdapter(patch_size=4, num_bands=4),
-                                  PADDED, mask=MASK)
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    byte_array, mask = AudioAdapter(patch_size=4, num_bands=4)(
-        PADDED, mask=MASK
-    )
-    assert keras.backend.standardize_dtype(byte_array.dtype) == "bfloat16"
-    assert keras.backend.standardize_dtype(mask.dtype) == "bool"
-    rounded = as_float32(keras.ops.cast(expected, "bfloat16"))
-    np.testing.assert_array_equal(as_float32(byte_array), rounded)

@@ -53,6 +53,7 @@ def write_images(folder):
     return paths
 
 
+@pytest.mark.slow
 def test_predict_prints_the_top_5_classes_of_image_files(checkpoint,
                                                         tmp_path):
     folder, hf_model = checkpoint
@@ -76,6 +77,7 @@ def test_predict_prints_the_top_5_classes_of_image_files(checkpoint,
             assert line == f"  {rank}. {NAMES[index]} ({probability:.3f})"
 
 
+@pytest.mark.slow
 def test_train_fine_tunes_a_checkpoint_on_digits(checkpoint, tmp_path):
     folder, _ = checkpoint
     output = tmp_path / "run"
@@ -94,6 +96,8 @@ def test_train_fine_tunes_a_checkpoint_on_digits(checkpoint, tmp_path):
     assert classifier.encoder.byte_array_shape[1] == 12 * 12
 
 
+@pytest.mark.backend_independent
+@pytest.mark.slow
 def test_checkpoint_errors_are_one_line(checkpoint, tmp_path):
     folder, _ = checkpoint
     text_checkpoint = tmp_path / "text"

@@ -78,7 +78,12 @@ def max_differences(hf_model, model, inputs, mask):
             float(np.abs(latents - hf_latents).max()))
 
 
-@pytest.mark.parametrize("source", ["object", "folder"])
+# Reading a folder does not depend on the backend; the conversion from the
+# object checks every architecture's outputs on every backend.
+@pytest.mark.parametrize(
+    "source",
+    ["object", pytest.param("folder", marks=pytest.mark.backend_independent)],
+)
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_outputs_match_transformers(architecture, source, tmp_path):
     hf_model, model = converted(architecture, source, tmp_path)
@@ -135,6 +140,8 @@ def test_class_names_survive_a_keras_file(tmp_path):
                                atol=1e-6)
 
 
+@pytest.mark.backend_independent
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", list(PUBLISHED))
 def test_published_configurations_build_to_transformers_counts(architecture):
     config = transformers.PerceiverConfig(**PUBLISHED[architecture])
@@ -156,6 +163,7 @@ def test_published_configurations_build_to_transformers_counts(architecture):
         assert model.count_params() == expected + 2 * 64
 
 
+@pytest.mark.backend_independent
 def test_image_preprocessing_matches_transformers(tmp_path):
     rng = np.random.default_rng(0)
     preprocessor = checkpoints.ImagePreprocessor()
@@ -170,6 +178,7 @@ def test_image_preprocessing_matches_transformers(tmp_path):
             np.testing.assert_array_equal(preprocessor(source), expected)
 
 
+@pytest.mark.backend_independent
 def test_image_preprocessor_reads_preprocessor_config(tmp_path):
     save_tiny_checkpoint(FOURIER, tmp_path)
     hf_image_processor(size=12).save_pretrained(str(tmp_path))
@@ -208,6 +217,7 @@ def test_an_image_file_gives_the_checkpoints_predictions(
     assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
 
 
+@pytest.mark.backend_independent
 def test_pytorch_bin_weights(tmp_path):
     hf_model = tiny_hf_model(LEARNED)
     hf_model.config.architectures = [LEARNED]
@@ -219,6 +229,7 @@ def test_pytorch_bin_weights(tmp_path):
     assert logits <= TOLERANCE and latents <= TOLERANCE
 
 
+@pytest.mark.backend_independent
 def test_pytorch_bin_without_torch_is_a_clear_error(tmp_path, monkeypatch):
     hf_model = tiny_hf_model(LEARNED)
     hf_model.config.architectures = [LEARNED]
@@ -238,6 +249,7 @@ def write_config(folder, **changes):
         json.dump(config, file)
 
 
+@pytest.mark.backend_independent
 def test_folder_missing_files(tmp_path):
     with pytest.raises(ValueError, match="lacks config.json and"):
         checkpoints.load_checkpoint(str(tmp_path))
@@ -247,6 +259,7 @@ def test_folder_missing_files(tmp_path):
         checkpoints.load_checkpoint(str(tmp_path))
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize(
     "architecture, match",
     [
@@ -264,6 +277,7 @@ def test_unsupported_architectures(architecture, match, tmp_path):
         checkpoints.load_checkpoint(str(tmp_path))
 
 
+@pytest.mark.backend_independent
 def test_not_a_perceiver(tmp_path):
     save_tiny_checkpoint(LEARNED, tmp_path)
     write_config(tmp_path, model_type="bert")
@@ -271,6 +285,7 @@ def test_not_a_perceiver(tmp_path):
         checkpoints.load_checkpoint(str(tmp_path))
 
 
+@pytest.mark.backend_independent
 def test_config_that_does_not_match_the_weights(tmp_path):
     save_tiny_checkpoint(LEARNED, tmp_path)
     write_config(tmp_path, d_latents=32)
@@ -285,12 +300,14 @@ def test_config_that_does_not_match_the_weights(tmp_path):
         checkpoints.load_checkpoint(str(tmp_path))
 
 
+@pytest.mark.backend_independent
 def test_learned_positions_fix_the_image_size(tmp_path):
     save_tiny_checkpoint(LEARNED, tmp_path)
     with pytest.raises(ValueError, match="position_embeddings"):
         checkpoints.load_checkpoint(str(tmp_path), image_size=16)
 
 
+@pytest.mark.backend_independent
 def test_unreachable_hub_id_is_a_one_line_error():
     with pytest.raises(ValueError, match="could not be fetched") as error:
         checkpoints.load_checkpoint("keras-perceiver-tests/no-such-model")
@@ -298,18 +315,21 @@ def test_unreachable_hub_id_is_a_one_line_error():
     assert "pass a local folder" in str(error.value)
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("checkpoint", ["no/such/folder", "./missing"])
 def test_neither_folder_nor_hub_id(checkpoint):
     with pytest.raises(ValueError, match="must be a folder"):
         checkpoints.load_checkpoint(checkpoint)
 
 
+@pytest.mark.backend_independent
 def test_text_checkpoints_take_no_image_preprocessor(tmp_path):
     save_tiny_checkpoint(MASKED_LM, tmp_path)
     with pytest.raises(ValueError, match="Only image classifiers"):
         checkpoints.load_image_preprocessor(str(tmp_path))
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -326,6 +346,7 @@ def test_bad_preprocessor_arguments(kwargs, match):
         checkpoints.ImagePreprocessor(**kwargs)
 
 
+@pytest.mark.backend_independent
 def test_bad_images(tmp_path):
     preprocessor = checkpoints.ImagePreprocessor(size=8, crop_size=8)
     with pytest.raises(ValueError, match="uint8"):

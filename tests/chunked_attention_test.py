@@ -130,7 +130,11 @@ def assert_close_to_scale(actual, expected, tolerance=ATOL):
                                atol=tolerance * scale)
 
 
-@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+@pytest.mark.parametrize(
+    "compiled",
+    [pytest.param(False, id="eager"),
+     pytest.param(True, id="compiled", marks=pytest.mark.slow)],
+)
 @pytest.mark.parametrize("mask_name", list(MASKS))
 @pytest.mark.parametrize("config_name", list(LAYER_CONFIGS))
 def test_chunks_equal_the_whole_attention(config_name, mask_name, compiled):
@@ -179,6 +183,7 @@ def test_fully_masked_example_gives_a_zero_attention_residual():
     np.testing.assert_allclose(output[:1], alone, atol=ATOL)
 
 
+@pytest.mark.backend_independent
 def test_chunk_size_rule():
     attention = PerceiverAttention(qk_channels=8, output_channels=8)
     # The whole axis up to 2**22 logits per example, then chunks of 4096.
@@ -199,6 +204,7 @@ def test_chunk_size_rule():
     assert fixed.chunk_size_for(6, 10**6) == 8
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("value", [0, -8, 2.5, True, "8", [8]])
 @pytest.mark.parametrize(
     "make",

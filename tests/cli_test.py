@@ -34,6 +34,7 @@ def epochs_logged(history_path):
         return [int(row["epoch"]) for row in csv.DictReader(file)]
 
 
+@pytest.mark.slow
 def test_train_evaluate_and_predict_on_digits(tmp_path):
     backend = keras.config.backend()
     result = run_command(
@@ -114,6 +115,8 @@ def assert_one_line_error(result, message):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.backend_independent
+@pytest.mark.slow
 def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
     arguments = ["train", "--dataset", "digits", "--epochs", "6",
                  "--batch-size", "16", "--output-dir", str(tmp_path),
@@ -217,6 +220,8 @@ def test_an_output_directory_that_cannot_be_written_is_refused_first(
     assert_one_line_error(result, "Cannot write to the output directory")
 
 
+@pytest.mark.backend_independent
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "arguments, message",
     [
@@ -254,6 +259,7 @@ def test_bad_input_exits_with_a_one_line_error(arguments, message):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.backend_independent
 def test_wrong_file_format_exits_with_a_one_line_error(tmp_path):
     (tmp_path / "mnist.npz").write_text("not an npz")
     result = run_command("train", "--dataset", "mnist", "--data-dir",
@@ -263,6 +269,7 @@ def test_wrong_file_format_exits_with_a_one_line_error(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.backend_independent
 def test_a_backend_that_is_not_installed_is_a_one_line_error(monkeypatch):
     from keras_perceiver.cli import main
 

@@ -11,6 +11,7 @@ needs_shared_data = pytest.mark.skipif(
 )
 
 
+@pytest.mark.backend_independent
 def test_digits_needs_no_download():
     dataset = datasets.load("digits")
     assert dataset.x_train.shape[1:] == (8, 8, 1)
@@ -19,6 +20,7 @@ def test_digits_needs_no_download():
     assert set(np.unique(dataset.y_test)) == set(range(10))
 
 
+@pytest.mark.backend_independent
 @needs_shared_data
 @pytest.mark.parametrize(
     "name, folder, input_shape, num_train, num_test, num_classes",
@@ -37,6 +39,7 @@ def test_array_data_sets_from_local_copies(name, folder, input_shape,
     assert dataset.x_train.dtype == np.float32
 
 
+@pytest.mark.backend_independent
 @needs_shared_data
 def test_fsdd_pads_and_masks_waveforms_with_the_official_split():
     dataset = datasets.load("fsdd", data_dir=SHARED_DATA / "fsdd")
@@ -77,6 +80,7 @@ def test_log_mel_spectrograms_find_a_tone_in_its_mel_band():
     assert peak_bands[0] < 20 < 40 < peak_bands[1]
 
 
+@pytest.mark.backend_independent
 def test_an_option_a_loader_lacks_is_named():
     with pytest.raises(ValueError, match="audio_features"):
         datasets.load("digits", audio_features="log_mel")
@@ -93,6 +97,7 @@ def test_mnist_fsdd_pairs_log_mel_audio_with_images():
     assert dataset.x_train["audio"]["inputs"].shape == (2700, 128, 64)
 
 
+@pytest.mark.backend_independent
 @needs_shared_data
 def test_msr_action3d_cross_subject_split():
     dataset = datasets.load("msr_action3d",
@@ -104,11 +109,13 @@ def test_msr_action3d_cross_subject_split():
     assert lengths.min() >= 13 and lengths.max() == 96
 
 
+@pytest.mark.backend_independent
 def test_unknown_name_raises():
     with pytest.raises(ValueError, match="Unknown data set"):
         datasets.load("imagenet")
 
 
+@pytest.mark.backend_independent
 def test_missing_folder_raises(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         datasets.load("mnist", data_dir=tmp_path / "nowhere")
@@ -116,6 +123,7 @@ def test_missing_folder_raises(tmp_path):
         datasets.load("mnist", data_dir=tmp_path)
 
 
+@pytest.mark.backend_independent
 def test_file_in_the_wrong_format_raises(tmp_path):
     np.savez(tmp_path / "mnist.npz", images=np.zeros((2, 28, 28)))
     with pytest.raises(ValueError, match="lacks the arrays"):
@@ -125,11 +133,13 @@ def test_file_in_the_wrong_format_raises(tmp_path):
         datasets.load("msr_action3d", data_dir=tmp_path)
 
 
+@pytest.mark.backend_independent
 def test_data_sets_without_a_download_need_a_folder():
     with pytest.raises(ValueError, match="data directory"):
         datasets.load("modelnet40")
 
 
+@pytest.mark.backend_independent
 @needs_shared_data
 @pytest.mark.parametrize(
     "name, folder", [("fsdd", "fsdd"), ("msr_action3d", "msr_action3d"),
@@ -143,6 +153,7 @@ def test_the_last_training_examples_hold_every_class(name, folder):
     assert len(np.unique(last_tenth)) > dataset.num_classes // 2
 
 
+@pytest.mark.backend_independent
 def test_shuffling_keeps_inputs_with_their_labels():
     dataset = datasets.load_digits()
     shuffled = dataset.with_shuffled_training_data(seed=3)

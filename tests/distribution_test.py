@@ -148,6 +148,7 @@ def expected_axes(path):
     return None  # replicated: norms, output biases, the head
 
 
+@pytest.mark.backend_independent
 def test_layout_map_shards_latents_attention_and_mlp_weights():
     model = tiny_perceiver(weight_sharing="none")
     model.build((None, 8, 8, 1))
@@ -169,6 +170,7 @@ def test_layout_map_shards_latents_attention_and_mlp_weights():
     assert sharded == 1 + 10 * layers
 
 
+@pytest.mark.backend_independent
 def test_layout_map_covers_shared_and_adapter_models():
     from keras_perceiver.adapters import SequenceAdapter
 
@@ -181,6 +183,7 @@ def test_layout_map_covers_shared_and_adapter_models():
         assert axes == expected_axes(variable.path), variable.path
 
 
+@pytest.mark.backend_independent
 def test_layout_map_rejects_bad_arguments():
     with pytest.raises(ValueError, match="device_mesh.*Received"):
         perceiver_layout_map("mesh")
@@ -188,6 +191,7 @@ def test_layout_map_rejects_bad_arguments():
         perceiver_layout_map(mesh(), model_axis="tensor")
 
 
+@pytest.mark.backend_independent
 def test_bad_strategies_are_value_errors():
     with pytest.raises(ValueError, match="strategy.*Received: strategy"):
         DistributedTraining(num_devices=1, strategy="pipeline")
@@ -275,6 +279,7 @@ def jax_runs():
     return last_json_line(stdout)
 
 
+@pytest.mark.slow
 def test_jax_data_parallel_follows_the_one_device_trajectory(jax_runs):
     one_device = jax_runs["one_device"]
     assert jax_runs["data_devices"] == 4
@@ -286,6 +291,7 @@ def test_jax_data_parallel_follows_the_one_device_trajectory(jax_runs):
     assert one_device[-1] < one_device[0]  # it trains
 
 
+@pytest.mark.slow
 def test_jax_model_parallel_shards_weights_as_the_layout_map_says(jax_runs):
     # Model parallelism changes the order of the sums too, nothing else.
     np.testing.assert_allclose(
@@ -334,6 +340,7 @@ def test_jax_model_parallel_shards_weights_as_the_layout_map_says(jax_runs):
 # TensorFlow: MirroredStrategy over 2 logical CPU devices.
 
 
+@pytest.mark.slow
 @only_tensorflow
 def test_tf_mirrored_strategy_follows_the_one_device_trajectory():
     stdout = run_script("""
@@ -360,6 +367,7 @@ def test_tf_mirrored_strategy_follows_the_one_device_trajectory():
 # PyTorch: DistributedDataParallel, 2 gloo processes on 127.0.0.1.
 
 
+@pytest.mark.slow
 @only_torch
 def test_torch_ddp_follows_the_one_process_trajectory(tmp_path):
     launcher = (
@@ -416,6 +424,7 @@ def cli(*arguments, env=None):
     )
 
 
+@pytest.mark.slow
 def test_train_on_two_devices_from_the_command_line(tmp_path):
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
     if BACKEND == "torch":
@@ -438,7 +447,10 @@ def test_train_on_two_devices_from_the_command_line(tmp_path):
 
 
 def bad_combinations():
-    combinations = [(["--devices", "0"], {}, "--devices must be a positive")]
+    combinations = [
+        pytest.param(["--devices", "0"], {}, "--devices must be a positive",
+                     marks=pytest.mark.backend_independent),
+    ]
     if BACKEND == "jax":
         combinations += [
             (["--devices", "64"], {}, "XLA_FLAGS=--xla_force_host_platform"),
@@ -447,10 +459,12 @@ def bad_combinations():
              "--batch-size must be a multiple of the 2"),
         ]
     else:
-        combinations.append(
-            (["--devices", "2", "--distribution", "model"], {},
-             "--distribution model needs the JAX backend")
-        )
+        # The same check on TensorFlow and torch.
+        combinations.append(pytest.param(
+            ["--devices", "2", "--distribution", "model"], {},
+            "--distribution model needs the JAX backend",
+            marks=pytest.mark.backend_independent,
+        ))
     return combinations
 
 

@@ -356,6 +356,7 @@ def tolerance(name, expected):
     return FLOAT32_TOLERANCE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_saved_model_matches_predict_in_a_new_process(exported, name):
     results, directories, _ = exported
@@ -451,6 +452,7 @@ def test_classes_from_main_are_refused_off_tensorflow(tmp_path):
         kp.export_saved_model(model, tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_cli_export_replaced_the_old_export(exported):
     _, directories, printed = exported
     directory = directories[CLI_CASE]

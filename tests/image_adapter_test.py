@@ -1,16 +1,12 @@
-import keras
 import numpy as np
 import pytest
 
 from keras_perceiver.adapters import ImageAdapter
 from keras_perceiver.layers import FourierPositionEncoding
+from layer_harness import run_adapter_test
 from support import (
     adapter_outputs,
-    as_float32,
-    assert_config_round_trip,
     assert_fit_runs,
-    assert_keras_file_round_trip,
-    assert_same_config,
     adapter_perceiver,
     to_numpy,
 )
@@ -160,28 +156,14 @@ def test_images_of_another_size_than_built_raise():
         adapter(IMAGES[:, :4])
 
 
-def test_config_round_trip():
-    assert_config_round_trip(
-        ImageAdapter(num_bands=5, max_resolution=(3, 2), patch_size=(2, 4),
-                     crop_size=(6, 8), seed=3, concat_pos=False)
+def test_layer_checks(tmp_path):
+    # Central 4 x 4 crops in 2 x 2 patches: 4 elements.
+    _, restored = run_adapter_test(
+        ImageAdapter, {"num_bands": 4, "patch_size": 2, "crop_size": 4},
+        IMAGES, tmp_path,
+        config_kwargs=dict(num_bands=5, max_resolution=(3, 2),
+                           patch_size=(2, 4), crop_size=(6, 8), seed=3,
+                           concat_pos=False),
+        expected_output_shape=((2, 4, 12 + 18), None),
     )
-
-
-def test_keras_file_round_trip(tmp_path):
-    model = adapter_perceiver(
-        ImageAdapter(num_bands=4, patch_size=2, crop_size=4)
-    )
-    model(IMAGES)
-    restored = assert_keras_file_round_trip(model, IMAGES, tmp_path)
-    assert_same_config(restored, model)
     assert isinstance(restored.input_adapter, ImageAdapter)
-
-
-def test_mixed_bfloat16_computes_positions_in_float32():
-    expected, _ = adapter_outputs(ImageAdapter(num_bands=4, patch_size=2),
-                                  IMAGES)
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    byte_array, _ = ImageAdapter(num_bands=4, patch_size=2)(IMAGES)
-    assert keras.backend.standardize_dtype(byte_array.dtype) == "bfloat16"
-    rounded = as_float32(keras.ops.cast(expected, "bfloat16"))
-    np.testing.assert_array_equal(as_float32(byte_array), rounded)

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 import keras_perceiver as kp
-from support import assert_config_round_trip
-from support import assert_keras_file_round_trip
+from layer_harness import run_layer_test
 from support import tiny_perceiver
 from support import to_numpy
 
@@ -91,22 +90,15 @@ def test_cross_attends_without_query_residual_change_the_latents():
     assert np.abs(difference).max() > 1e-3
 
 
-def test_config_round_trip():
-    assert_config_round_trip(
-        tiny_encoder(block_scheme="perceiver_io", cross_use_query_residual=False)
+def test_layer_checks(tmp_path):
+    run_layer_test(
+        tiny_encoder, {"block_scheme": "perceiver_io"}, (IMAGES,), tmp_path,
+        config_kwargs=dict(block_scheme="perceiver_io",
+                           cross_use_query_residual=False),
+        expected_output_shape=(3, 8, 16),
+        make_model=lambda encoder: encoder,
+        mixed_precision="finite",
     )
-
-
-def test_keras_file_round_trip(tmp_path):
-    encoder = tiny_encoder(block_scheme="perceiver_io")
-    assert_keras_file_round_trip(encoder, IMAGES, tmp_path)
-
-
-def test_mixed_bfloat16():
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    encoder = tiny_encoder(block_scheme="perceiver_io")
-    latents = encoder(IMAGES)
-    assert keras.backend.standardize_dtype(latents.dtype) == "bfloat16"
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ def encoded(texts=TEXTS, length=None):
     return {"inputs": ids, "mask": mask}
 
 
+@pytest.mark.backend_independent
 def test_tokenizer_uses_bytes_plus_six_with_special_tokens():
     tokenizer = kp.ByteTokenizer()
     ids, mask = tokenizer.encode(["é[MASK]!"])
@@ -38,6 +39,7 @@ def test_tokenizer_uses_bytes_plus_six_with_special_tokens():
     assert tokenizer.vocabulary_size == 262
 
 
+@pytest.mark.backend_independent
 def test_tokenizer_matches_transformers():
     transformers = pytest.importorskip("transformers")
     reference = transformers.PerceiverTokenizer()
@@ -48,6 +50,7 @@ def test_tokenizer_matches_transformers():
     assert mask.astype(int).tolist() == expected["attention_mask"]
 
 
+@pytest.mark.backend_independent
 def test_tokenizer_pads_to_a_length_and_rejects_a_shorter_one():
     ids, mask = kp.ByteTokenizer().encode(["ab", "abcd"], length=8)
     assert ids.shape == (2, 8)

@@ -3,12 +3,11 @@ import numpy as np
 import pytest
 
 import keras_perceiver as kp
+from layer_harness import run_layer_test
 from support import (
     IMAGENET_PERCEIVER,
-    assert_config_round_trip,
+    TINY_PERCEIVER,
     assert_keras_file_round_trip,
-    other_backends,
-    run_under_backend,
     tiny_perceiver,
     to_numpy,
 )
@@ -31,6 +30,7 @@ def quadrant_problem(num_samples=96, size=8):
     return images.astype("float32"), labels
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize(
     "weight_sharing, expected_millions, tolerance",
     [("paper", 44.9, 0.1), ("none", 326.2, 0.2)],
@@ -154,17 +154,21 @@ def test_symbolic_call_builds_a_functional_model():
     assert tuple(functional.predict(IMAGES, verbose=0).shape) == (3, 5)
 
 
-def test_config_round_trip():
-    assert_config_round_trip(
-        tiny_perceiver(weight_sharing="none", cross_attend_placement="start",
-                       dropout=0.1, max_resolution=(8, 16))
+def test_layer_checks(tmp_path):
+    # The .keras file is loaded under every other installed backend too.
+    model, restored = run_layer_test(
+        kp.Perceiver, {**TINY_PERCEIVER, "max_resolution": (10, 12)},
+        (IMAGES,), tmp_path,
+        config_kwargs={**TINY_PERCEIVER, "weight_sharing": "none",
+                       "cross_attend_placement": "start", "dropout": 0.1,
+                       "max_resolution": (8, 16)},
+        expected_output_shape=(3, 5),
+        make_model=lambda model: model,
+        targets=np.array([0, 1, 2]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        mixed_precision="float32",
+        check_other_backends=True,
     )
-
-
-def test_keras_file_round_trip(tmp_path):
-    model = tiny_perceiver(max_resolution=(10, 12))
-    model(IMAGES)
-    restored = assert_keras_file_round_trip(model, IMAGES, tmp_path)
     assert restored.get_config() == model.get_config()
 
 
@@ -175,28 +179,6 @@ def test_keras_file_round_trip_with_mask(tmp_path):
     inputs = {"inputs": BYTE_ARRAY, "mask": mask}
     model(inputs)
     assert_keras_file_round_trip(model, inputs, tmp_path)
-
-
-@pytest.mark.parametrize("backend", other_backends())
-def test_keras_file_loads_under_another_backend(backend, tmp_path):
-    model = tiny_perceiver()
-    expected = to_numpy(model(IMAGES))
-    model.save(tmp_path / "model.keras")
-    np.save(tmp_path / "images.npy", IMAGES)
-    np.save(tmp_path / "expected.npy", expected)
-    run_under_backend(
-        backend,
-        f"""
-        import keras, numpy as np
-        import keras_perceiver
-        model = keras.saving.load_model("{tmp_path}/model.keras")
-        images = np.load("{tmp_path}/images.npy")
-        logits = keras.ops.convert_to_numpy(model(images))
-        np.testing.assert_allclose(
-            logits, np.load("{tmp_path}/expected.npy"), atol=1e-5)
-        assert keras.config.backend() == "{backend}"
-        """,
-    )
 
 
 def test_fit_lowers_the_loss_on_a_learnable_problem():

@@ -7,6 +7,9 @@ from keras_perceiver import adapters, plotting
 from keras_perceiver.datasets import Dataset
 from support import adapter_perceiver, tiny_perceiver
 
+# matplotlib draws the same figures whatever the backend.
+pytestmark = pytest.mark.backend_independent
+
 rng = np.random.default_rng(0)
 
 

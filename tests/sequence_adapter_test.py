@@ -4,13 +4,10 @@ import pytest
 
 from keras_perceiver.adapters import SequenceAdapter
 from keras_perceiver.layers import FourierPositionEncoding
+from layer_harness import run_adapter_test
 from support import (
     adapter_outputs,
     adapter_perceiver,
-    as_float32,
-    assert_config_round_trip,
-    assert_keras_file_round_trip,
-    assert_same_config,
     pad_along_first_axis,
     to_numpy,
 )
@@ -91,25 +88,11 @@ def test_more_features_than_built_raise():
         adapter(np.zeros((3, 10, 7), "float32"))
 
 
-def test_config_round_trip():
-    assert_config_round_trip(
-        SequenceAdapter(patch_size=2, num_bands=6, max_resolution=64,
-                        concat_pos=False)
+def test_layer_checks(tmp_path):
+    run_adapter_test(
+        SequenceAdapter, {"num_bands": 4}, {"inputs": PADDED, "mask": MASK},
+        tmp_path,
+        config_kwargs=dict(patch_size=2, num_bands=6, max_resolution=64,
+                           concat_pos=False),
+        expected_output_shape=((2, 10, 15), (2, 10)),
     )
-
-
-def test_keras_file_round_trip(tmp_path):
-    model = adapter_perceiver(SequenceAdapter(num_bands=4))
-    inputs = {"inputs": PADDED, "mask": MASK}
-    model(inputs)
-    restored = assert_keras_file_round_trip(model, inputs, tmp_path)
-    assert_same_config(restored, model)
-
-
-def test_mixed_bfloat16():
-    expected, _ = adapter_outputs(SequenceAdapter(num_bands=4), PADDED)
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    byte_array, _ = SequenceAdapter(num_bands=4)(PADDED)
-    assert keras.backend.standardize_dtype(byte_array.dtype) == "bfloat16"
-    rounded = as_float32(keras.ops.cast(expected, "bfloat16"))
-    np.testing.assert_array_equal(as_float32(byte_array), rounded)

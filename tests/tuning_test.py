@@ -108,6 +108,7 @@ def assert_best_rebuilds_with_same_size(tuner, hypermodel):
 # The search space.
 
 
+@pytest.mark.backend_independent
 def test_values_lists_and_ranges_become_fixed_choice_and_range():
     hypermodel = PerceiverHyperModel(
         (8, 8, 1), 10, num_latents=[16, 32],
@@ -132,6 +133,7 @@ def test_values_lists_and_ranges_become_fixed_choice_and_range():
     assert model.count_params() > 0
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize(
     "setting",
     [
@@ -151,6 +153,8 @@ def test_bad_settings_raise_naming_the_argument(setting):
         PerceiverHyperModel((8, 8, 1), 10, **setting)
 
 
+@pytest.mark.backend_independent
+@pytest.mark.slow
 def test_perceiver_io_classifiers_are_searched_too(digits, tmp_path):
     hypermodel = CountingHyperModel(
         classifier="perceiver_io", block_scheme="perceiver_io"
@@ -164,11 +168,13 @@ def test_perceiver_io_classifiers_are_searched_too(digits, tmp_path):
     assert_best_rebuilds_with_same_size(tuner, hypermodel)
 
 
+@pytest.mark.backend_independent
 def test_unknown_classifier_raises():
     with pytest.raises(ValueError, match="`classifier`.*Received"):
         PerceiverHyperModel((8, 8, 1), 10, classifier="mean")
 
 
+@pytest.mark.backend_independent
 def test_bad_input_shape_raises():
     with pytest.raises(ValueError, match="input_shape"):
         PerceiverHyperModel(8, 10)
@@ -177,6 +183,8 @@ def test_bad_input_shape_raises():
 # Searches with each tuner.
 
 
+@pytest.mark.backend_independent
+@pytest.mark.slow
 def test_random_search_resumes_without_losing_or_repeating_trials(
     digits, tmp_path
 ):
@@ -222,6 +230,8 @@ def test_random_search_resumes_without_losing_or_repeating_trials(
         assert file.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.backend_independent
+@pytest.mark.slow
 def test_bayesian_optimization_search(digits, tmp_path):
     hypermodel = CountingHyperModel()
     tuner = keras_tuner.BayesianOptimization(
@@ -234,6 +244,8 @@ def test_bayesian_optimization_search(digits, tmp_path):
     assert_best_rebuilds_with_same_size(tuner, hypermodel)
 
 
+@pytest.mark.backend_independent
+@pytest.mark.slow
 def test_hyperband_continues_the_better_trial(digits, tmp_path):
     hypermodel = CountingHyperModel(num_self_attends_per_block=1)
     # max_epochs=2, factor=2: two models for one epoch, then the better one
@@ -254,6 +266,8 @@ def test_hyperband_continues_the_better_trial(digits, tmp_path):
 # Budgets and timing.
 
 
+@pytest.mark.backend_independent
+@pytest.mark.slow
 def test_trials_over_the_parameter_budget_fail_untrained(digits, tmp_path):
     hypermodel = CountingHyperModel(num_self_attends_per_block=1)
     small = keras_tuner.HyperParameters()
@@ -277,6 +291,8 @@ def test_trials_over_the_parameter_budget_fail_untrained(digits, tmp_path):
 # Budgets and timing.
 
 
+@pytest.mark.backend_independent
+@pytest.mark.slow
 def test_a_spent_time_budget_stops_the_search_and_it_resumes(
     digits, tmp_path
 ):
@@ -294,12 +310,14 @@ def test_a_spent_time_budget_stops_the_search_and_it_resumes(
     assert statuses(tuner) == ["COMPLETED"]
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("seconds", [-1, "10", True])
 def test_time_budget_rejects_bad_seconds(seconds):
     with pytest.raises(ValueError, match="Received: seconds="):
         TimeBudget(seconds)
 
 
+@pytest.mark.backend_independent
 def test_step_timer_leaves_out_the_first_step():
     timer = StepTimer()
     assert np.isnan(timer.time_per_step)
@@ -313,6 +331,7 @@ def test_step_timer_leaves_out_the_first_step():
 # The `keras-perceiver tune` command.
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize(
     "kind, text, expected",
     [
@@ -327,12 +346,14 @@ def test_search_space_options(kind, text, expected):
     assert tune_command.search_space_value(kind)(text) == expected
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("text", ["big", "1:2:3:4:5", "1.5", "4:"])
 def test_bad_search_space_options(text):
     with pytest.raises(argparse.ArgumentTypeError):
         tune_command.search_space_value(int)(text)
 
 
+@pytest.mark.slow
 def test_tune_command_writes_results_and_resumes(tmp_path, capsys):
     arguments = [
         "tune", "--dataset", "digits", "--num-latents", "4",
@@ -359,6 +380,7 @@ def test_tune_command_writes_results_and_resumes(tmp_path, capsys):
     assert trial_files(tmp_path) == finished
 
 
+@pytest.mark.backend_independent
 def test_tune_command_reports_bad_arguments(capsys):
     status = cli_main.main(
         ["tune", "--dataset", "digits", "--validation-split", "1.5"]

@@ -1,16 +1,12 @@
-import keras
 import numpy as np
 import pytest
 
 from keras_perceiver.adapters import VideoAdapter
 from keras_perceiver.layers import FourierPositionEncoding
+from layer_harness import run_adapter_test
 from support import (
     adapter_outputs,
     adapter_perceiver,
-    as_float32,
-    assert_config_round_trip,
-    assert_keras_file_round_trip,
-    assert_same_config,
     pad_along_first_axis,
     to_numpy,
 )
@@ -92,26 +88,10 @@ def test_bad_patch_size_raises(kwargs):
         VideoAdapter(**kwargs)
 
 
-def test_config_round_trip():
-    assert_config_round_trip(
-        VideoAdapter(patch_size=(1, 4, 4), num_bands=6,
-                     max_resolution=(8, 16, 16))
+def test_layer_checks(tmp_path):
+    run_adapter_test(
+        VideoAdapter, {"patch_size": PATCH, "num_bands": 4}, VIDEOS, tmp_path,
+        config_kwargs=dict(patch_size=(1, 4, 4), num_bands=6,
+                           max_resolution=(8, 16, 16)),
+        expected_output_shape=((2, 8, 96 + 27), None),
     )
-
-
-def test_keras_file_round_trip(tmp_path):
-    model = adapter_perceiver(VideoAdapter(patch_size=PATCH, num_bands=4))
-    model(VIDEOS)
-    restored = assert_keras_file_round_trip(model, VIDEOS, tmp_path)
-    assert_same_config(restored, model)
-
-
-def test_mixed_bfloat16():
-    expected, _ = adapter_outputs(
-        VideoAdapter(patch_size=PATCH, num_bands=4), VIDEOS
-    )
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    byte_array, _ = VideoAdapter(patch_size=PATCH, num_bands=4)(VIDEOS)
-    assert keras.backend.standardize_dtype(byte_array.dtype) == "bfloat16"
-    rounded = as_float32(keras.ops.cast(expected, "bfloat16"))
-    np.testing.assert_array_equal(as_float32(byte_array), rounded)
