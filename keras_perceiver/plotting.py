@@ -4,14 +4,13 @@ import csv
 
 import numpy as np
 
+from keras_perceiver.optional_dependencies import import_optional
+
 
 def _pyplot():
-    import matplotlib
-
+    matplotlib = import_optional("matplotlib", "Plotting")
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return import_optional("matplotlib.pyplot", "Plotting")
 
 
 def read_history(csv_path):

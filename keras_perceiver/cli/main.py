@@ -1,9 +1,11 @@
 """Entry point of the `keras-perceiver` command.
 
 `--backend` must take effect, but Keras fixes its backend when it is first
-imported, and importing this package imports Keras. So when `--backend`
-names a backend other than the one in `KERAS_BACKEND`, the command starts
-itself again with `KERAS_BACKEND` set (one `exec`, before any work).
+imported, and importing this package imports Keras. The `keras-perceiver`
+script (`keras_perceiver_command`) sets `KERAS_BACKEND` before that import;
+run otherwise (`python -m keras_perceiver.cli`), when `--backend` names a
+backend other than the one in `KERAS_BACKEND`, the command starts itself
+again with `KERAS_BACKEND` set (one `exec`, before any work).
 """
 
 import argparse
@@ -14,8 +16,18 @@ import os
 import re
 import sys
 
-BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+from keras_perceiver.optional_dependencies import MissingExtraError
+from keras_perceiver.optional_dependencies import import_optional
+from keras_perceiver_command import BACKEND_MODULES
+from keras_perceiver_command import split_backend_argument
+
 SUBCOMMAND_MODULES = ("train", "evaluate", "predict", "tune", "export")
+# Optional packages a command needs whatever its options (checked before
+# any work): (module, what needs it).
+COMMAND_EXTRAS = {
+    "train": [("matplotlib", "train's plots")],
+    "tune": [("keras_tuner", "tune"), ("matplotlib", "tune's results plot")],
+}
 
 
 class CommandError(Exception):
@@ -63,14 +75,21 @@ def build_parser():
     return parser
 
 
-def split_backend_argument(argv):
-    """Finds `--backend NAME` / `--backend=NAME` anywhere in `argv`."""
-    for index, argument in enumerate(argv):
-        if argument == "--backend" and index + 1 < len(argv):
-            return argv[index + 1]
-        if argument.startswith("--backend="):
-            return argument.split("=", 1)[1]
-    return None
+def quiet_tensorflow_off_its_backend():
+    """No TensorFlow start-up log lines unless TensorFlow is the backend.
+
+    Off TensorFlow, Keras still imports it where it is installed (its
+    `set_random_seed` seeds TensorFlow too), and so do tf.data pipelines;
+    its C++ start-up lines (oneDNN, CUDA) would follow. Unless the user set
+    them, only TensorFlow's errors are shown, and its oneDNN kernels (whose
+    notice is printed regardless of the log level; off TensorFlow they
+    would only run tf.data's few ops) are left off.
+    """
+    import keras
+
+    if keras.config.backend() != "tensorflow":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
 def restart_under_backend(backend, argv):
@@ -95,8 +114,11 @@ def main(argv=None):
         backend = split_backend_argument(argv)
         if backend and backend != os.environ.get("KERAS_BACKEND"):
             restart_under_backend(backend, argv)
+        quiet_tensorflow_off_its_backend()
         args = build_parser().parse_args(argv)
+        for module, feature in COMMAND_EXTRAS.get(args.command, ()):
+            import_optional(module, feature)
         return args.run(args) or 0
-    except CommandError as error:
+    except (CommandError, MissingExtraError) as error:
         print(f"keras-perceiver: error: {error}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ import numpy as np
 
 from keras_perceiver.datasets.dataset import Dataset
 from keras_perceiver.datasets.local_files import find_file, load_npz
+from keras_perceiver.optional_dependencies import import_optional
 
 LOCAL_FILE = "cifar10_jpeg_bytes_train1000pc.npz"
 CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog",
@@ -50,8 +51,7 @@ def load_cifar10(data_dir=None):
 
 def decode_jpegs(jpeg_bytes, offsets):
     """Decodes images stored back to back in one byte array (Pillow)."""
-    from PIL import Image
-
+    Image = import_optional("PIL.Image", "The CIFAR-10 loader")
     images = [
         np.asarray(Image.open(io.BytesIO(jpeg_bytes[start:end].tobytes())))
         for start, end in zip(offsets[:-1], offsets[1:])

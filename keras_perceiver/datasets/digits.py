@@ -1,6 +1,7 @@
 import numpy as np
 
 from keras_perceiver.datasets.dataset import Dataset
+from keras_perceiver.optional_dependencies import import_optional
 
 
 def load_digits(data_dir=None, test_fraction=0.2, seed=0):
@@ -23,9 +24,9 @@ def load_digits(data_dir=None, test_fraction=0.2, seed=0):
             "The digits data set ships inside scikit-learn and takes no "
             f"data directory. Received: data_dir={data_dir!r}"
         )
-    from sklearn.datasets import load_digits as sklearn_digits
-
-    bunch = sklearn_digits()
+    sklearn_datasets = import_optional("sklearn.datasets",
+                                       "The digits data set")
+    bunch = sklearn_datasets.load_digits()
     images = (bunch.images / 16.0).astype("float32")[..., None]
     labels = bunch.target.astype("int64")
     rng = np.random.default_rng(seed)

@@ -63,8 +63,11 @@ class StreamedDataset:
         """`model.fit` arguments: a shuffled training stream, and the last
         `validation_split` of the training examples as validation data."""
         num_fitted = int(self.num_train_examples * (1.0 - validation_split))
-        arguments = {"x": self._batches("train", 0, num_fitted, batch_size,
-                                        shuffle=True)}
+        arguments = {
+            "x": self._batches("train", 0, num_fitted, batch_size,
+                               shuffle=True),
+            "shuffle": False,  # the stream shuffles itself, every pass
+        }
         if num_fitted < self.num_train_examples:
             arguments["validation_data"] = self._batches(
                 "train", num_fitted, self.num_train_examples, batch_size

@@ -4,7 +4,8 @@
 latent depth L by default); `TimeBudget` bounds a search's wall time;
 `StepTimer` measures the time per training step; `write_results` writes the
 results table (CSV, Markdown) and a plot of the metric against N and L.
-Needs the `keras-tuner` package (and matplotlib for the plot).
+Needs the `tuning` extra (`pip install keras-perceiver[tuning]`: KerasTuner
+and matplotlib for the plot).
 """
 
 from keras_perceiver.tuning.perceiver_hyper_model import PerceiverHyperModel

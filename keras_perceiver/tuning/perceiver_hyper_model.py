@@ -1,7 +1,6 @@
 import inspect
 
 import keras
-import keras_tuner
 
 from keras_perceiver import validation
 from keras_perceiver.models.perceiver import Perceiver
@@ -9,7 +8,11 @@ from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
+from keras_perceiver.optional_dependencies import import_optional
 from keras_perceiver.tuning.step_timer import StepTimer
+
+# The first import of keras_perceiver.tuning: a missing KerasTuner is named.
+keras_tuner = import_optional("keras_tuner", "keras_perceiver.tuning")
 
 # Hyperparameters passed to the Perceiver (integers) and to AdamW (floats).
 MODEL_HYPERPARAMETERS = (

@@ -6,6 +6,8 @@ import os
 
 from keras_tuner.engine.trial import TrialStatus
 
+from keras_perceiver.optional_dependencies import import_optional
+
 # Hyperparameters shown first, with the letters of the paper.
 LEADING_HYPERPARAMETERS = {
     "num_latents": "N",
@@ -130,7 +132,7 @@ def plot_results(rows, metric, direction, path):
         direction: str. `"max"` or `"min"`: which value is best.
         path: str. The PNG file to write.
     """
-    from matplotlib.figure import Figure
+    Figure = import_optional("matplotlib.figure", "The results plot").Figure
 
     points = [
         (row["num_latents"], row["num_self_attends_per_block"], row[metric])
