@@ -131,11 +131,18 @@ def test_images_of_another_size_than_built_raise():
         adapter(IMAGES[:, :12])
 
 
+def perceiver_with_set_statistics(adapter):
+    """A tiny Perceiver whose stem's batch-norm mean is not the initial 0."""
+    model = adapter_perceiver(adapter)
+    model(IMAGES)
+    adapter.batch_norm.moving_mean.assign(rng.normal(size=8))
+    return model
+
+
 def test_layer_checks(tmp_path):
-    # Trained, so the saved batch-norm statistics are not the initial ones.
     _, restored = run_adapter_test(
         ConvStemImageAdapter, {"num_filters": 8, "num_bands": 4}, IMAGES,
-        tmp_path,
+        tmp_path, make_model=perceiver_with_set_statistics,
         config_kwargs=dict(num_filters=4, num_bands=5, max_resolution=(6, 7),
                            concat_pos=False, batch_norm_momentum=0.5,
                            batch_norm_epsilon=1e-3),

@@ -249,13 +249,14 @@ def run_adapter_test(adapter_cls, init_kwargs, inputs, tmp_path, **kwargs):
     """`run_layer_test` for an input adapter, trained inside a Perceiver.
 
     The adapter is called on `inputs` (a batch, or a dict with a mask); a
-    tiny one-block Perceiver on it is trained on class labels and saved.
-    Other keyword arguments go to `run_layer_test`.
+    tiny one-block Perceiver on it (`make_model`, defaults to
+    `adapter_perceiver`) is trained on class labels and saved. Other keyword
+    arguments go to `run_layer_test`.
     """
     batch_size = len(keras.tree.flatten(inputs)[0])
     return run_layer_test(
         adapter_cls, init_kwargs, (inputs,), tmp_path,
-        make_model=adapter_perceiver,
+        make_model=kwargs.pop("make_model", adapter_perceiver),
         targets=np.arange(batch_size) % TINY_PERCEIVER["num_classes"],
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         **kwargs,
