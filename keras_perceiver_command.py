@@ -25,12 +25,45 @@ def split_backend_argument(argv):
     return None
 
 
+def backend_problem(backend, source):
+    """What is wrong with the backend that `source` names, or None.
+
+    Args:
+        backend: str. The backend's name.
+        source: str. Where it comes from, for the message: "--backend" or
+            "KERAS_BACKEND".
+
+    Example:
+
+    >>> backend_problem("tensorflwo", "KERAS_BACKEND")
+    "KERAS_BACKEND must be one of jax, tensorflow, torch; got 'tensorflwo'"
+    """
+    if backend not in BACKEND_MODULES:
+        return (f"{source} must be one of "
+                f"{', '.join(sorted(BACKEND_MODULES))}; got {backend!r}")
+    if importlib.util.find_spec(BACKEND_MODULES[backend]) is None:
+        return (f"{source} names the {backend} backend, which is not "
+                f"installed; install it with `pip install "
+                f"keras-perceiver[{backend}]`")
+    return None
+
+
 def main():
-    """Runs `keras-perceiver` with `sys.argv`; returns the exit status."""
+    """Runs `keras-perceiver` with `sys.argv`; returns the exit status.
+
+    The backend, from `--backend` or else `KERAS_BACKEND`, is checked
+    before Keras loads it: an unknown or uninstalled one is a one-line
+    error (exit status 2), not an import traceback.
+    """
     backend = split_backend_argument(sys.argv[1:])
-    module = BACKEND_MODULES.get(backend)
-    # An unknown or missing backend is left to the command's one-line error.
-    if module and importlib.util.find_spec(module) is not None:
+    source = "--backend"
+    if backend is None:
+        backend, source = os.environ.get("KERAS_BACKEND"), "KERAS_BACKEND"
+    problem = backend_problem(backend, source) if backend else None
+    if problem:
+        print(f"keras-perceiver: error: {problem}", file=sys.stderr)
+        return 2
+    if backend:
         os.environ["KERAS_BACKEND"] = backend
     from keras_perceiver.cli.main import main as run_command
 

@@ -97,6 +97,17 @@ def check_predict_errors(model, tmp_path):
     result = run_command("predict", str(model), "--input",
                          str(tmp_path / "cut.npz"))
     assert_one_line_error(result, "not a readable .npy or .npz")
+    # Whole archives with damaged contents: the zip's CRC-32 check fails.
+    np.savez(tmp_path / "inputs.npz", inputs=images)
+    write_with_damaged_middle(tmp_path / "inputs.npz",
+                              tmp_path / "bad_crc.npz")
+    write_with_damaged_middle(model, tmp_path / "damaged.keras")
+    result = run_command("predict", str(model), "--input",
+                         str(tmp_path / "bad_crc.npz"))
+    assert_one_line_error(result, "Bad CRC-32")
+    result = run_command("predict", str(tmp_path / "damaged.keras"),
+                         "--input", str(tmp_path / "inputs.npz"))
+    assert_one_line_error(result, "cannot load")
     result = run_command("predict", str(model), "--input",
                          str(tmp_path / "nan.npy"), "--output", str(tmp_path))
     assert_one_line_error(result, "is a directory")
@@ -105,6 +116,14 @@ def check_predict_errors(model, tmp_path):
     result = run_command("evaluate", str(tmp_path / "empty.keras"),
                          "--dataset", "digits")
     assert_one_line_error(result, "not a .keras file")
+
+
+def write_with_damaged_middle(source, destination):
+    """Copies `source` with 64 bytes in its middle inverted."""
+    data = bytearray(source.read_bytes())
+    middle = slice(len(data) // 2, len(data) // 2 + 64)
+    data[middle] = bytes(255 - byte for byte in data[middle])
+    destination.write_bytes(bytes(data))
 
 
 def assert_one_line_error(result, message):
@@ -207,6 +226,27 @@ def test_an_output_directory_in_use_is_refused(tmp_path):
 
 @pytest.mark.backend_independent
 @pytest.mark.slow
+def test_a_lock_left_by_a_killed_run_is_taken_over_with_a_one_line_warning(
+        tmp_path):
+    (tmp_path / ".lock").write_text("999999999\n")  # a process long dead
+    (tmp_path / "metrics.json").write_text(
+        json.dumps({"epochs": 1, "test_accuracy": 0.5})
+    )
+    result = run_command("train", "--dataset", "digits", "--epochs", "1",
+                         "--output-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "finished after 1 epochs" in result.stdout
+    warnings = [line for line in result.stderr.splitlines()
+                if "999999999" in line]
+    assert warnings == [
+        f"keras-perceiver: warning: Taking over {tmp_path}: process "
+        "999999999, which held it, ended without releasing it"
+    ], result.stderr[-2000:]
+    assert "UserWarning" not in result.stderr
+
+
+@pytest.mark.backend_independent
+@pytest.mark.slow
 def test_an_output_directory_that_cannot_be_written_is_refused_first(
         tmp_path):
     if os.geteuid() == 0:  # root writes anywhere but in sysfs
@@ -280,6 +320,35 @@ def test_a_backend_that_is_not_installed_is_a_one_line_error(monkeypatch):
     )
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
     assert main.main(["--backend", "jax", "train", "--dataset", "digits"]) == 2
+
+
+# The `keras-perceiver` script (keras_perceiver_command), as users run it,
+# optionally with JAX looking uninstalled.
+SCRIPT = "import sys, keras_perceiver_command as c; sys.exit(c.main())"
+WITHOUT_JAX = ("import importlib.util as util; find_spec = util.find_spec; "
+               "util.find_spec = lambda name, *rest: None if name == 'jax' "
+               "else find_spec(name, *rest); ")
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize(
+    "keras_backend, script, message",
+    [
+        ("tensorflwo", SCRIPT, "KERAS_BACKEND must be one of jax, "
+                               "tensorflow, torch; got 'tensorflwo'"),
+        ("jax", WITHOUT_JAX + SCRIPT, "KERAS_BACKEND names the jax backend, "
+                                      "which is not installed"),
+    ],
+)
+def test_an_unknown_or_uninstalled_keras_backend_is_a_one_line_error(
+        keras_backend, script, message):
+    result = subprocess.run(
+        [sys.executable, "-c", script, "train", "--dataset", "digits"],
+        env=dict(os.environ, KERAS_BACKEND=keras_backend),
+        capture_output=True, text=True, timeout=600,
+        cwd=pathlib.Path(__file__).resolve().parents[1],
+    )
+    assert_one_line_error(result, message)
 
 
 @pytest.mark.backend_independent

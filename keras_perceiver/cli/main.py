@@ -10,17 +10,21 @@ again with `KERAS_BACKEND` set (one `exec`, before any work).
 
 import argparse
 import importlib
-import importlib.util
 import math
 import os
 import re
 import sys
+import warnings
 
 from keras_perceiver.optional_dependencies import MissingExtraError
 from keras_perceiver.optional_dependencies import import_optional
 from keras_perceiver_command import BACKEND_MODULES
+from keras_perceiver_command import backend_problem
 from keras_perceiver_command import split_backend_argument
 
+# This package's folder: warnings raised from it are the command's own.
+PACKAGE_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON_SHOW_WARNING = warnings.showwarning
 SUBCOMMAND_MODULES = ("train", "evaluate", "predict", "tune", "export")
 # Optional packages a command needs whatever its options (checked before
 # any work): (module, what needs it).
@@ -58,6 +62,20 @@ def first_line(error):
     return lines[0] if lines else repr(error)
 
 
+def show_warning_on_one_line(message, category, filename, lineno,
+                             file=None, line=None):
+    """`warnings.showwarning` for the command.
+
+    The package's own warnings (a lock taken over, a damaged checkpoint
+    skipped) are one line, `keras-perceiver: warning: ...`, like its
+    errors; warnings from other libraries keep Python's format.
+    """
+    if not os.path.abspath(filename).startswith(PACKAGE_FOLDER + os.sep):
+        PYTHON_SHOW_WARNING(message, category, filename, lineno, file, line)
+        return
+    print(f"keras-perceiver: warning: {message}", file=file or sys.stderr)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-perceiver",
@@ -93,16 +111,9 @@ def quiet_tensorflow_off_its_backend():
 
 
 def restart_under_backend(backend, argv):
-    if backend not in BACKEND_MODULES:
-        raise CommandError(
-            f"unknown backend {backend!r}; choose from "
-            f"{', '.join(sorted(BACKEND_MODULES))}"
-        )
-    if importlib.util.find_spec(BACKEND_MODULES[backend]) is None:
-        raise CommandError(
-            f"backend {backend!r} is not installed; install it with "
-            f"`pip install keras-perceiver[{backend}]`"
-        )
+    problem = backend_problem(backend, "--backend")
+    if problem:
+        raise CommandError(problem)
     env = dict(os.environ, KERAS_BACKEND=backend)
     command = [sys.executable, "-m", "keras_perceiver.cli", *argv]
     os.execvpe(sys.executable, command, env)
@@ -110,6 +121,13 @@ def restart_under_backend(backend, argv):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning_on_one_line
+        return run_command(argv)
+
+
+def run_command(argv):
+    """Runs the command in `argv`; returns its exit status."""
     try:
         backend = split_backend_argument(argv)
         if backend and backend != os.environ.get("KERAS_BACKEND"):
