@@ -112,3 +112,34 @@ def test_layer_checks(tmp_path):
 def test_bad_arguments_raise(overrides, argument):
     with pytest.raises(ValueError, match=f"`{argument}`.*Received"):
         tiny_encoder(**overrides)
+
+
+@pytest.mark.parametrize("model_class", [kp.PerceiverEncoder, kp.Perceiver])
+def test_stateless_training_call_trains_the_input_adapter(model_class):
+    # JAX's `fit` calls `stateless_call`, which calls `call` without Keras'
+    # call context: the adapter must get `training` explicitly, or its
+    # batch statistics (and augmentation) stay in inference mode.
+    adapter = kp.adapters.ConvStemImageAdapter(num_filters=4, num_bands=2)
+    extra = {"num_classes": 3} if model_class is kp.Perceiver else {}
+    model = model_class(
+        num_latents=4, latent_dim=8, num_blocks=1,
+        num_self_attends_per_block=1, num_self_heads=2,
+        input_adapter=adapter, **extra,
+    )
+    images = np.random.default_rng(0).uniform(size=(2, 16, 16, 3))
+    images = images.astype("float32")
+    model(images)
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+    _, updated = model.stateless_call(
+        trainable, non_trainable, images, training=True
+    )
+    moving_mean = adapter.batch_norm.moving_mean
+    index = [v.path for v in model.non_trainable_variables].index(
+        moving_mean.path
+    )
+    assert np.abs(to_numpy(updated[index])).max() > 1e-4
+    _, unchanged = model.stateless_call(
+        trainable, non_trainable, images, training=False
+    )
+    np.testing.assert_array_equal(to_numpy(unchanged[index]), 0.0)

@@ -320,7 +320,7 @@ class PerceiverEncoder(keras.Model):
             layer.build(latents_shape)
 
     def call(self, inputs, mask=None, training=None):
-        byte_array, mask = self.encode_inputs(inputs, mask)
+        byte_array, mask = self.encode_inputs(inputs, mask, training=training)
         return self.attend(byte_array, mask=mask, training=training)
 
     def attend(self, byte_array, mask=None, training=None):
@@ -398,12 +398,16 @@ class PerceiverEncoder(keras.Model):
             return [("cross", i) for i in blocks] + latent_steps
         return [step for i in blocks for step in (("cross", i), ("latent", i))]
 
-    def encode_inputs(self, inputs, mask=None):
+    def encode_inputs(self, inputs, mask=None, training=None):
         """Returns the `(byte_array, mask)` that the cross-attends see.
 
         Args:
             inputs: what the model's `call` takes.
             mask: optional boolean tensor `(batch, M)`.
+            training: Python bool. Whether the input adapter trains (batch
+                statistics, augmentation, modality dropout). Passed on
+                explicitly: `Model.stateless_call`, which JAX's `fit` uses,
+                calls `call` without setting Keras' call context.
 
         Returns:
             A tuple of the byte array `(batch, M, C)` and the mask
@@ -415,7 +419,9 @@ class PerceiverEncoder(keras.Model):
                 f"or `build()` it first. Received: an unbuilt {self.name}"
             )
         if self.input_adapter is not None:
-            byte_array, mask = self.input_adapter(inputs, mask=mask)
+            byte_array, mask = self.input_adapter(
+                inputs, mask=mask, training=training
+            )
         else:
             inputs, mask = split_masked_inputs(inputs, mask)
             _check_byte_array(inputs, mask, self.byte_array_shape)

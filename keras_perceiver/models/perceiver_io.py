@@ -111,7 +111,9 @@ class PerceiverIO(keras.Model):
             self.decoder.build(queries_shape, latents_shape)
 
     def call(self, inputs, mask=None, training=None):
-        byte_array, mask = self.encoder.encode_inputs(inputs, mask)
+        byte_array, mask = self.encoder.encode_inputs(
+            inputs, mask, training=training
+        )
         latents = self.encoder.attend(byte_array, mask=mask, training=training)
         named = self._named_queries()
         queries = [layer(byte_array) for layer in named.values()]

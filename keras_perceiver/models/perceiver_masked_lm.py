@@ -105,7 +105,9 @@ class PerceiverMaskedLM(PerceiverIO):
         )
 
     def call(self, inputs, mask=None, training=None):
-        byte_array, mask = self.encoder.encode_inputs(inputs, mask)
+        byte_array, mask = self.encoder.encode_inputs(
+            inputs, mask, training=training
+        )
         latents = self.encoder.attend(byte_array, mask=mask, training=training)
         queries = self.output_queries(byte_array)[:, : ops.shape(byte_array)[1]]
         decoded = self.decoder(queries, latents, training=training)
