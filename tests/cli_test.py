@@ -352,6 +352,26 @@ def test_an_unknown_or_uninstalled_keras_backend_is_a_one_line_error(
 
 
 @pytest.mark.backend_independent
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--learning-rate", "nan", "--learning-rate must be a positive "
+                                   "number, got nan"),
+        ("--learning-rate", "1e-4:inf:log", "got inf"),
+        ("--learning-rate", "1e-3,0", "got 0.0"),
+        ("--weight-decay", "-1,0.1", "--weight-decay must be a number >= 0"),
+        ("--time-budget", "nan", "--time-budget must be >= 0 seconds"),
+    ],
+)
+def test_tune_refuses_numbers_out_of_range(option, value, message, capsys):
+    from keras_perceiver.cli import main
+
+    assert main.main(["tune", "--dataset", "digits", f"{option}={value}"]) \
+        == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.backend_independent
 def test_tune_warns_when_too_few_examples_are_held_out(capsys):
     from types import SimpleNamespace
 

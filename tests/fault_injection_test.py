@@ -1,5 +1,6 @@
-"""Fault injection: a real `keras-perceiver train` killed (SIGKILL) at
-several moments, then started again, ends as an uninterrupted run does.
+"""Fault injection: a real `keras-perceiver train` (and `tune`) killed
+(SIGKILL) at several moments, then started again, ends as an uninterrupted
+run does.
 
 One backend only (the checkpoint logic is backend-independent) and a tiny
 model on digits, to stay within CI's time.
@@ -21,6 +22,13 @@ EPOCHS = 4
 ARGUMENTS = ["train", "--dataset", "digits", "--epochs", str(EPOCHS),
              "--batch-size", "32", "--learning-rate", "3e-3", "--seed", "0",
              *TINY_MODEL]
+TRIALS = 3
+TUNE_ARGUMENTS = ["tune", "--dataset", "digits", "--max-trials", str(TRIALS),
+                  "--num-latents", "4,8,16", "--num-self-attends-per-block",
+                  "1", "--latent-dim", "16", "--num-blocks", "1",
+                  "--num-self-heads", "2", "--num-bands", "2", "--epochs",
+                  "2", "--batch-size", "32", "--max-train-samples", "300",
+                  "--verbose", "0"]
 
 
 def during_fit(output_dir):
@@ -37,21 +45,46 @@ def after_fit(output_dir):
     return last.exists() and not (output_dir / "metrics.json").exists()
 
 
-def train(output_dir):
-    result = subprocess.run(command(*ARGUMENTS, "--output-dir",
+def trials_completed(output_dir):
+    """The hyperparameters of the search's completed trials, sorted."""
+    completed = []
+    for path in output_dir.glob("search/trial_*/trial.json"):
+        try:
+            trial = json.loads(path.read_text())
+        except ValueError:  # being written
+            continue
+        if trial["status"] == "COMPLETED":
+            completed.append(json.dumps(trial["hyperparameters"]["values"],
+                                        sort_keys=True))
+    return sorted(completed)
+
+
+def during_a_trial(output_dir):
+    """One trial is finished, the next one is running."""
+    return len(trials_completed(output_dir)) == 1
+
+
+def after_the_search(output_dir):
+    """Every trial is finished; the best model is not yet saved."""
+    return (len(trials_completed(output_dir)) == TRIALS
+            and not (output_dir / "best.json").exists())
+
+
+def run_to_the_end(output_dir, arguments=ARGUMENTS):
+    result = subprocess.run(command(*arguments, "--output-dir",
                                     str(output_dir)),
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     return result
 
 
-def kill_when(moment, output_dir):
-    """Starts training and kills it when `moment(output_dir)` holds.
+def kill_when(moment, output_dir, arguments=ARGUMENTS):
+    """Starts the command and kills it when `moment(output_dir)` holds.
 
     Returns whether it was killed (False: it ended first).
     """
     process = subprocess.Popen(
-        command(*ARGUMENTS, "--output-dir", str(output_dir)),
+        command(*arguments, "--output-dir", str(output_dir)),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -67,7 +100,7 @@ def kill_when(moment, output_dir):
 
 
 def test_runs_killed_at_any_moment_end_as_an_uninterrupted_run(tmp_path):
-    train(tmp_path / "uninterrupted")
+    run_to_the_end(tmp_path / "uninterrupted")
     reference = json.loads(
         (tmp_path / "uninterrupted" / "metrics.json").read_text()
     )
@@ -75,7 +108,7 @@ def test_runs_killed_at_any_moment_end_as_an_uninterrupted_run(tmp_path):
     for moment in (during_fit, while_writing_a_checkpoint, after_fit):
         output_dir = tmp_path / moment.__name__
         killed[moment.__name__] = kill_when(moment, output_dir)
-        result = train(output_dir)
+        result = run_to_the_end(output_dir)
         if killed[moment.__name__] and moment is after_fit:
             assert "Epoch " not in result.stdout  # no epoch trained again
         assert epochs_logged(output_dir / "history.csv") == list(
@@ -89,3 +122,25 @@ def test_runs_killed_at_any_moment_end_as_an_uninterrupted_run(tmp_path):
                    - reference["test_accuracy"]) < 0.1, (moment, metrics)
     # The checkpoint write is a few milliseconds: it may be missed.
     assert killed["during_fit"] and killed["after_fit"], killed
+
+
+def test_searches_killed_during_a_trial_and_after_end_as_an_uninterrupted_one(
+        tmp_path):
+    run_to_the_end(tmp_path / "uninterrupted", TUNE_ARGUMENTS)
+    reference = trials_completed(tmp_path / "uninterrupted")
+    assert len(reference) == TRIALS
+    killed = {}
+    for moment in (during_a_trial, after_the_search):
+        output_dir = tmp_path / moment.__name__
+        killed[moment.__name__] = kill_when(moment, output_dir,
+                                            TUNE_ARGUMENTS)
+        run_to_the_end(output_dir, TUNE_ARGUMENTS)
+        # The same seed: the same trials, each finished once.
+        assert trials_completed(output_dir) == reference, moment
+        best = json.loads((output_dir / "best.json").read_text())
+        assert best["finished_trials"] == TRIALS
+        assert (output_dir / "best_model.keras").is_file()
+        assert len((output_dir / "results.csv").read_text().splitlines()) \
+            == 1 + TRIALS
+    # Saving the best model takes well under a second: it may be missed.
+    assert killed["during_a_trial"], killed

@@ -1,17 +1,22 @@
 """`keras-perceiver tune`: search latent sizes and depths with KerasTuner."""
 
 import argparse
+import contextlib
 import json
+import math
 import pathlib
 import sys
 
+from keras_perceiver.atomic_files import atomic_path, write_text_atomically
 from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
     data_name,
     load_dataset,
 )
-from keras_perceiver.cli.main import CommandError, first_line
+from keras_perceiver.cli.main import CommandError, check_range, first_line
 from keras_perceiver.cli.model_options import MODEL_OPTIONS
+from keras_perceiver.run_checkpoint import finite_or_none
+from keras_perceiver.run_directory import RunDirectory
 
 # Perceiver arguments that `PerceiverHyperModel` can search over; the other
 # model options stay fixed.
@@ -27,6 +32,9 @@ OPTIMIZER_OPTIONS = (
     ("--learning-rate", "learning_rate", float, "AdamW learning rate"),
     ("--weight-decay", "weight_decay", float, "AdamW weight decay"),
 )
+# What the values of OPTIMIZER_OPTIONS must be (NaN and inf are refused).
+OPTIMIZER_RANGES = {"learning_rate": "a positive number",
+                    "weight_decay": "a number >= 0"}
 SAMPLINGS = ("linear", "log", "reverse_log")
 # Fewer validation examples than this make the best trial a lottery.
 MIN_VALIDATION_EXAMPLES = 10
@@ -188,27 +196,71 @@ def _parse_range(text, kind):
 
 
 def run(args):
+    """Holds the output directory for the search (one search at a time)."""
+    check_search_arguments(args)
+    output_dir = pathlib.Path(
+        args.output_dir or f"runs/tune-{data_name(args)}"
+    )
+    try:
+        run_directory = RunDirectory(output_dir).lock()
+    except ValueError as error:
+        raise CommandError(first_line(error)) from None
+    try:
+        search_in(output_dir, args)
+    finally:
+        run_directory.release()
+
+
+def search_in(output_dir, args):
+    """Searches (or resumes) and writes the results to `output_dir`."""
     import keras
 
     from keras_perceiver import tuning
 
-    check_search_arguments(args)
     # The tuner searches on in-memory arrays (--data sources are read whole).
     dataset = load_dataset(args, in_memory=True)
-    output_dir = pathlib.Path(
-        args.output_dir or f"runs/tune-{data_name(args)}"
-    )
     keras.utils.set_random_seed(args.seed)
-    try:
-        tuner = make_tuner(args, make_hypermodel(args, dataset), output_dir)
-    except ValueError as error:  # a bad model option, found while building
-        raise CommandError(first_line(error)) from None
-    tuner.search_space_summary()
-    search(tuner, dataset, args)
+    with tuner_state_written_atomically():
+        try:
+            tuner = make_tuner(args, make_hypermodel(args, dataset),
+                               output_dir)
+        except json.JSONDecodeError as error:
+            raise CommandError(
+                f"A state file of the search in {output_dir / 'search'} is "
+                f"damaged ({error}); --overwrite starts the search afresh"
+            ) from None
+        except ValueError as error:  # a bad model option, found building
+            raise CommandError(first_line(error)) from None
+        tuner.search_space_summary()
+        search(tuner, dataset, args)
     paths = tuning.write_results(tuner, output_dir)
     print(pathlib.Path(paths["markdown"]).read_text())
     save_best(tuner, dataset, args, output_dir)
     print(f"Wrote {', '.join(paths.values())}")
+
+
+@contextlib.contextmanager
+def tuner_state_written_atomically():
+    """Makes KerasTuner write its state files atomically within the block.
+
+    KerasTuner writes oracle.json and each trial.json in place (its
+    `utils.save_json`, which all its state goes through); a kill during a
+    write left an empty file that every resume then failed to read. Here
+    they go through `atomic_path`: a kill leaves the old file or the new.
+    """
+    from keras_tuner.src import utils
+
+    save_json = utils.save_json
+
+    def save_json_atomically(path, obj):
+        with atomic_path(path) as temporary:
+            return save_json(str(temporary), obj)
+
+    utils.save_json = save_json_atomically
+    try:
+        yield
+    finally:
+        utils.save_json = save_json
 
 
 def search(tuner, dataset, args):
@@ -257,10 +309,23 @@ def check_search_arguments(args):
             f"--hyperband-factor must be at least 2, got "
             f"{args.hyperband_factor}"
         )
-    if args.time_budget is not None and args.time_budget < 0:
+    if args.time_budget is not None and not args.time_budget >= 0:
         raise CommandError(
             f"--time-budget must be >= 0 seconds, got {args.time_budget}"
         )
+    for flag, name, _, _ in OPTIMIZER_OPTIONS:
+        spec = getattr(args, name)
+        for value in [] if spec is None else search_space_numbers(spec):
+            check_range(flag, value, 0.0, math.inf,
+                        OPTIMIZER_RANGES[name], name == "weight_decay")
+
+
+def search_space_numbers(spec):
+    """The numbers in a search-space value: itself, its choices, or its
+    range's bounds and step."""
+    if isinstance(spec, dict):
+        return [value for key, value in spec.items() if key != "sampling"]
+    return spec if isinstance(spec, list) else [spec]
 
 
 def make_hypermodel(args, dataset):
@@ -370,7 +435,8 @@ def save_best(tuner, dataset, args, output_dir):
         )
     best_trial = tuner.oracle.get_best_trials(1)[0]
     model = tuner.get_best_models(1)[0]
-    model.save(output_dir / "best_model.keras")
+    with atomic_path(output_dir / "best_model.keras") as temporary:
+        model.save(temporary)
     test_loss, test_accuracy = model.evaluate(
         dataset.x_test, dataset.y_test, batch_size=args.batch_size, verbose=0
     )
@@ -378,13 +444,14 @@ def save_best(tuner, dataset, args, output_dir):
         "dataset": dataset.name,
         "trial": best_trial.trial_id,
         "hyperparameters": best_trial.hyperparameters.values,
-        args.objective: best_trial.score,
+        args.objective: finite_or_none(best_trial.score),
         "num_params": int(model.count_params()),
-        "test_loss": float(test_loss),
-        "test_accuracy": float(test_accuracy),
+        "test_loss": finite_or_none(test_loss),
+        "test_accuracy": finite_or_none(test_accuracy),
         "finished_trials": len(completed),
     }
-    (output_dir / "best.json").write_text(json.dumps(summary, indent=2))
+    write_text_atomically(output_dir / "best.json",
+                          json.dumps(summary, indent=2, allow_nan=False))
     print(
         f"Best trial {best_trial.trial_id}: {args.objective} "
         f"{best_trial.score:.4f}, {model.count_params():,} parameters, "
