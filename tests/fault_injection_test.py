@@ -117,9 +117,11 @@ def test_runs_killed_at_any_moment_end_as_an_uninterrupted_run(tmp_path):
         assert metrics["epochs"] == EPOCHS
         assert (output_dir / "model.keras").is_file()
         # The same seed: within the noise of a different example order
-        # after the resume.
+        # after the resume. Measured on torch: resumed runs 0.006, 0 and 0
+        # from the reference (0.638); other seeds 0.53 to 0.70 (standard
+        # deviation 0.07), which fresh weights after a resume would resemble.
         assert abs(metrics["test_accuracy"]
-                   - reference["test_accuracy"]) < 0.1, (moment, metrics)
+                   - reference["test_accuracy"]) < 0.05, (moment, metrics)
     # The checkpoint write is a few milliseconds: it may be missed.
     assert killed["during_fit"] and killed["after_fit"], killed
 
