@@ -64,8 +64,9 @@ def test_train_evaluate_and_predict_on_digits(tmp_path):
              y_test=np.arange(2))
     result = run_command("evaluate", str(tmp_path / "model.keras"),
                          "--dataset", "mnist", "--data-dir", str(mnist))
-    assert_one_line_error(result, "(None, 8, 8, 1). Received: "
-                                  "images.shape=(2, 28, 28, 1)")
+    # The received batch size is None on TensorFlow (a traced function).
+    assert_one_line_error(result, "(None, 8, 8, 1). Received: images.shape=(")
+    assert ", 28, 28, 1)" in result.stderr
 
     result = run_command("predict", str(tmp_path / "model.keras"),
                          "--dataset", "digits", "--output",
