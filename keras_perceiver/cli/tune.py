@@ -231,6 +231,7 @@ def search_in(output_dir, args):
             ) from None
         except ValueError as error:  # a bad model option, found building
             raise CommandError(first_line(error)) from None
+        resume_interrupted_trials(tuner.oracle)
         tuner.search_space_summary()
         search(tuner, dataset, args)
     paths = tuning.write_results(tuner, output_dir)
@@ -261,6 +262,30 @@ def tuner_state_written_atomically():
         yield
     finally:
         utils.save_json = save_json
+
+
+def resume_interrupted_trials(oracle):
+    """Makes the reloaded search run each interrupted trial to its end.
+
+    KerasTuner writes a trial's trial.json and then oracle.json, the
+    oracle's list of running trials. A kill between the two leaves a trial
+    that is running in its file but unknown to the oracle, which counted it
+    against --max-trials and never ran it again; or a finished trial that
+    the oracle still runs again. Only one search holds the directory, so a
+    trial found running here was interrupted: it is run again (first, its
+    values marked as tried), and a finished one is not.
+    """
+    from keras_tuner.src.engine.trial import TrialStatus
+
+    for trial in oracle.trials.values():
+        if trial.trial_id in oracle._retry_queue:
+            if trial.status == TrialStatus.COMPLETED:
+                oracle._retry_queue.remove(trial.trial_id)
+                if trial.trial_id not in oracle.end_order:
+                    oracle.end_order.append(trial.trial_id)
+        elif trial.status == TrialStatus.RUNNING:
+            oracle._record_values(trial)
+            oracle._retry_queue.append(trial.trial_id)
 
 
 def search(tuner, dataset, args):
