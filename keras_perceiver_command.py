@@ -68,3 +68,7 @@ def main():
     from keras_perceiver.cli.main import main as run_command
 
     return run_command()
+
+
+if __name__ == "__main__":  # python -m keras_perceiver_command
+    sys.exit(main())

@@ -339,12 +339,17 @@ WITHOUT_JAX = ("import importlib.util as util; find_spec = util.find_spec; "
                                "tensorflow, torch; got 'tensorflwo'"),
         ("jax", WITHOUT_JAX + SCRIPT, "KERAS_BACKEND names the jax backend, "
                                       "which is not installed"),
+        ("bogus", None, "KERAS_BACKEND must be one of jax, tensorflow, "
+                        "torch; got 'bogus'"),
     ],
 )
 def test_an_unknown_or_uninstalled_keras_backend_is_a_one_line_error(
         keras_backend, script, message):
+    # script None: `python -m keras_perceiver_command`.
+    start = ["-m", "keras_perceiver_command"] if script is None else [
+        "-c", script]
     result = subprocess.run(
-        [sys.executable, "-c", script, "train", "--dataset", "digits"],
+        [sys.executable, *start, "train", "--dataset", "digits"],
         env=dict(os.environ, KERAS_BACKEND=keras_backend),
         capture_output=True, text=True, timeout=600,
         cwd=pathlib.Path(__file__).resolve().parents[1],

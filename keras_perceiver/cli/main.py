@@ -2,10 +2,13 @@
 
 `--backend` must take effect, but Keras fixes its backend when it is first
 imported, and importing this package imports Keras. The `keras-perceiver`
-script (`keras_perceiver_command`) sets `KERAS_BACKEND` before that import;
-run otherwise (`python -m keras_perceiver.cli`), when `--backend` names a
-backend other than the one in `KERAS_BACKEND`, the command starts itself
-again with `KERAS_BACKEND` set (one `exec`, before any work).
+script (`keras_perceiver_command`, also `python -m keras_perceiver_command`)
+sets `KERAS_BACKEND` before that import, and an unknown or uninstalled
+backend is a one-line error there. Run otherwise (`python -m
+keras_perceiver.cli`), Keras has loaded `KERAS_BACKEND` (and raised its own
+error for a bad one) before this module runs; when `--backend` names another
+backend, the command starts itself again with `KERAS_BACKEND` set (one
+`exec`, before any work).
 """
 
 import argparse
