@@ -1,7 +1,9 @@
 """`keras-perceiver predict/train --checkpoint`, run as users run it.
 
 The checkpoints are tiny random-weight transformers models saved with
-`save_pretrained` in the test's folder; nothing is downloaded.
+`save_pretrained` in the test's folder; nothing is downloaded. The commands
+run on one backend: the conversion's parity with transformers on each
+backend is tests/checkpoints_test.py's.
 """
 
 import json
@@ -53,6 +55,7 @@ def write_images(folder):
     return paths
 
 
+@pytest.mark.backend_independent
 @pytest.mark.slow
 def test_predict_prints_the_top_5_classes_of_image_files(checkpoint,
                                                         tmp_path):
@@ -77,6 +80,7 @@ def test_predict_prints_the_top_5_classes_of_image_files(checkpoint,
             assert line == f"  {rank}. {NAMES[index]} ({probability:.3f})"
 
 
+@pytest.mark.backend_independent
 @pytest.mark.slow
 def test_train_fine_tunes_a_checkpoint_on_digits(checkpoint, tmp_path):
     folder, _ = checkpoint
