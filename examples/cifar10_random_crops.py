@@ -19,5 +19,4 @@ model = kp.Perceiver(
     num_classes=10, num_latents=64, latent_dim=128, num_blocks=2,
     num_self_attends_per_block=3, num_self_heads=4, input_adapter=adapter,
 )
-compile_fit_evaluate(model, (data.x_train, data.y_train),
-                     (data.x_test, data.y_test), args)
+compile_fit_evaluate(model, data, args)

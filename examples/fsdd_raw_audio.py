@@ -19,5 +19,4 @@ model = kp.models.perceiver_for_dataset(
     data, num_bands=32, num_latents=64, latent_dim=128, num_blocks=2,
     num_self_attends_per_block=2, num_self_heads=4,
 )
-compile_fit_evaluate(model, (data.x_train, data.y_train),
-                     (data.x_test, data.y_test), args)
+compile_fit_evaluate(model, data, args)

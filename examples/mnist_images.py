@@ -25,4 +25,4 @@ model = kp.Perceiver(
     num_self_attends_per_block=2, num_self_heads=4, num_bands=16,
     max_resolution=28,
 )
-compile_fit_evaluate(model, train, (data.x_test, data.y_test), args)
+compile_fit_evaluate(model, data, args, train=train)

@@ -18,5 +18,4 @@ model = kp.models.perceiver_for_dataset(
     data, num_bands=16, num_latents=32, latent_dim=64, num_blocks=2,
     num_self_attends_per_block=2, num_self_heads=4, dropout=0.1,
 )
-compile_fit_evaluate(model, (data.x_train, data.y_train),
-                     (data.x_test, data.y_test), args)
+compile_fit_evaluate(model, data, args)

@@ -50,8 +50,6 @@ for name, data, options in [
 ]:
     print(f"--- {name}")
     model = kp.models.perceiver_for_dataset(data, **SIZE, **options)
-    results[name] = compile_fit_evaluate(
-        model, (data.x_train, data.y_train), (data.x_test, data.y_test), args
-    )
+    results[name] = compile_fit_evaluate(model, data, args)
 for name, accuracy in results.items():
     print(f"{name:>14}: test accuracy {accuracy:.4f}")

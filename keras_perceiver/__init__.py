@@ -11,6 +11,7 @@ from keras_perceiver import distribution
 from keras_perceiver import layers
 from keras_perceiver import models
 from keras_perceiver import schedules
+from keras_perceiver import training
 from keras_perceiver.byte_tokenizer import ByteTokenizer
 from keras_perceiver.export import export_saved_model
 from keras_perceiver.models.perceiver import Perceiver

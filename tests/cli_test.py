@@ -381,11 +381,16 @@ def test_tune_refuses_numbers_out_of_range(option, value, message, capsys):
 def test_tune_warns_when_too_few_examples_are_held_out(capsys):
     from types import SimpleNamespace
 
-    from keras_perceiver.cli.tune import split_training_data
+    from keras_perceiver.cli.tune import search_data
 
     data = SimpleNamespace(x_train=np.zeros((20, 3)), y_train=np.arange(20))
-    (_, y_train), (_, y_val) = split_training_data(data, 0.1, 2, seed=0)
+
+    def options(validation_split, max_train_samples):
+        return SimpleNamespace(validation_split=validation_split,
+                               max_train_samples=max_train_samples, seed=0)
+
+    (_, y_train), (_, y_val) = search_data(data, options(0.1, 2))
     assert len(y_train) == 1 and len(y_val) == 1
     assert "only 1 validation examples" in capsys.readouterr().err
-    split_training_data(data, 0.5, None, seed=0)  # 10 held out: no warning
+    search_data(data, options(0.5, None))  # 10 held out: no warning
     assert capsys.readouterr().err == ""

@@ -76,8 +76,46 @@ def test_train_on_a_tfds_data_set_in_a_local_data_dir(tmp_path):
         result.stdout)
 
 
+@pytest.mark.slow
+def test_the_best_model_of_tune_predicts_files_by_class_name(tmp_path):
+    pytest.importorskip("keras_tuner")
+    folder = class_folder(tmp_path / "photos", "image")
+    search = tmp_path / "search"
+    result = run_command(
+        "--backend", keras.config.backend(), "tune", "--data", folder,
+        "--image-size", "6", "--max-trials", "1", "--epochs", "1",
+        "--batch-size", "4", "--validation-split", "0.25", "--verbose", "0",
+        "--output-dir", search, *TINY_MODEL,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_command("predict", "--model", search / "best_model.keras",
+                         folder / "cat" / "0.png", "--top-k", "2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    first = lines.index(f"{folder / 'cat' / '0.png'}:")
+    named = {line.split()[1] for line in lines[first + 1:first + 3]}
+    assert named == {"cat", "dog"}
+
+
 def corrupt(folder):
     (folder / "dog" / "bad.png").write_bytes(b"not an image")
+    return folder
+
+
+def truncated_jpeg(folder):
+    """A JPEG cut off half-way: its header reads, its pixels do not."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 256, (32, 32, 3), "uint8")
+    jpeg = io.BytesIO()
+    Image.fromarray(pixels).save(jpeg, format="JPEG")
+    whole = jpeg.getvalue()
+    (folder / "dog" / "cut.jpg").write_bytes(whole[: len(whole) // 2])
+    with Image.open(folder / "dog" / "cut.jpg") as image:
+        assert image.size == (32, 32)
     return folder
 
 
@@ -99,6 +137,8 @@ def csv_without_label(folder):
                                 classes=["bird"]), [], "one modality"),
         (lambda f: corrupt(class_folder(f, "image")), [],
          "bad.png is not a readable image"),
+        (lambda f: truncated_jpeg(class_folder(f, "image")), [],
+         "cut.jpg is not a readable image"),
         (lambda f: "tfds:no_such_data", ["--data-dir", "{tmp}"],
          "has no data set 'no_such_data'"),
         (lambda f: "tfds:mnist", ["--data-dir", "{tmp}"], "not prepared"),
@@ -121,8 +161,9 @@ def test_bad_data_is_one_line_and_writes_no_results(tmp_path, make, options,
 
 @pytest.mark.backend_independent
 @pytest.mark.slow
-def test_bad_files_are_skipped_and_counted_on_request(tmp_path):
-    folder = corrupt(class_folder(tmp_path / "data", "image"))
+@pytest.mark.parametrize("damage", [corrupt, truncated_jpeg])
+def test_bad_files_are_skipped_and_counted_on_request(tmp_path, damage):
+    folder = damage(class_folder(tmp_path / "data", "image"))
     result = run_command("train", "--data", folder, "--skip-bad-files",
                          "--epochs", "1", "--batch-size", "4",
                          "--output-dir", tmp_path / "run", *TINY_MODEL)

@@ -146,11 +146,29 @@ def test_values_lists_and_ranges_become_fixed_choice_and_range():
                                         "steps": 1}},
         {"learning_rate": "fast"},
         {"num_classs": 3},
+        {"class_names": ["zero", "one"]},
+        {"classifier": "perceiver_io",
+         "input_preprocessing": {"modality": "image"}},
     ],
 )
 def test_bad_settings_raise_naming_the_argument(setting):
     with pytest.raises(ValueError, match="Received"):
         PerceiverHyperModel((8, 8, 1), 10, **setting)
+
+
+@pytest.mark.backend_independent
+def test_models_keep_the_class_names_and_input_preprocessing():
+    names = [f"digit {digit}" for digit in range(10)]
+    preprocessing = {"modality": "image", "image_size": [8, 8],
+                     "channels": 1}
+    hypermodel = PerceiverHyperModel(
+        (8, 8, 1), 10, class_names=names, input_preprocessing=preprocessing,
+        num_latents=4, num_self_attends_per_block=1, latent_dim=16,
+        num_blocks=1, num_self_heads=2, num_bands=2,
+    )
+    model = hypermodel.build(keras_tuner.HyperParameters())
+    assert model.class_names == names
+    assert model.input_preprocessing == preprocessing
 
 
 @pytest.mark.backend_independent

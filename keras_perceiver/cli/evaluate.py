@@ -1,13 +1,14 @@
 """`keras-perceiver evaluate`: test accuracy of a saved model."""
 
+import math
+
 from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
     load_dataset,
 )
-import math
-
 from keras_perceiver.cli.main import CommandError, check_range, first_line
 from keras_perceiver.cli.saved_model_options import load_keras_model
+from keras_perceiver.training import compile_for_evaluation, evaluate
 
 
 def add_parser(subparsers):
@@ -21,20 +22,13 @@ def add_parser(subparsers):
 
 
 def run(args):
-    import keras
-
     check_range("--batch-size", args.batch_size, 1, math.inf,
                 "a positive integer")
-    model = load_keras_model(args.model)
+    model = compile_for_evaluation(load_keras_model(args.model))
     dataset = load_dataset(args, model=model)
-    model.compile(
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
     try:
-        loss, accuracy = model.evaluate(
-            **dataset.test_data(args.batch_size)
-        )
+        loss, accuracy = evaluate(model, dataset, args.batch_size,
+                                  verbose="auto")
     except ValueError as error:  # data the model was not built for
         raise CommandError(first_line(error)) from None
     print(f"{dataset.name} test accuracy {accuracy:.4f}, loss {loss:.4f}")

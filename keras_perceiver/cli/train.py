@@ -29,9 +29,18 @@ from keras_perceiver.cli.model_options import (
 )
 from keras_perceiver.run_checkpoint import RunCheckpoint, finite_or_none
 from keras_perceiver.run_directory import RunDirectory
+from keras_perceiver.training import (
+    LEARNING_RATE,
+    SCHEDULES,
+    WEIGHT_DECAY,
+    compile_for_classification,
+    evaluate,
+    learning_rate_schedule,
+    split_validation,
+    steps_per_epoch,
+)
 
 DISTRIBUTIONS = ("data", "model")
-SCHEDULES = ("cosine", "constant")
 CHECKPOINTS = "checkpoints"
 RESULT_FILES = ("model.keras", "history.csv", "training_curves.png",
                 "attention_maps.png", "metrics.json")
@@ -66,8 +75,8 @@ def add_parser(subparsers):
     training.add_argument("--epochs", type=int, default=10)
     training.add_argument("--batch-size", type=int, default=64)
     training.add_argument(
-        "--learning-rate", type=float, default=1e-3,
-        help="peak learning rate (default: 1e-3)",
+        "--learning-rate", type=float, default=LEARNING_RATE,
+        help=f"peak learning rate (default: {LEARNING_RATE})",
     )
     training.add_argument(
         "--schedule", choices=SCHEDULES, default="cosine",
@@ -75,7 +84,7 @@ def add_parser(subparsers):
              "cosine decay to 0; constant: the learning rate throughout "
              "(default: cosine)",
     )
-    training.add_argument("--weight-decay", type=float, default=1e-4)
+    training.add_argument("--weight-decay", type=float, default=WEIGHT_DECAY)
     training.add_argument(
         "--validation-split", type=float, default=0.1,
         help="share of the training data held out for validation curves",
@@ -179,9 +188,7 @@ def train_in(run_directory, args, training):
     training_seconds = time.perf_counter() - started
     # Every process evaluates (multi-worker engines run it collectively);
     # only the chief writes files.
-    test_loss, test_accuracy = model.evaluate(
-        **dataset.test_data(args.batch_size), verbose=0
-    )
+    test_loss, test_accuracy = evaluate(model, dataset, args.batch_size)
     if chief:
         write_results(model, dataset, output_dir, args, training,
                       test_loss, test_accuracy, training_seconds)
@@ -189,8 +196,6 @@ def train_in(run_directory, args, training):
 
 def build_model(args, dataset, training):
     """The compiled model: a new Perceiver or a fine-tuned checkpoint."""
-    import keras
-
     from keras_perceiver.models import perceiver_for_dataset
 
     scope = training.scope() if training else contextlib.nullcontext()
@@ -204,13 +209,13 @@ def build_model(args, dataset, training):
                 )
             except ValueError as error:
                 raise CommandError(first_line(error)) from None
-        model.compile(
-            optimizer=keras.optimizers.AdamW(
-                learning_rate(args, dataset.num_train_examples),
-                weight_decay=args.weight_decay, clipnorm=1.0,
-            ),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
+        steps = steps_per_epoch(dataset.num_train_examples, args.batch_size,
+                                args.validation_split)
+        compile_for_classification(
+            model,
+            learning_rate_schedule(args.learning_rate, steps * args.epochs,
+                                   args.schedule),
+            weight_decay=args.weight_decay,
         )
     return model
 
@@ -254,7 +259,7 @@ def fit(model, dataset, args, training, callbacks, chief):
             callbacks=callbacks,
         )
     else:
-        x_train, y_train, validation_data = split_validation(
+        (x_train, y_train), validation_data = split_validation(
             dataset.x_train, dataset.y_train, args.validation_split
         )
         training.fit(
@@ -362,18 +367,6 @@ def remove_run(output_dir):
     shutil.rmtree(output_dir / CHECKPOINTS, ignore_errors=True)
     for name in RESULT_FILES:
         (output_dir / name).unlink(missing_ok=True)
-
-
-def learning_rate(args, num_examples):
-    """The learning rate or schedule `--schedule` asks for."""
-    from keras_perceiver.schedules import warmup_cosine_decay
-
-    if args.schedule == "constant":
-        return args.learning_rate
-    num_fitted = num_fitted_examples(num_examples, args.validation_split)
-    steps_per_epoch = math.ceil(num_fitted / args.batch_size)
-    return warmup_cosine_decay(args.learning_rate,
-                               steps_per_epoch * args.epochs)
 
 
 def write_results(model, dataset, output_dir, args, training, test_loss,
@@ -495,26 +488,6 @@ def relaunch_under_torchrun(num_processes):
     ]
     sys.stdout.flush()
     os.execv(sys.executable, command)
-
-
-def num_fitted_examples(num_examples, validation_split):
-    """How many examples Keras' `validation_split` leaves for training."""
-    return int(math.floor(num_examples * (1.0 - validation_split)))
-
-
-def split_validation(x, y, validation_split):
-    """Holds out the last `validation_split` of the data, as `fit` does."""
-    import keras
-
-    if not validation_split:
-        return x, y, None
-    split_at = num_fitted_examples(len(y), validation_split)
-
-    def part(array, part_slice):
-        return keras.tree.map_structure(lambda a: a[part_slice], array)
-
-    train, held_out = slice(None, split_at), slice(split_at, None)
-    return part(x, train), y[train], (part(x, held_out), y[held_out])
 
 
 def check_training_arguments(args):

@@ -17,6 +17,11 @@ from keras_perceiver.cli.main import CommandError, check_range, first_line
 from keras_perceiver.cli.model_options import MODEL_OPTIONS
 from keras_perceiver.run_checkpoint import finite_or_none
 from keras_perceiver.run_directory import RunDirectory
+from keras_perceiver.training import (
+    evaluate,
+    shuffled_examples,
+    split_validation,
+)
 
 # Perceiver arguments that `PerceiverHyperModel` can search over; the other
 # model options stay fixed.
@@ -294,9 +299,7 @@ def search(tuner, dataset, args):
 
     from keras_perceiver import tuning
 
-    (x_train, y_train), validation_data = split_training_data(
-        dataset, args.validation_split, args.max_train_samples, args.seed
-    )
+    (x_train, y_train), validation_data = search_data(dataset, args)
     print(
         f"Searching on {dataset.name}: {len(y_train)} training and "
         f"{len(validation_data[1])} validation examples, "
@@ -378,7 +381,9 @@ def make_hypermodel(args, dataset):
         lambda array: tuple(array.shape[1:]), dataset.x_train
     )
     return PerceiverHyperModel(
-        example_shape, dataset.num_classes, **search_space, **fixed
+        example_shape, dataset.num_classes,
+        class_names=[str(name) for name in dataset.class_names],
+        input_preprocessing=dataset.preprocessing, **search_space, **fixed
     )
 
 
@@ -405,29 +410,24 @@ def make_tuner(args, hypermodel, output_dir):
     return tuner_class(max_trials=args.max_trials, **options)
 
 
-def split_training_data(dataset, validation_split, max_samples, seed):
-    """Shuffles the training data and holds out a validation part.
+def search_data(dataset, args):
+    """The examples to search on: `((x_train, y_train), (x_val, y_val))`.
 
-    Args:
-        dataset: a `keras_perceiver.datasets.Dataset`.
-        validation_split: float in (0, 1). Share held out.
-        max_samples: int or None. Use only this many training examples.
-        seed: int. Seed of the shuffle.
-
-    Returns:
-        `((x_train, y_train), (x_val, y_val))`.
+    A random sample of the training data (all of it, or
+    --max-train-samples, drawn with --seed) whose last --validation-split
+    is held out to select on (`keras_perceiver.training`).
     """
-    import keras
-    import numpy as np
-
-    order = np.random.default_rng(seed).permutation(len(dataset.y_train))
-    order = order[:max_samples]
-    num_validation = max(1, round(len(order) * validation_split))
-    if num_validation >= len(order):
+    x, y = shuffled_examples(dataset.x_train, dataset.y_train,
+                             args.max_train_samples, args.seed)
+    try:
+        fitted, validation_data = split_validation(x, y,
+                                                   args.validation_split)
+    except ValueError:
         raise CommandError(
-            f"--validation-split {validation_split} of {len(order)} "
+            f"--validation-split {args.validation_split} of {len(y)} "
             "examples leaves none to train on"
-        )
+        ) from None
+    num_validation = len(validation_data[1])
     if num_validation < MIN_VALIDATION_EXAMPLES:
         print(
             f"keras-perceiver: warning: only {num_validation} validation "
@@ -436,14 +436,7 @@ def split_training_data(dataset, validation_split, max_samples, seed):
             "larger --validation-split",
             file=sys.stderr,
         )
-    parts = (order[num_validation:], order[:num_validation])
-    return tuple(
-        (
-            keras.tree.map_structure(lambda x: x[part], dataset.x_train),
-            dataset.y_train[part],
-        )
-        for part in parts
-    )
+    return fitted, validation_data
 
 
 def save_best(tuner, dataset, args, output_dir):
@@ -462,9 +455,7 @@ def save_best(tuner, dataset, args, output_dir):
     model = tuner.get_best_models(1)[0]
     with atomic_path(output_dir / "best_model.keras") as temporary:
         model.save(temporary)
-    test_loss, test_accuracy = model.evaluate(
-        dataset.x_test, dataset.y_test, batch_size=args.batch_size, verbose=0
-    )
+    test_loss, test_accuracy = evaluate(model, dataset, args.batch_size)
     summary = {
         "dataset": dataset.name,
         "trial": best_trial.trial_id,

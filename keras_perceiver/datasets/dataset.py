@@ -3,6 +3,8 @@ import dataclasses
 import keras
 import numpy as np
 
+from keras_perceiver.training import split_validation
+
 
 @dataclasses.dataclass
 class Dataset:
@@ -75,10 +77,13 @@ class Dataset:
 
     def fit_data(self, batch_size, validation_split=0.0):
         """`model.fit` arguments: the training arrays, the batch size and
-        the share Keras holds out (the last examples) for validation."""
-        return {"x": self.x_train, "y": self.y_train,
-                "batch_size": batch_size,
-                "validation_split": validation_split}
+        the last `validation_split` of the examples as validation data
+        (`keras_perceiver.training.split_validation`)."""
+        (x, y), validation_data = split_validation(
+            self.x_train, self.y_train, validation_split
+        )
+        return {"x": x, "y": y, "batch_size": batch_size,
+                "validation_data": validation_data}
 
     def test_data(self, batch_size):
         """`model.evaluate` arguments for the test examples."""

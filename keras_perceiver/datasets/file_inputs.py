@@ -130,15 +130,22 @@ def inspect_files(paths, modality, skip_bad_files=False):
 
 
 def _inspect_image(path):
+    """Height, width and mode of an image that decodes whole, with the
+    decoder of training: a file cut short after a valid header is refused
+    here, not in the middle of an epoch."""
+    import tensorflow as tf
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
-            return image.height, image.width, image.mode
-    except (OSError, UnidentifiedImageError, ValueError) as error:
+            facts = image.height, image.width, image.mode
+        _decode_image(str(path))
+    except (OSError, UnidentifiedImageError, ValueError,
+            tf.errors.OpError) as error:
         raise ValueError(
             f"{path} is not a readable image ({type(error).__name__})."
         ) from None
+    return facts
 
 
 def _inspect_wav(path):
@@ -256,9 +263,7 @@ def inputs_from_file(path, preprocessing):
 
     modality = preprocessing["modality"]
     if modality == "image":
-        image = tf.io.decode_image(tf.io.read_file(path), channels=0,
-                                   expand_animations=False)
-        return prepare_image(image, preprocessing)
+        return prepare_image(_decode_image(path), preprocessing)
     if modality == "audio":
         samples, _ = tf.audio.decode_wav(tf.io.read_file(path),
                                          desired_channels=1)
@@ -270,6 +275,14 @@ def inputs_from_file(path, preprocessing):
         _sequence_inputs, path, preprocessing,
         (preprocessing["max_length"], preprocessing["num_features"]),
     )
+
+
+def _decode_image(path):
+    """The image file's pixels, `(height, width, channels)` (TensorFlow)."""
+    import tensorflow as tf
+
+    return tf.io.decode_image(tf.io.read_file(path), channels=0,
+                              expand_animations=False)
 
 
 def prepare_image(image, preprocessing):

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_perceiver.datasets.dataset import Dataset, label_mapping
+from keras_perceiver.training import num_fitted_examples
 
 
 @dataclasses.dataclass
@@ -62,7 +63,8 @@ class StreamedDataset:
     def fit_data(self, batch_size, validation_split=0.0):
         """`model.fit` arguments: a shuffled training stream, and the last
         `validation_split` of the training examples as validation data."""
-        num_fitted = int(self.num_train_examples * (1.0 - validation_split))
+        num_fitted = num_fitted_examples(self.num_train_examples,
+                                         validation_split)
         arguments = {
             "x": self._batches("train", 0, num_fitted, batch_size,
                                shuffle=True),

@@ -1,7 +1,5 @@
 import inspect
 
-import keras
-
 from keras_perceiver import validation
 from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
@@ -9,6 +7,11 @@ from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
 from keras_perceiver.optional_dependencies import import_optional
+from keras_perceiver.training import (
+    LEARNING_RATE,
+    WEIGHT_DECAY,
+    compile_for_classification,
+)
 from keras_perceiver.tuning.step_timer import StepTimer
 
 # The first import of keras_perceiver.tuning: a missing KerasTuner is named.
@@ -43,9 +46,10 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
 
     The hyperparameters carry the names of the arguments below. By default
     the number of latents N and the latent depth L are searched and all else
-    is fixed. `build` returns a built, compiled classifier (AdamW with
-    gradient clipping at norm 1 as in `keras-perceiver train`, sparse
-    categorical cross-entropy on the logits, accuracy), so a tuner's
+    is fixed. `build` returns a built classifier, compiled as
+    `keras-perceiver train` compiles (`keras_perceiver.training.
+    compile_for_classification`: AdamW with gradient clipping at norm 1,
+    sparse categorical cross-entropy on the logits, accuracy), so a tuner's
     `max_model_size` can bound the parameter count: KerasTuner marks the
     trials over it as failed without training them. `fit` adds two metrics to
     each trial: `num_params` and `time_per_step` (seconds, see `StepTimer`).
@@ -72,6 +76,13 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
             mean and a linear head) or `"perceiver_io"` (a
             `PerceiverIOClassifier`: a learned query decoded into the
             logits). Defaults to `"perceiver"`.
+        class_names: list of str or None. A name per class, kept with every
+            model (the command line's `predict` prints them). Defaults to
+            None.
+        input_preprocessing: dict or None. How raw files become the inputs
+            (`Dataset.preprocessing` of data read from files), kept with
+            every model so `predict` reads files as training did; only
+            `classifier="perceiver"` keeps it. Defaults to None.
         **perceiver_kwargs: fixed `keras_perceiver.PerceiverEncoder`
             arguments, such as `num_bands`, `weight_sharing`,
             `block_scheme`, `dropout` or `input_adapter`.
@@ -101,9 +112,11 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
         num_blocks=2,
         num_cross_heads=1,
         num_self_heads=4,
-        learning_rate=1e-3,
-        weight_decay=1e-4,
+        learning_rate=LEARNING_RATE,
+        weight_decay=WEIGHT_DECAY,
         classifier="perceiver",
+        class_names=None,
+        input_preprocessing=None,
         **perceiver_kwargs,
     ):
         super().__init__()
@@ -114,6 +127,15 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
         self.num_classes = validation.check_positive_int(
             "num_classes", num_classes
         )
+        self.class_names = validation.check_class_names(
+            class_names, num_classes
+        )
+        if input_preprocessing is not None and classifier != "perceiver":
+            raise ValueError(
+                "`input_preprocessing` is kept by classifier='perceiver' "
+                f"models only. Received: classifier={classifier!r}"
+            )
+        self.input_preprocessing = input_preprocessing
         self.search_space = {
             "num_latents": num_latents,
             "num_self_attends_per_block": num_self_attends_per_block,
@@ -159,19 +181,19 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
         }
         if self.classifier == "perceiver_io":
             model = PerceiverIOClassifier(
-                PerceiverEncoder(**encoder_kwargs), self.num_classes
+                PerceiverEncoder(**encoder_kwargs), self.num_classes,
+                class_names=self.class_names,
             )
         else:
-            model = Perceiver(num_classes=self.num_classes, **encoder_kwargs)
+            model = Perceiver(
+                num_classes=self.num_classes, class_names=self.class_names,
+                input_preprocessing=self.input_preprocessing,
+                **encoder_kwargs,
+            )
         model.build(_batched(self.input_shape))
-        model.compile(
-            optimizer=keras.optimizers.AdamW(
-                learning_rate=values["learning_rate"],
-                weight_decay=values["weight_decay"],
-                clipnorm=1.0,
-            ),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
+        compile_for_classification(
+            model, learning_rate=values["learning_rate"],
+            weight_decay=values["weight_decay"],
         )
         # With the optimizer built, checkpoints restore its state too (as
         # Hyperband does when it continues a trial).

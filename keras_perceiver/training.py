@@ -1,0 +1,217 @@
+"""The recipe that turns a data set into a trained, evaluated classifier.
+
+One place for what `keras-perceiver train`, `tune` and `evaluate`,
+`keras_perceiver.tuning.PerceiverHyperModel` and the examples share: the
+compile settings (AdamW with gradient clipping, cross-entropy on the
+logits, accuracy), the learning-rate schedule, the train/validation split
+and the evaluation on the test split.
+
+Example:
+
+>>> data = keras_perceiver.datasets.load("digits")
+>>> model = keras_perceiver.models.perceiver_for_dataset(data)
+>>> steps = steps_per_epoch(data.num_train_examples, 64, 0.1)
+>>> compile_for_classification(
+...     model, learning_rate_schedule(1e-3, steps * 10))
+>>> model.fit(**data.fit_data(64, validation_split=0.1), epochs=10)
+>>> loss, accuracy = evaluate(model, data, batch_size=64)
+"""
+
+import math
+
+import keras
+import numpy as np
+
+from keras_perceiver import validation
+from keras_perceiver.schedules import warmup_cosine_decay
+
+SCHEDULES = ("cosine", "constant")
+LEARNING_RATE = 1e-3
+WEIGHT_DECAY = 1e-4
+GRADIENT_CLIP_NORM = 1.0
+
+
+def compile_for_classification(model, learning_rate=LEARNING_RATE,
+                               weight_decay=WEIGHT_DECAY):
+    """Compiles `model` to be trained as a classifier of its logits.
+
+    AdamW with the gradients clipped to norm 1, sparse categorical
+    cross-entropy on the logits, and accuracy.
+
+    Args:
+        model: a Keras model whose outputs are class logits.
+        learning_rate: float or a `keras.optimizers.schedules` schedule
+            (see `learning_rate_schedule`). Defaults to 1e-3.
+        weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
+
+    Returns:
+        `model`, compiled.
+
+    Example:
+
+    >>> model = keras_perceiver.Perceiver(num_classes=10)
+    >>> compile_for_classification(model, learning_rate=3e-4)
+    """
+    model.compile(
+        optimizer=keras.optimizers.AdamW(
+            learning_rate, weight_decay=weight_decay,
+            clipnorm=GRADIENT_CLIP_NORM,
+        ),
+        **_loss_and_metrics(),
+    )
+    return model
+
+
+def learning_rate_schedule(learning_rate, total_steps, schedule="cosine"):
+    """The learning rate of a run of `total_steps` optimizer steps.
+
+    Args:
+        learning_rate: float. The peak learning rate.
+        total_steps: int. Optimizer steps of the whole run (see
+            `steps_per_epoch`).
+        schedule: str. "cosine": linear warm-up over the first 5 % of the
+            steps, then cosine decay to 0 (`schedules.warmup_cosine_decay`);
+            "constant": `learning_rate` throughout. Defaults to "cosine".
+
+    Returns:
+        A float or a `keras.optimizers.schedules.CosineDecay`.
+
+    Example:
+
+    >>> learning_rate_schedule(1e-3, total_steps=500, schedule="constant")
+    0.001
+    """
+    validation.check_choice("schedule", schedule, SCHEDULES)
+    if schedule == "constant":
+        return learning_rate
+    return warmup_cosine_decay(learning_rate, total_steps)
+
+
+def steps_per_epoch(num_examples, batch_size, validation_split=0.0):
+    """Batches per epoch over what `split_validation` leaves for training.
+
+    Example:
+
+    >>> steps_per_epoch(1000, batch_size=64, validation_split=0.1)
+    15
+    """
+    return math.ceil(
+        num_fitted_examples(num_examples, validation_split) / batch_size
+    )
+
+
+def num_fitted_examples(num_examples, validation_split):
+    """How many of `num_examples` training examples are fitted; the rest
+    (the last ones) are held out for validation, as Keras'
+    `fit(validation_split=...)` holds them out."""
+    return int(math.floor(num_examples * (1.0 - validation_split)))
+
+
+def split_validation(x, y, validation_split):
+    """Holds out the last `validation_split` of the examples for validation.
+
+    The examples Keras' `fit(validation_split=...)` holds out, so in-memory
+    data, streams (`StreamedDataset.fit_data`) and several devices
+    validate on the same examples.
+
+    Args:
+        x: a NumPy array or a (nested) dict of them.
+        y: NumPy array of labels.
+        validation_split: float in [0, 1). Share held out; 0 holds out
+            nothing.
+
+    Returns:
+        `((x_fitted, y_fitted), validation_data)`, `validation_data` being
+        `(x_held_out, y_held_out)`, or None when `validation_split` is 0.
+
+    Raises:
+        ValueError: a split that leaves no example to fit or none to
+            validate on.
+
+    Example:
+
+    >>> (x_fit, y_fit), (x_val, y_val) = split_validation(
+    ...     np.zeros((10, 3)), np.arange(10), 0.2)
+    >>> y_val
+    array([8, 9])
+    """
+    if not validation_split:
+        return (x, y), None
+    split_at = num_fitted_examples(len(y), validation_split)
+    if split_at in (0, len(y)):
+        raise ValueError(
+            f"The validation split must leave examples both to fit and to "
+            f"validate on. Received: validation_split={validation_split} "
+            f"of {len(y)} examples"
+        )
+    fitted, held_out = slice(None, split_at), slice(split_at, None)
+    return _examples(x, y, fitted), _examples(x, y, held_out)
+
+
+def shuffled_examples(x, y, max_examples=None, seed=0):
+    """The examples in a seeded random order, at most `max_examples` of them.
+
+    Args:
+        x: a NumPy array or a (nested) dict of them.
+        y: NumPy array of labels.
+        max_examples: int or None. Keep only this many. Defaults to None
+            (all).
+        seed: int. Seed of the order. Defaults to 0.
+
+    Returns:
+        `(x, y)`, shuffled (and cut).
+
+    Example:
+
+    >>> x, y = shuffled_examples(np.zeros((100, 3)), np.arange(100), 10)
+    >>> len(y)
+    10
+    """
+    order = np.random.default_rng(seed).permutation(len(y))[:max_examples]
+    return _examples(x, y, order)
+
+
+def evaluate(model, data, batch_size, verbose=0):
+    """Test loss and accuracy of a compiled classifier on `data`'s test split.
+
+    Args:
+        model: a model compiled with an accuracy metric (as
+            `compile_for_classification` or `compile_for_evaluation`
+            compile it).
+        data: a `keras_perceiver.datasets.Dataset` or `StreamedDataset`.
+        batch_size: int.
+        verbose: Keras' `evaluate` verbosity. Defaults to 0 (silent).
+
+    Returns:
+        `(loss, accuracy)`, floats.
+
+    Example:
+
+    >>> loss, accuracy = evaluate(model, data, batch_size=64)
+    """
+    loss, accuracy = model.evaluate(**data.test_data(batch_size),
+                                    verbose=verbose)
+    return loss, accuracy
+
+
+def compile_for_evaluation(model):
+    """Compiles a loaded classifier with the loss and accuracy only.
+
+    Example:
+
+    >>> model = keras.saving.load_model("run/model.keras")
+    >>> loss, accuracy = evaluate(compile_for_evaluation(model), data, 64)
+    """
+    model.compile(**_loss_and_metrics())
+    return model
+
+
+def _loss_and_metrics():
+    return {
+        "loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        "metrics": ["accuracy"],
+    }
+
+
+def _examples(x, y, index):
+    return keras.tree.map_structure(lambda array: array[index], x), y[index]
