@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from benchmarks import machine, report
+from keras_perceiver import reporting
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KILLS = 20
@@ -110,7 +111,7 @@ def render(results):
     rows = [[str(index), str(run["kills"]), str(run["epochs_begun_again"]),
              "yes" if run["history_each_epoch_once"] else "**no**",
              str(run["failed_restarts"]),
-             report._fmt(run["test_accuracy"], ".3f")]
+             reporting.format_number(run["test_accuracy"], ".3f")]
             for index, run in enumerate(results["runs"])]
     return "\n\n".join([
         "# Fault injection: kills survived, work lost",
@@ -120,15 +121,15 @@ def render(results):
         " killed with SIGKILL at moments drawn uniformly over the "
         f"uninterrupted run's {reference['wall_s']:.0f} s, restarted in the "
         "same output directory until it finished. Reference test accuracy: "
-        f"{report._fmt(reference['test_accuracy'], '.3f')}.",
-        report._table(["run", "kills", "epochs begun again",
+        f"{reporting.format_number(reference['test_accuracy'], '.3f')}.",
+        reporting.markdown_table(["run", "kills", "epochs begun again",
                        "history: each epoch "
                        "once", "failed restarts", "test accuracy"], rows),
         f"Kills survived: {sum(r['kills'] for r in results['runs'])}; "
         f"epochs begun again (work lost): "
         f"{sum(r['epochs_begun_again'] for r in results['runs'])}.",
         "## Machine",
-        report._machine(results),
+        report.machine_summary(results),
     ])
 
 

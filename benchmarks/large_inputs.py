@@ -54,6 +54,7 @@ from pathlib import Path
 
 from benchmarks import configs, machine, report
 from benchmarks.timing import emit, parse_results, peak_rss_bytes, time_steps
+from keras_perceiver import reporting
 
 ROOT = Path(__file__).resolve().parent.parent
 KERAS_MODES = ("chunked", "whole", "whole_unshared")
@@ -393,7 +394,7 @@ def render(results):
                                                             num_inputs)),
                 None)))
         rows.append(row)
-    table = report._table(
+    table = reporting.markdown_table(
         ["M", "byte array"] + [_label(*s) for s in series], rows)
     summary = []
     for backend, mode in series:
@@ -415,7 +416,7 @@ def render(results):
             f"which {fixed / 2**30:.2f} GiB does not grow with M (the peak "
             f"at M = {smallest['num_inputs']:,}), the rest is "
             f"{growth:.2f}x the byte array; time exponent "
-            f"{report._fmt(slope)} over M = {smallest['num_inputs']:,}.."
+            f"{reporting.format_number(slope)} over M = {smallest['num_inputs']:,}.."
             f"{largest['num_inputs']:,}")
     summary += _sharing_lines(points)
     failures = [r for r in points if "oom" in r or "error" in r
@@ -442,19 +443,15 @@ def render(results):
         "## Points not measured",
         "\n".join(notes) or "(none)",
         "## Machine",
-        report._machine(results),
+        report.machine_summary(results),
     ])
 
 
 def plot(results, output):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     points = results["points"]
     config = results["config"]
-    fig, (time_ax, memory_ax) = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig = reporting.new_figure(12, 4.8, "The large-input plot")
+    time_ax, memory_ax = fig.subplots(1, 2)
     sizes = sorted({r["num_inputs"] for r in points})
     input_gib = [4 * config["batch_size"] * m * config["channels"] / 2**30
                  for m in sizes]
@@ -491,9 +488,7 @@ def plot(results, output):
     fig.suptitle(
         f"Medium Perceiver, batch {config['batch_size']}, "
         f"{config['channels']} channels: one training step")
-    fig.tight_layout()
-    fig.savefig(output / "large_inputs.png", dpi=120)
-    plt.close(fig)
+    reporting.save_figure(fig, output / "large_inputs.png")
 
 
 def main():

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from benchmarks import configs, machine, report
+from keras_perceiver import reporting
 
 ROOT = Path(__file__).resolve().parent.parent
 README_EPOCHS = 20
@@ -54,7 +55,7 @@ def run_command(backend, epochs, output_dir):
 def render(results):
     runs = results["runs"]
     rows = [[r["backend"], f"{r['wall_s']:.0f} s",
-             report._fmt(r.get("test_accuracy"), ".3f")] for r in runs]
+             reporting.format_number(r.get("test_accuracy"), ".3f")] for r in runs]
     finished = [r for r in runs if "error" not in r]
     fastest = min(finished, key=lambda r: r["wall_s"]) if finished else None
     verdict = (f"Fastest: **{fastest['backend']}** "
@@ -68,11 +69,11 @@ def render(results):
         f"{' '.join(results['argv'])}`: `keras-perceiver --backend B train "
         f"--dataset digits --epochs {results['epochs']}`, wall-clock time "
         "including start-up, compilation and evaluation.",
-        report._table(["backend", "time", "test accuracy"], rows),
+        reporting.markdown_table(["backend", "time", "test accuracy"], rows),
         verdict,
         "\n".join(failures) or "",
         "## Machine",
-        report._machine(results),
+        report.machine_summary(results),
     ])
 
 

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_perceiver.reporting import (format_number, markdown_table,
+                                       new_figure, save_figure)
+
 PEAK_DTYPE = {"float32": "float32", "mixed_bfloat16": "bfloat16"}
 TARGETS = dict(speedup=2.0, bfloat16=1.5, exponent=1.1, utilisation=0.40)
 # The scaling target is judged on the range, M >= 1k.
@@ -123,17 +126,6 @@ def bfloat16_speedups(throughput):
     return rows
 
 
-def _fmt(value, spec=".2f", missing="–"):
-    return missing if value is None else format(value, spec)
-
-
-def _table(header, rows):
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def headline_table(results):
     peak = results.get("matmul_peak")
     rows = []
@@ -149,9 +141,9 @@ def headline_table(results):
             f"{r['train_steps_per_s']:.2f}",
             f"{r['train_steps_per_s'] * r['batch_size']:.1f}",
             f"{r['infer_samples_per_s']:.1f}",
-            _fmt(utilisation(r, peak), ".0%"),
+            format_number(utilisation(r, peak), ".0%"),
         ])
-    return _table(
+    return markdown_table(
         ["config", "dtype", "model / backend", "params", "train steps/s",
          "train samples/s", "inference samples/s",
          "utilisation (train)"], rows)
@@ -175,9 +167,9 @@ def compact_table(results, config="medium"):
             cell(f32, "train_steps_per_s"), cell(bf16, "train_steps_per_s"),
             cell(f32, "infer_samples_per_s", ".1f"),
             cell(bf16, "infer_samples_per_s", ".1f"),
-            _fmt(utilisation(f32, peak) if f32 else None, ".0%"),
+            format_number(utilisation(f32, peak) if f32 else None, ".0%"),
         ])
-    return _table(
+    return markdown_table(
         ["model / backend", "params", "train steps/s fp32",
          "train steps/s bf16", "infer samples/s fp32",
          "infer samples/s bf16", "fp32 utilisation"], rows)
@@ -207,7 +199,7 @@ def _targets(results, scaling_info):
             f"Perceiver scaling exponent {exponent:.2f} over M = 1k .. "
             f"{scaling_info['perceiver']['largest_m']:,} (target <= 1.1; "
             f"upper half of M: "
-            f"{_fmt(scaling_info['perceiver']['exponent_upper_half'])})")
+            f"{format_number(scaling_info['perceiver']['exponent_upper_half'])})")
     medium = [r for r in _ok(results["throughput"])
               if r["config"] == "medium" and r["model"] == "keras_perceiver"]
     for dtype in PEAK_DTYPE:
@@ -218,7 +210,7 @@ def _targets(results, scaling_info):
             met = value is not None and value >= TARGETS["utilisation"]
             lines.append(
                 f"- {'met' if met else 'missed'}: medium {dtype} training "
-                f"utilisation {_fmt(value, '.0%')} of the {PEAK_DTYPE[dtype]} "
+                f"utilisation {format_number(value, '.0%')} of the {PEAK_DTYPE[dtype]} "
                 f"matmul peak ({_label(best)}; target >= 40 %)")
     return "\n".join(lines)
 
@@ -240,11 +232,11 @@ def _scaling_table(scaling):
                 cells += [f"{p['step_s'] * 1e3:.0f}",
                           f"{p['peak_rss_bytes'] / 2**30:.2f}"]
         rows.append(cells)
-    return _table(["M", "Perceiver ms/step", "Perceiver peak RSS GiB",
+    return markdown_table(["M", "Perceiver ms/step", "Perceiver peak RSS GiB",
                    "Transformer ms/step", "Transformer peak RSS GiB"], rows)
 
 
-def _machine(results):
+def machine_summary(results):
     m = results["machine"]
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
     loads = [s for s in results.get("stages", [])]
@@ -274,7 +266,7 @@ def _peak_table(peak):
         return "(not measured)"
     rows = [[m["library"], m["dtype"], m["size"], f"{m['gflops']:.0f}"]
             for m in peak["measurements"]]
-    return _table(["library", "dtype", "n (n x n @ n x n)", "GFLOP/s"], rows)
+    return markdown_table(["library", "dtype", "n (n x n @ n x n)", "GFLOP/s"], rows)
 
 
 def _failures(results):
@@ -308,34 +300,28 @@ def render(results):
         _peak_table(results.get("matmul_peak")),
         "## Scaling in the number of inputs M (JAX, float32, training step)",
         f"Fitted exponent of time against M (least squares in log-log), "
-        f"Perceiver: {_fmt(p['exponent'])} over all points, "
-        f"{_fmt(p['exponent_from_1k'])} over M >= 1k, "
-        f"{_fmt(p['exponent_upper_half'])} over the upper half of M; "
-        f"Transformer: {_fmt(t['exponent'])} over all its points "
-        f"(upper half: {_fmt(t['exponent_upper_half'])}). "
+        f"Perceiver: {format_number(p['exponent'])} over all points, "
+        f"{format_number(p['exponent_from_1k'])} over M >= 1k, "
+        f"{format_number(p['exponent_upper_half'])} over the upper half of M; "
+        f"Transformer: {format_number(t['exponent'])} over all its points "
+        f"(upper half: {format_number(t['exponent_upper_half'])}). "
         f"The fitted lines (all points) cross at M = "
-        f"{_fmt(info['crossover_fit'], ',.0f')}; the smallest measured M "
+        f"{format_number(info['crossover_fit'], ',.0f')}; the smallest measured M "
         f"where the Transformer is slower: "
-        f"{_fmt(info['crossover_measured'], ',')}. Peak RSS is the process's "
+        f"{format_number(info['crossover_measured'], ',')}. Peak RSS is the process's "
         "getrusage max RSS (imports included, one fresh process per point).",
         _scaling_table(results["scaling"]),
         "![scaling](scaling.png)",
-        "## Machine", _machine(results),
+        "## Machine", machine_summary(results),
         "## Failures", _failures(results),
     ]) + "\n"
 
 
 def plot(results, output):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ok = _ok(results["throughput"])
     configs = sorted({r["config"] for r in ok})
-    fig, axes = plt.subplots(1, max(len(configs), 1),
-                             figsize=(6 * max(len(configs), 1), 4.5))
-    axes = np.atleast_1d(axes)
+    fig = new_figure(6 * max(len(configs), 1), 4.5, "The benchmark plots")
+    axes = np.atleast_1d(fig.subplots(1, max(len(configs), 1)))
     for ax, config in zip(axes, configs):
         rows = [r for r in ok if r["config"] == config]
         labels = sorted({_label(r) for r in rows})
@@ -351,12 +337,11 @@ def plot(results, output):
         ax.set_xlabel("training steps/s")
         ax.set_title(config)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(output / "throughput.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, output / "throughput.png")
 
     info = scaling_summary(results["scaling"])
-    fig, (ax_time, ax_memory) = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig = new_figure(11, 4.5, "The benchmark plots")
+    ax_time, ax_memory = fig.subplots(1, 2)
     for model in ("perceiver", "transformer"):
         points = [p for p in _ok(results["scaling"]) if p["model"] == model]
         if not points:
@@ -365,7 +350,7 @@ def plot(results, output):
         exponent = info[model]["exponent"]
         line = ax_time.loglog(m, [p["step_s"] for p in points], "o",
                               label=f"{model} (fitted exponent, all "
-                              f"points: {_fmt(exponent)})")
+                              f"points: {format_number(exponent)})")
         if exponent is not None:
             grid = np.geomspace(m.min(), max(m.max(), m.min() * 2), 50)
             ax_time.loglog(grid, np.exp(info[model]["intercept"])
@@ -380,9 +365,7 @@ def plot(results, output):
     ax_memory.set_xlabel("inputs M")
     ax_memory.set_ylabel("peak RSS (GiB)")
     ax_memory.legend()
-    fig.tight_layout()
-    fig.savefig(output / "scaling.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, output / "scaling.png")
 
 
 def write(results, output):

@@ -4,13 +4,7 @@ import csv
 
 import numpy as np
 
-from keras_perceiver.optional_dependencies import import_optional
-
-
-def _pyplot():
-    matplotlib = import_optional("matplotlib", "Plotting")
-    matplotlib.use("Agg")
-    return import_optional("matplotlib.pyplot", "Plotting")
+from keras_perceiver import reporting
 
 
 def read_history(csv_path):
@@ -45,9 +39,9 @@ def _number(text):
 def plot_training_curves(csv_path, png_path):
     """Plots loss and accuracy per epoch (training and validation)."""
     history = read_history(csv_path)
-    plt = _pyplot()
     metrics = [m for m in ("loss", "accuracy") if m in history]
-    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4))
+    figure = reporting.new_figure(5 * len(metrics), 4, "Plotting")
+    axes = figure.subplots(1, len(metrics))
     for axis, metric in zip(np.atleast_1d(axes), metrics):
         axis.plot(history["epoch"], history[metric], label="training")
         if f"val_{metric}" in history:
@@ -57,9 +51,7 @@ def plot_training_curves(csv_path, png_path):
         axis.set_xlabel("epoch")
         axis.set_ylabel(metric)
         axis.legend()
-    figure.tight_layout()
-    figure.savefig(png_path, dpi=100)
-    plt.close(figure)
+    reporting.save_figure(figure, png_path)
 
 
 def plot_attention_maps(model, dataset, png_path, num_latents=8):
@@ -82,8 +74,7 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     ]
     projection, draw = _panel_drawer(model, dataset, example,
                                      weights.shape[-1])
-    plt = _pyplot()
-    figure = plt.figure(figsize=(2.2 * len(panels), 2.6))
+    figure = reporting.new_figure(2.2 * len(panels), 2.6, "Plotting")
     for column, (title, attention) in enumerate(panels):
         axis = figure.add_subplot(
             1, len(panels), column + 1, projection=projection
@@ -95,9 +86,7 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
         if projection == "3d":
             axis.set_zticks([])
     figure.suptitle("first cross-attend: attention of latents over the input")
-    figure.tight_layout()
-    figure.savefig(png_path, dpi=100)
-    plt.close(figure)
+    reporting.save_figure(figure, png_path)
 
 
 def _panel_drawer(model, dataset, example, num_elements):

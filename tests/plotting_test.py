@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from keras_perceiver import adapters, plotting
+from keras_perceiver import adapters, plotting, reporting
 from keras_perceiver.datasets import Dataset
 from support import adapter_perceiver, tiny_perceiver
 
@@ -15,17 +15,16 @@ rng = np.random.default_rng(0)
 
 @pytest.fixture
 def drawn_figures(monkeypatch):
-    """The figures the plotting functions draw (kept open to be checked)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """The figures the plotting functions save, to be checked."""
     figures = []
-    monkeypatch.setattr(plt, "close", figures.append)
-    yield figures
-    for figure in figures:
-        figure.clf()
+    save_figure = reporting.save_figure
+
+    def save_and_keep(figure, path):
+        figures.append(figure)
+        save_figure(figure, path)
+
+    monkeypatch.setattr(reporting, "save_figure", save_and_keep)
+    return figures
 
 
 def tiny_dataset(x, modality):

@@ -6,7 +6,7 @@ import os
 
 from keras_tuner.engine.trial import TrialStatus
 
-from keras_perceiver.optional_dependencies import import_optional
+from keras_perceiver import reporting
 
 # Hyperparameters shown first, with the letters of the paper.
 LEADING_HYPERPARAMETERS = {
@@ -113,10 +113,10 @@ def markdown_table(rows):
         str, one line per row plus the header and separator lines.
     """
     columns = _columns(rows)
-    header = [_column_label(column) for column in columns]
-    lines = [header, ["---"] * len(columns)]
-    lines += [[_format(row[column]) for column in columns] for row in rows]
-    return "".join("| " + " | ".join(line) + " |\n" for line in lines)
+    return reporting.markdown_table(
+        [_column_label(column) for column in columns],
+        [[_format(row[column]) for column in columns] for row in rows],
+    ) + "\n"
 
 
 def plot_results(rows, metric, direction, path):
@@ -132,19 +132,17 @@ def plot_results(rows, metric, direction, path):
         direction: str. `"max"` or `"min"`: which value is best.
         path: str. The PNG file to write.
     """
-    Figure = import_optional("matplotlib.figure", "The results plot").Figure
-
     points = [
         (row["num_latents"], row["num_self_attends_per_block"], row[metric])
         for row in rows
         if row.get(metric) is not None
     ]
-    figure = Figure(figsize=(10, 4), layout="constrained")
+    figure = reporting.new_figure(10, 4, "The results plot")
     left, right = figure.subplots(1, 2, sharey=True)
     _plot_panel(left, points, direction, x_axis=0, x_label="N (latents)")
     _plot_panel(right, points, direction, x_axis=1, x_label="L (depth)")
     left.set_ylabel(metric)
-    figure.savefig(path, dpi=120)
+    reporting.save_figure(figure, path)
 
 
 def _plot_panel(axes, points, direction, x_axis, x_label):
