@@ -16,7 +16,10 @@ import pytest
 
 from cli_test import TINY_MODEL, command, epochs_logged
 
-pytestmark = [pytest.mark.backend_independent, pytest.mark.slow]
+# Seven to nine runs of the command each: beside CI's two other backends
+# (.ci/test runs them side by side) that can pass pyproject's 900 s.
+pytestmark = [pytest.mark.backend_independent, pytest.mark.slow,
+              pytest.mark.timeout(1800)]
 
 EPOCHS = 4
 ARGUMENTS = ["train", "--dataset", "digits", "--epochs", str(EPOCHS),
