@@ -3,7 +3,7 @@ import dataclasses
 import keras
 import numpy as np
 
-from keras_perceiver.training import split_validation
+from keras_perceiver.training import shuffled_examples, split_validation
 
 
 @dataclasses.dataclass
@@ -53,14 +53,9 @@ class Dataset:
         Args:
             seed: int. Seed of the order. Defaults to 0.
         """
-        order = np.random.default_rng(seed).permutation(len(self.y_train))
-        return dataclasses.replace(
-            self,
-            x_train=keras.tree.map_structure(
-                lambda a: a[order], self.x_train
-            ),
-            y_train=self.y_train[order],
-        )
+        x_train, y_train = shuffled_examples(self.x_train, self.y_train,
+                                             seed=seed)
+        return dataclasses.replace(self, x_train=x_train, y_train=y_train)
 
     @property
     def input_shape(self):
