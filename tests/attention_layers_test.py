@@ -108,6 +108,37 @@ def test_self_attention_and_transformer_shapes():
     assert len({id(w) for w in transformer.weights}) == 3 * 16
 
 
+def test_a_self_attend_is_a_cross_attend_of_the_latents_to_themselves():
+    self_attend = SelfAttention(num_heads=2, widening_factor=2)
+    self_attend(LATENTS)
+    cross_attend = CrossAttention(num_heads=2, widening_factor=2)
+    cross_attend(LATENTS, LATENTS)
+    # The self-attend's one LayerNorm before the attention stands for both
+    # of the cross-attend's; every other weight has the same path.
+    norm = self_attend.attention_norm.get_weights()
+    cross_attend.latent_norm.set_weights(norm)
+    cross_attend.input_norm.set_weights(norm)
+    for name in ("attention", "mlp_norm", "mlp"):
+        getattr(cross_attend, name).set_weights(
+            getattr(self_attend, name).get_weights()
+        )
+    np.testing.assert_allclose(
+        to_numpy(cross_attend(LATENTS, LATENTS)),
+        to_numpy(self_attend(LATENTS)),
+        atol=1e-5,
+    )
+
+
+def test_transformer_config_holds_the_checked_arguments():
+    transformer = LatentTransformer(
+        num_layers=2, num_heads=np.int64(2), qk_channels=np.int64(8)
+    )
+    config = transformer.get_config()
+    assert type(config["num_heads"]) is int
+    assert type(config["qk_channels"]) is int
+    assert (transformer.num_heads, transformer.dropout) == (2, 0.0)
+
+
 def test_dropout_only_in_training():
     layer = SelfAttention(num_heads=2, dropout=0.5)
     inference = [to_numpy(layer(LATENTS, training=False)) for _ in range(2)]

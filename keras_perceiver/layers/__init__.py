@@ -1,5 +1,6 @@
 """Perceiver building blocks, usable on their own."""
 
+from keras_perceiver.layers.attention_block import AttentionBlock
 from keras_perceiver.layers.cross_attention import CrossAttention
 from keras_perceiver.layers.feed_forward import FeedForward
 from keras_perceiver.layers.fourier_position_encoding import (

@@ -1,14 +1,11 @@
 import keras
-from keras import ops
 
 from keras_perceiver import validation
-from keras_perceiver.layers.feed_forward import FeedForward
-from keras_perceiver.layers.perceiver_attention import PerceiverAttention
-from keras_perceiver.layers.residual_barrier import residual_barrier
+from keras_perceiver.layers.attention_block import AttentionBlock
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
-class CrossAttention(keras.layers.Layer):
+class CrossAttention(AttentionBlock):
     """A Perceiver cross-attend: latents attend to an input byte array.
 
     Queries come from the latents, keys and values from the inputs, each
@@ -18,7 +15,8 @@ class CrossAttention(keras.layers.Layer):
     is added to the latents. A pre-LayerNorm MLP with a residual follows.
     The cost is O(M N) for M inputs and N latents; memory stays bounded for
     large M because the attention runs over chunks of the inputs (see
-    `input_chunk_size`).
+    `input_chunk_size`). The block is an `AttentionBlock` with LayerNorms
+    on the latents and on the inputs.
 
     Args:
         num_heads: int. Number of attention heads. Defaults to 1 (the
@@ -67,6 +65,8 @@ class CrossAttention(keras.layers.Layer):
         - [Jaegle et al., 2021](https://arxiv.org/abs/2103.03206)
     """
 
+    attention_norm_names = ("latent_norm", "input_norm")
+
     def __init__(
         self,
         num_heads=1,
@@ -78,60 +78,25 @@ class CrossAttention(keras.layers.Layer):
         input_chunk_size=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.num_heads = validation.check_positive_int("num_heads", num_heads)
-        self.qk_channels = validation.check_optional_positive_int(
-            "qk_channels", qk_channels
+        super().__init__(
+            num_heads, qk_channels, v_channels, widening_factor, dropout,
+            **kwargs,
         )
-        self.v_channels = validation.check_optional_positive_int(
-            "v_channels", v_channels
-        )
-        self.widening_factor = validation.check_positive_int(
-            "widening_factor", widening_factor
-        )
-        self.dropout = validation.check_fraction("dropout", dropout)
         self.use_query_residual = validation.check_bool(
             "use_query_residual", use_query_residual
         )
         self.input_chunk_size = validation.check_optional_positive_int(
             "input_chunk_size", input_chunk_size
         )
-        self.latent_norm = self._layer_norm("latent_norm")
-        self.input_norm = self._layer_norm("input_norm")
-        self.mlp_norm = self._layer_norm("mlp_norm")
-        self.attention_dropout = keras.layers.Dropout(
-            self.dropout, dtype=self.dtype_policy
-        )
-        self.mlp = FeedForward(
-            widening_factor=self.widening_factor,
-            dropout=self.dropout,
-            name="mlp",
-            dtype=self.dtype_policy,
-        )
-
-    def _layer_norm(self, name):
-        return keras.layers.LayerNormalization(
-            epsilon=1e-5, name=name, dtype=self.dtype_policy
-        )
 
     def build(self, latents_shape, inputs_shape):
         validation.check_rank("latents", latents_shape, (3,))
         validation.check_rank("inputs", inputs_shape, (3,))
-        qk_channels = self.qk_channels or inputs_shape[-1]
-        self.attention = PerceiverAttention(
-            num_heads=self.num_heads,
-            qk_channels=qk_channels,
-            v_channels=self.v_channels,
-            output_channels=latents_shape[-1],
-            input_chunk_size=self.input_chunk_size,
-            name="attention",
-            dtype=self.dtype_policy,
-        )
         self.latent_norm.build(latents_shape)
         self.input_norm.build(inputs_shape)
-        self.attention.build(latents_shape, inputs_shape)
-        self.mlp_norm.build(latents_shape)
-        self.mlp.build(latents_shape)
+        self.build_attention(
+            latents_shape, inputs_shape, input_chunk_size=self.input_chunk_size
+        )
 
     def call(
         self, latents, inputs, mask=None, training=None, projected_inputs=None
@@ -144,10 +109,9 @@ class CrossAttention(keras.layers.Layer):
         else:
             keys, values = projected_inputs
             attended = self.attention.attend(queries, keys, values, mask=mask)
-        attended = self.attention_dropout(attended, training=training)
-        latents = latents + attended if self.use_query_residual else attended
-        latents = latents + self.mlp(self.mlp_norm(latents), training=training)
-        return residual_barrier(latents)
+        return self.residual_finish(
+            latents, attended, training, self.use_query_residual
+        )
 
     def project_inputs(self, inputs):
         """The input LayerNorm and key/value projections of `inputs`.
@@ -194,11 +158,6 @@ class CrossAttention(keras.layers.Layer):
         config = super().get_config()
         config.update(
             {
-                "num_heads": self.num_heads,
-                "qk_channels": self.qk_channels,
-                "v_channels": self.v_channels,
-                "widening_factor": self.widening_factor,
-                "dropout": self.dropout,
                 "use_query_residual": self.use_query_residual,
                 "input_chunk_size": self.input_chunk_size,
             }

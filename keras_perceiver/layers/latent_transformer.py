@@ -47,11 +47,6 @@ class LatentTransformer(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.num_layers = validation.check_positive_int("num_layers", num_layers)
-        self.num_heads = num_heads
-        self.qk_channels = qk_channels
-        self.v_channels = v_channels
-        self.widening_factor = widening_factor
-        self.dropout = dropout
         self.self_attends = [
             SelfAttention(
                 num_heads=num_heads,
@@ -64,6 +59,9 @@ class LatentTransformer(keras.layers.Layer):
             )
             for index in range(self.num_layers)
         ]
+        # SelfAttention checks the shared arguments; keep them as it does.
+        for name, value in self.self_attends[0].attention_config().items():
+            setattr(self, name, value)
 
     def build(self, latents_shape):
         for layer in self.self_attends:
@@ -79,14 +77,6 @@ class LatentTransformer(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "qk_channels": self.qk_channels,
-                "v_channels": self.v_channels,
-                "widening_factor": self.widening_factor,
-                "dropout": self.dropout,
-            }
-        )
+        config["num_layers"] = self.num_layers
+        config.update(self.self_attends[0].attention_config())
         return config

@@ -139,17 +139,9 @@ class PerceiverDecoder(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "num_output_channels": self.num_output_channels,
-                "num_heads": self.num_heads,
-                "qk_channels": self.qk_channels,
-                "v_channels": self.v_channels,
-                "widening_factor": self.widening_factor,
-                "use_query_residual": self.use_query_residual,
-                "dropout": self.dropout,
-            }
-        )
+        config["num_output_channels"] = self.num_output_channels
+        config.update(self.cross_attention.attention_config())
+        config["use_query_residual"] = self.use_query_residual
         return config
 
 

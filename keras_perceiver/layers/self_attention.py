@@ -1,18 +1,18 @@
 import keras
 
 from keras_perceiver import validation
-from keras_perceiver.layers.feed_forward import FeedForward
-from keras_perceiver.layers.perceiver_attention import PerceiverAttention
-from keras_perceiver.layers.residual_barrier import residual_barrier
+from keras_perceiver.layers.attention_block import AttentionBlock
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
-class SelfAttention(keras.layers.Layer):
+class SelfAttention(AttentionBlock):
     """One latent Transformer layer: pre-LayerNorm self-attention and MLP.
 
     `x + attention(norm(x))` followed by `x + mlp(norm(x))`. The query/key
     width defaults to the latent width D and the value width to the
-    query/key width. The cost is O(N^2) for N latents.
+    query/key width. The cost is O(N^2) for N latents. The block is an
+    `AttentionBlock` in which the latents, after one LayerNorm, attend to
+    themselves.
 
     Args:
         num_heads: int. Number of attention heads. Defaults to 8 (the
@@ -38,6 +38,8 @@ class SelfAttention(keras.layers.Layer):
     (2, 16, 32)
     """
 
+    attention_norm_names = ("attention_norm",)
+
     def __init__(
         self,
         num_heads=8,
@@ -47,69 +49,20 @@ class SelfAttention(keras.layers.Layer):
         dropout=0.0,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.num_heads = validation.check_positive_int("num_heads", num_heads)
-        self.qk_channels = validation.check_optional_positive_int(
-            "qk_channels", qk_channels
-        )
-        self.v_channels = validation.check_optional_positive_int(
-            "v_channels", v_channels
-        )
-        self.widening_factor = validation.check_positive_int(
-            "widening_factor", widening_factor
-        )
-        self.dropout = validation.check_fraction("dropout", dropout)
-        self.attention_norm = keras.layers.LayerNormalization(
-            epsilon=1e-5, name="attention_norm", dtype=self.dtype_policy
-        )
-        self.mlp_norm = keras.layers.LayerNormalization(
-            epsilon=1e-5, name="mlp_norm", dtype=self.dtype_policy
-        )
-        self.attention_dropout = keras.layers.Dropout(
-            self.dropout, dtype=self.dtype_policy
-        )
-        self.mlp = FeedForward(
-            widening_factor=self.widening_factor,
-            dropout=self.dropout,
-            name="mlp",
-            dtype=self.dtype_policy,
+        super().__init__(
+            num_heads, qk_channels, v_channels, widening_factor, dropout,
+            **kwargs,
         )
 
     def build(self, latents_shape):
         validation.check_rank("latents", latents_shape, (3,))
-        latent_dim = latents_shape[-1]
-        self.attention = PerceiverAttention(
-            num_heads=self.num_heads,
-            qk_channels=self.qk_channels or latent_dim,
-            v_channels=self.v_channels,
-            output_channels=latent_dim,
-            name="attention",
-            dtype=self.dtype_policy,
-        )
         self.attention_norm.build(latents_shape)
-        self.attention.build(latents_shape, latents_shape)
-        self.mlp_norm.build(latents_shape)
-        self.mlp.build(latents_shape)
+        self.build_attention(latents_shape, latents_shape)
 
     def call(self, latents, training=None):
         normed = self.attention_norm(latents)
         attended = self.attention(normed, normed)
-        latents = latents + self.attention_dropout(attended, training=training)
-        latents = latents + self.mlp(self.mlp_norm(latents), training=training)
-        return residual_barrier(latents)
+        return self.residual_finish(latents, attended, training)
 
     def compute_output_shape(self, latents_shape):
         return tuple(latents_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "qk_channels": self.qk_channels,
-                "v_channels": self.v_channels,
-                "widening_factor": self.widening_factor,
-                "dropout": self.dropout,
-            }
-        )
-        return config
