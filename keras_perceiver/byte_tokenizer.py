@@ -2,7 +2,7 @@ import re
 
 import numpy as np
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 
 SPECIAL_TOKENS = ("[PAD]", "[BOS]", "[EOS]", "[MASK]", "[CLS]", "[SEP]")
 _SPECIAL_TOKEN_PATTERN = re.compile(
@@ -57,7 +57,7 @@ class ByteTokenizer:
         longest = max(len(row) for row in rows)
         if length is None:
             length = longest
-        validation.check_positive_int("length", length)
+        argument_checks.check_positive_int("length", length)
         if longest > length:
             raise ValueError(
                 f"`length` must hold the longest text ({longest} tokens with "

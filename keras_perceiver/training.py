@@ -22,7 +22,7 @@ import math
 import keras
 import numpy as np
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.schedules import warmup_cosine_decay
 
 SCHEDULES = ("cosine", "constant")
@@ -81,7 +81,7 @@ def learning_rate_schedule(learning_rate, total_steps, schedule="cosine"):
     >>> learning_rate_schedule(1e-3, total_steps=500, schedule="constant")
     0.001
     """
-    validation.check_choice("schedule", schedule, SCHEDULES)
+    argument_checks.check_choice("schedule", schedule, SCHEDULES)
     if schedule == "constant":
         return learning_rate
     return warmup_cosine_decay(learning_rate, total_steps)

@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.adapters.grid_adapter import GridAdapter
 
 KERNEL_SIZE = 7
@@ -94,10 +94,10 @@ class ConvStemImageAdapter(GridAdapter):
             sine_only=sine_only,
             **kwargs,
         )
-        self.num_filters = validation.check_positive_int(
+        self.num_filters = argument_checks.check_positive_int(
             "num_filters", num_filters
         )
-        self.batch_norm_momentum = validation.check_fraction(
+        self.batch_norm_momentum = argument_checks.check_fraction(
             "batch_norm_momentum", batch_norm_momentum
         )
         if (

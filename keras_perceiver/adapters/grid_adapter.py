@@ -4,7 +4,7 @@ import math
 
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.adapters.input_adapter import InputAdapter
 from keras_perceiver.adapters.input_adapter import as_bool_mask
 from keras_perceiver.adapters.input_adapter import check_mask_shape
@@ -93,16 +93,16 @@ class GridAdapter(InputAdapter):
         super().__init__(**kwargs)
         if patch_size is None:
             patch_size = self.default_patch_size
-        self.patch_size = validation.freeze_resolution(patch_size)
-        self.num_bands = validation.check_positive_int("num_bands", num_bands)
-        self.max_resolution = validation.freeze_resolution(max_resolution)
+        self.patch_size = argument_checks.freeze_resolution(patch_size)
+        self.num_bands = argument_checks.check_positive_int("num_bands", num_bands)
+        self.max_resolution = argument_checks.freeze_resolution(max_resolution)
         self.concat_pos = concat_pos
         self.sine_only = sine_only
-        self.patch_shape = validation.resolve_int_per_dimension(
+        self.patch_shape = argument_checks.resolve_int_per_dimension(
             "patch_size", self.patch_size, len(self.axis_names)
         )
         if self.max_resolution is not None:
-            validation.resolve_per_dimension(
+            argument_checks.resolve_per_dimension(
                 "max_resolution", self.max_resolution, len(self.axis_names)
             )
         self.position_encoding = FourierPositionEncoding(
@@ -132,7 +132,7 @@ class GridAdapter(InputAdapter):
             inputs_shape, None, self.input_name
         )
         data_shape = tuple(data_shape)
-        validation.check_rank(
+        argument_checks.check_rank(
             self.input_name, data_shape, self._accepted_ranks()
         )
         if any(size is None for size in data_shape[1:]):
@@ -260,7 +260,7 @@ class GridAdapter(InputAdapter):
             inputs_shape, None, self.input_name
         )
         data_shape = tuple(data_shape)
-        validation.check_rank(
+        argument_checks.check_rank(
             self.input_name, data_shape, self._accepted_ranks()
         )
         has_channel_axis = len(data_shape) == self.num_index_dims + 2

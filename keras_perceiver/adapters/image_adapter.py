@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.adapters.grid_adapter import GridAdapter
 
 
@@ -90,11 +90,11 @@ class ImageAdapter(GridAdapter):
             sine_only=sine_only,
             **kwargs,
         )
-        self.crop_size = validation.freeze_resolution(crop_size)
+        self.crop_size = argument_checks.freeze_resolution(crop_size)
         self.seed = seed
         self.crop_shape = None
         if crop_size is not None:
-            self.crop_shape = validation.resolve_int_per_dimension(
+            self.crop_shape = argument_checks.resolve_int_per_dimension(
                 "crop_size", crop_size, 2
             )
             self.seed_generator = keras.random.SeedGenerator(seed)

@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.adapters.input_adapter import InputAdapter
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
 
@@ -68,14 +68,14 @@ class LearnedPositionImageAdapter(InputAdapter):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_channels = validation.check_positive_int(
+        self.num_channels = argument_checks.check_positive_int(
             "num_channels", num_channels
         )
-        self.position_channels = validation.check_positive_int(
+        self.position_channels = argument_checks.check_positive_int(
             "position_channels", position_channels
         )
         self.projected_position_channels = (
-            validation.check_optional_positive_int(
+            argument_checks.check_optional_positive_int(
                 "projected_position_channels", projected_position_channels
             )
         )
@@ -129,14 +129,14 @@ class LearnedPositionImageAdapter(InputAdapter):
         )
         _reject_mask(mask_shape)
         images_shape = tuple(images_shape)
-        validation.check_rank("images", images_shape, (4,))
+        argument_checks.check_rank("images", images_shape, (4,))
         return images_shape
 
     def call(self, inputs, mask=None, training=None):
         images, mask = split_masked_inputs(inputs, mask, "images")
         _reject_mask(None if mask is None else mask.shape)
         images_shape = tuple(images.shape)
-        validation.check_rank("images", images_shape, (4,))
+        argument_checks.check_rank("images", images_shape, (4,))
         built = self.image_shape + (self.num_input_channels,)
         if images_shape[1:] != built:
             raise ValueError(

@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.adapters.input_adapter import InputAdapter
 from keras_perceiver.adapters.input_adapter import as_bool_mask
 
@@ -115,10 +115,10 @@ class MultimodalAdapter(InputAdapter):
             )
         self.adapters = dict(adapters)
         self.modality_names = tuple(adapters)
-        self.num_channels = validation.check_optional_positive_int(
+        self.num_channels = argument_checks.check_optional_positive_int(
             "num_channels", num_channels
         )
-        self.modality_embedding_dim = validation.check_positive_int(
+        self.modality_embedding_dim = argument_checks.check_positive_int(
             "modality_embedding_dim", modality_embedding_dim
         )
         self.modality_dropout = self._check_names(
@@ -126,7 +126,7 @@ class MultimodalAdapter(InputAdapter):
         )
         if self.modality_dropout is not None:
             self.modality_dropout = {
-                name: validation.check_fraction(
+                name: argument_checks.check_fraction(
                     f"modality_dropout[{name!r}]", rate
                 )
                 for name, rate in self.modality_dropout.items()

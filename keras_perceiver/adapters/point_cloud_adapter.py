@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.adapters.input_adapter import InputAdapter
 from keras_perceiver.adapters.input_adapter import as_bool_mask
 from keras_perceiver.adapters.input_adapter import check_mask_shape
@@ -106,17 +106,17 @@ class PointCloudAdapter(InputAdapter):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_bands = validation.check_positive_int("num_bands", num_bands)
-        self.num_coordinates = validation.check_positive_int(
+        self.num_bands = argument_checks.check_positive_int("num_bands", num_bands)
+        self.num_coordinates = argument_checks.check_positive_int(
             "num_coordinates", num_coordinates
         )
-        self.max_resolution = validation.freeze_resolution(max_resolution)
-        validation.resolve_per_dimension(
+        self.max_resolution = argument_checks.freeze_resolution(max_resolution)
+        argument_checks.resolve_per_dimension(
             "max_resolution", self.max_resolution, self.num_coordinates
         )
         self.concat_pos = concat_pos
         self.sine_only = sine_only
-        self.num_points = validation.check_optional_positive_int(
+        self.num_points = argument_checks.check_optional_positive_int(
             "num_points", num_points
         )
         self.scale_range = _check_scale_range(scale_range)
@@ -146,7 +146,7 @@ class PointCloudAdapter(InputAdapter):
 
     def _check_points_shape(self, points_shape):
         points_shape = tuple(points_shape)
-        validation.check_rank(self.input_name, points_shape, (3,))
+        argument_checks.check_rank(self.input_name, points_shape, (3,))
         channels = points_shape[-1]
         if channels is None or channels < self.num_coordinates:
             raise ValueError(

@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.adapters.input_adapter import InputAdapter
 from keras_perceiver.adapters.input_adapter import as_bool_mask
 from keras_perceiver.adapters.input_adapter import check_mask_shape
@@ -59,13 +59,13 @@ class TextAdapter(InputAdapter):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocabulary_size = validation.check_positive_int(
+        self.vocabulary_size = argument_checks.check_positive_int(
             "vocabulary_size", vocabulary_size
         )
-        self.max_length = validation.check_positive_int(
+        self.max_length = argument_checks.check_positive_int(
             "max_length", max_length
         )
-        self.embedding_dim = validation.check_positive_int(
+        self.embedding_dim = argument_checks.check_positive_int(
             "embedding_dim", embedding_dim
         )
         self.embeddings_initializer = keras.initializers.get(
@@ -88,7 +88,7 @@ class TextAdapter(InputAdapter):
         )
 
     def _check_ids_shape(self, ids_shape):
-        validation.check_rank("inputs", ids_shape, (2,))
+        argument_checks.check_rank("inputs", ids_shape, (2,))
         length = ids_shape[1]
         if length is not None and length > self.max_length:
             raise ValueError(

@@ -2,7 +2,7 @@ import os
 
 import numpy as np
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -72,8 +72,8 @@ class ImagePreprocessor:
         do_rescale=True,
         do_normalize=True,
     ):
-        self.size = validation.resolve_int_per_dimension("size", size, 2)
-        self.crop_size = validation.resolve_int_per_dimension(
+        self.size = argument_checks.resolve_int_per_dimension("size", size, 2)
+        self.crop_size = argument_checks.resolve_int_per_dimension(
             "crop_size", crop_size, 2
         )
         self.image_mean = _three_floats("image_mean", image_mean)
@@ -90,12 +90,12 @@ class ImagePreprocessor:
             )
         self.resample = resample
         self.rescale_factor = float(rescale_factor)
-        self.do_center_crop = validation.check_bool(
+        self.do_center_crop = argument_checks.check_bool(
             "do_center_crop", do_center_crop
         )
-        self.do_resize = validation.check_bool("do_resize", do_resize)
-        self.do_rescale = validation.check_bool("do_rescale", do_rescale)
-        self.do_normalize = validation.check_bool(
+        self.do_resize = argument_checks.check_bool("do_resize", do_resize)
+        self.do_rescale = argument_checks.check_bool("do_rescale", do_rescale)
+        self.do_normalize = argument_checks.check_bool(
             "do_normalize", do_normalize
         )
 

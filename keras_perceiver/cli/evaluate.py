@@ -7,7 +7,7 @@ from keras_perceiver.cli.dataset_options import (
     load_dataset,
 )
 from keras_perceiver.cli.main import CommandError, check_range, first_line
-from keras_perceiver.cli.saved_model_options import load_keras_model
+from keras_perceiver.cli.model_file import load_keras_model
 from keras_perceiver.training import compile_for_evaluation, evaluate
 
 

@@ -3,7 +3,7 @@
 import contextlib
 
 from keras_perceiver.cli.main import CommandError, first_line
-from keras_perceiver.cli.saved_model_options import load_keras_model
+from keras_perceiver.cli.model_file import load_keras_model
 
 
 def add_parser(subparsers):

@@ -21,7 +21,7 @@ from keras_perceiver.cli.checkpoint_options import (
     load_image_checkpoint,
 )
 from keras_perceiver.cli.main import CommandError, check_range, first_line
-from keras_perceiver.cli.saved_model_options import load_keras_model
+from keras_perceiver.cli.model_file import load_keras_model
 
 
 def add_parser(subparsers):

@@ -12,7 +12,7 @@ import wave
 
 import numpy as np
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.datasets.log_mel import log_mel_spectrograms
 from keras_perceiver.datasets.point_cloud_files import (
     POINT_CLOUD_EXTENSIONS,
@@ -68,7 +68,7 @@ def detect_modality(paths, modality=None):
     'image'
     """
     if modality is not None:
-        return validation.check_choice("modality", modality, EXTENSIONS)
+        return argument_checks.check_choice("modality", modality, EXTENSIONS)
     counts = collections.Counter()
     for path in paths:
         suffix = pathlib.Path(path).suffix.lower()
@@ -194,7 +194,7 @@ def preprocessing_for(modality, facts, image_size=None,
     if modality == "image":
         return _image_preprocessing(facts, image_size)
     if modality == "audio":
-        validation.check_choice("audio_features", audio_features,
+        argument_checks.check_choice("audio_features", audio_features,
                                 AUDIO_FEATURES)
         rates = sorted({rate for rate, _ in facts})
         if len(rates) > 1:
@@ -210,7 +210,7 @@ def preprocessing_for(modality, facts, image_size=None,
                 "max_length": length, "audio_features": audio_features}
     if modality == "points":
         return {"modality": "points",
-                "num_points": validation.check_positive_int("num_points",
+                "num_points": argument_checks.check_positive_int("num_points",
                                                             num_points)}
     widths = sorted({shape[1] for shape in facts})
     if len(widths) > 1:
@@ -229,7 +229,7 @@ def _image_preprocessing(facts, image_size):
         image_size = sizes.most_common(1)[0][0]
     elif isinstance(image_size, int):
         image_size = (image_size, image_size)
-    height, width = (validation.check_positive_int("image_size", side)
+    height, width = (argument_checks.check_positive_int("image_size", side)
                      for side in image_size)
     grey = all(mode in GREY_IMAGE_MODES for *_, mode in facts)
     return {"modality": "image", "image_size": [height, width],
@@ -239,7 +239,7 @@ def _image_preprocessing(facts, image_size):
 def _length(max_length, lengths):
     if max_length is None:
         return int(max(lengths))
-    return validation.check_positive_int("max_length", max_length)
+    return argument_checks.check_positive_int("max_length", max_length)
 
 
 def input_modality(preprocessing):

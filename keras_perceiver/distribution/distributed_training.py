@@ -5,7 +5,7 @@ import os
 
 import keras
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.distribution.jax_distribution import (
     STRATEGIES,
     jax_distribution,
@@ -61,10 +61,10 @@ class DistributedTraining:
     """
 
     def __init__(self, num_devices=None, strategy="data", model_parallel=None):
-        self.num_devices = validation.check_optional_positive_int(
+        self.num_devices = argument_checks.check_optional_positive_int(
             "num_devices", num_devices
         )
-        self.strategy = validation.check_choice(
+        self.strategy = argument_checks.check_choice(
             "strategy", strategy, STRATEGIES
         )
         self.model_parallel = model_parallel
@@ -168,7 +168,7 @@ class DistributedTraining:
         Returns:
             A `keras.callbacks.History`.
         """
-        validation.check_positive_int("batch_size", batch_size)
+        argument_checks.check_positive_int("batch_size", batch_size)
         if batch_size % self.num_replicas:
             raise ValueError(
                 f"`batch_size` must be a multiple of the {self.num_replicas} "

@@ -5,7 +5,7 @@ import math
 import keras
 import numpy as np
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 
 
 def fit_ddp(
@@ -82,8 +82,8 @@ def fit_ddp(
             "no process group"
         )
     world_size, rank = dist.get_world_size(), dist.get_rank()
-    validation.check_positive_int("batch_size", batch_size)
-    validation.check_positive_int("epochs", epochs)
+    argument_checks.check_positive_int("batch_size", batch_size)
+    argument_checks.check_positive_int("epochs", epochs)
     if batch_size % world_size:
         raise ValueError(
             f"`batch_size` must be a multiple of the {world_size} processes. "

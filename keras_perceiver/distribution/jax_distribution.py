@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.distribution.even_sharding_model_parallel import (
     EvenShardingModelParallel,
 )
@@ -52,9 +52,9 @@ def jax_distribution(strategy="data", num_devices=None, model_parallel=None):
     model = keras_perceiver.Perceiver(num_classes=10, latent_dim=1024)
     ```
     """
-    validation.check_choice("strategy", strategy, STRATEGIES)
-    validation.check_optional_positive_int("num_devices", num_devices)
-    validation.check_optional_positive_int("model_parallel", model_parallel)
+    argument_checks.check_choice("strategy", strategy, STRATEGIES)
+    argument_checks.check_optional_positive_int("num_devices", num_devices)
+    argument_checks.check_optional_positive_int("model_parallel", model_parallel)
     if keras.config.backend() != "jax":
         raise ValueError(
             "`jax_distribution` needs the JAX backend (KERAS_BACKEND=jax). "

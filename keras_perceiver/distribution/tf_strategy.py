@@ -5,7 +5,7 @@ import os
 
 import keras
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 
 
 def tf_strategy(num_devices=None):
@@ -41,7 +41,7 @@ def tf_strategy(num_devices=None):
     model.fit(x, y, batch_size=256)  # 64 examples per GPU
     ```
     """
-    validation.check_optional_positive_int("num_devices", num_devices)
+    argument_checks.check_optional_positive_int("num_devices", num_devices)
     if keras.config.backend() != "tensorflow":
         raise ValueError(
             "`tf_strategy` needs the TensorFlow backend "

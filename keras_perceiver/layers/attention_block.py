@@ -1,6 +1,6 @@
 import keras
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.layers.feed_forward import FeedForward
 from keras_perceiver.layers.perceiver_attention import PerceiverAttention
 from keras_perceiver.layers.residual_barrier import residual_barrier
@@ -62,17 +62,17 @@ class AttentionBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_heads = validation.check_positive_int("num_heads", num_heads)
-        self.qk_channels = validation.check_optional_positive_int(
+        self.num_heads = argument_checks.check_positive_int("num_heads", num_heads)
+        self.qk_channels = argument_checks.check_optional_positive_int(
             "qk_channels", qk_channels
         )
-        self.v_channels = validation.check_optional_positive_int(
+        self.v_channels = argument_checks.check_optional_positive_int(
             "v_channels", v_channels
         )
-        self.widening_factor = validation.check_positive_int(
+        self.widening_factor = argument_checks.check_positive_int(
             "widening_factor", widening_factor
         )
-        self.dropout = validation.check_fraction("dropout", dropout)
+        self.dropout = argument_checks.check_fraction("dropout", dropout)
         for name in self.attention_norm_names:
             setattr(self, name, self._layer_norm(name))
         self.mlp_norm = self._layer_norm("mlp_norm")

@@ -1,6 +1,6 @@
 import keras
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.layers.attention_block import AttentionBlock
 
 
@@ -82,16 +82,16 @@ class CrossAttention(AttentionBlock):
             num_heads, qk_channels, v_channels, widening_factor, dropout,
             **kwargs,
         )
-        self.use_query_residual = validation.check_bool(
+        self.use_query_residual = argument_checks.check_bool(
             "use_query_residual", use_query_residual
         )
-        self.input_chunk_size = validation.check_optional_positive_int(
+        self.input_chunk_size = argument_checks.check_optional_positive_int(
             "input_chunk_size", input_chunk_size
         )
 
     def build(self, latents_shape, inputs_shape):
-        validation.check_rank("latents", latents_shape, (3,))
-        validation.check_rank("inputs", inputs_shape, (3,))
+        argument_checks.check_rank("latents", latents_shape, (3,))
+        argument_checks.check_rank("inputs", inputs_shape, (3,))
         self.latent_norm.build(latents_shape)
         self.input_norm.build(inputs_shape)
         self.build_attention(

@@ -1,6 +1,6 @@
 import keras
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -31,10 +31,10 @@ class FeedForward(keras.layers.Layer):
 
     def __init__(self, widening_factor=1, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.widening_factor = validation.check_positive_int(
+        self.widening_factor = argument_checks.check_positive_int(
             "widening_factor", widening_factor
         )
-        self.dropout = validation.check_fraction("dropout", dropout)
+        self.dropout = argument_checks.check_fraction("dropout", dropout)
         self.dropout_layer = keras.layers.Dropout(
             self.dropout, dtype=self.dtype_policy
         )

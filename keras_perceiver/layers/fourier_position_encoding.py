@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -62,8 +62,8 @@ class FourierPositionEncoding(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_bands = validation.check_positive_int("num_bands", num_bands)
-        self.max_resolution = validation.freeze_resolution(max_resolution)
+        self.num_bands = argument_checks.check_positive_int("num_bands", num_bands)
+        self.max_resolution = argument_checks.freeze_resolution(max_resolution)
         self.concat_pos = concat_pos
         self.sine_only = sine_only
         self.built = True
@@ -90,7 +90,7 @@ class FourierPositionEncoding(keras.layers.Layer):
                 "`max_resolution` must be set to encode coordinates; it may be "
                 "None only for `grid_features`. Received: max_resolution=None"
             )
-        resolution = validation.resolve_per_dimension(
+        resolution = argument_checks.resolve_per_dimension(
             "max_resolution", self.max_resolution, num_dims
         )
         return self._features(positions, resolution)
@@ -107,10 +107,10 @@ class FourierPositionEncoding(keras.layers.Layer):
         """
         index_shape = tuple(index_shape)
         for size in index_shape:
-            validation.check_positive_int("index_shape", size)
+            argument_checks.check_positive_int("index_shape", size)
         resolution = index_shape
         if self.max_resolution is not None:
-            resolution = validation.resolve_per_dimension(
+            resolution = argument_checks.resolve_per_dimension(
                 "max_resolution", self.max_resolution, len(index_shape)
             )
         positions = grid_positions(index_shape)

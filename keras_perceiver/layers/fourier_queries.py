@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.layers.fourier_position_encoding import (
     FourierPositionEncoding,
 )
@@ -56,11 +56,11 @@ class FourierQueries(OutputQueries):
         super().__init__(
             task_embedding_channels=task_embedding_channels, **kwargs
         )
-        self.index_shape = validation.check_grid("index_shape", index_shape)
-        self.num_bands = validation.check_positive_int("num_bands", num_bands)
-        self.max_resolution = validation.freeze_resolution(max_resolution)
-        self.concat_pos = validation.check_bool("concat_pos", concat_pos)
-        self.sine_only = validation.check_bool("sine_only", sine_only)
+        self.index_shape = argument_checks.check_grid("index_shape", index_shape)
+        self.num_bands = argument_checks.check_positive_int("num_bands", num_bands)
+        self.max_resolution = argument_checks.freeze_resolution(max_resolution)
+        self.concat_pos = argument_checks.check_bool("concat_pos", concat_pos)
+        self.sine_only = argument_checks.check_bool("sine_only", sine_only)
         self.position_encoding = FourierPositionEncoding(
             num_bands=self.num_bands,
             max_resolution=self.max_resolution,

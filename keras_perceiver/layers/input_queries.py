@@ -1,6 +1,6 @@
 import keras
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.layers.output_queries import OutputQueries
 
 
@@ -48,12 +48,12 @@ class InputQueries(OutputQueries):
             task_embedding_channels=task_embedding_channels, **kwargs
         )
         self.num_position_channels = (
-            validation.check_optional_positive_int(
+            argument_checks.check_optional_positive_int(
                 "num_position_channels", num_position_channels
             )
         )
         if index_shape is not None:
-            index_shape = validation.check_grid("index_shape", index_shape)
+            index_shape = argument_checks.check_grid("index_shape", index_shape)
         self.index_shape = index_shape
 
     def build(self, byte_array_shape):

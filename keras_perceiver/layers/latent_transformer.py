@@ -1,6 +1,6 @@
 import keras
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.layers.self_attention import SelfAttention
 
 
@@ -46,7 +46,7 @@ class LatentTransformer(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_layers = validation.check_positive_int("num_layers", num_layers)
+        self.num_layers = argument_checks.check_positive_int("num_layers", num_layers)
         self.self_attends = [
             SelfAttention(
                 num_heads=num_heads,

@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.layers.output_queries import OutputQueries
 from keras_perceiver.layers.output_queries import broadcast_to_batch
 
@@ -49,17 +49,17 @@ class LearnedQueries(OutputQueries):
         super().__init__(
             task_embedding_channels=task_embedding_channels, **kwargs
         )
-        self._num_queries = validation.check_positive_int(
+        self._num_queries = argument_checks.check_positive_int(
             "num_queries", num_queries
         )
-        self.query_channels = validation.check_positive_int(
+        self.query_channels = argument_checks.check_positive_int(
             "num_channels", num_channels
         )
         self.initializer = keras.initializers.get(
             initializer or keras.initializers.TruncatedNormal(stddev=0.02)
         )
         if index_shape is not None:
-            index_shape = validation.check_grid(
+            index_shape = argument_checks.check_grid(
                 "index_shape", index_shape, num_queries
             )
         self.index_shape = index_shape

@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 
 
 class OutputQueries(keras.layers.Layer):
@@ -35,13 +35,13 @@ class OutputQueries(keras.layers.Layer):
     def __init__(self, task_embedding_channels=0, **kwargs):
         super().__init__(**kwargs)
         if task_embedding_channels != 0:
-            validation.check_positive_int(
+            argument_checks.check_positive_int(
                 "task_embedding_channels", task_embedding_channels
             )
         self.task_embedding_channels = task_embedding_channels
 
     def build(self, byte_array_shape):
-        validation.check_rank("byte_array", byte_array_shape, (3,))
+        argument_checks.check_rank("byte_array", byte_array_shape, (3,))
         if self.task_embedding_channels:
             self.task_embedding = self.add_weight(
                 shape=(self.task_embedding_channels,),

@@ -3,7 +3,7 @@ import math
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.layers.chunked_attention import chunked_attention
 
 # `input_chunk_size=None`: the whole key/value axis while one example's
@@ -100,23 +100,23 @@ class PerceiverAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_heads = validation.check_positive_int("num_heads", num_heads)
-        self.qk_channels = validation.check_positive_int(
+        self.num_heads = argument_checks.check_positive_int("num_heads", num_heads)
+        self.qk_channels = argument_checks.check_positive_int(
             "qk_channels", qk_channels
         )
-        self.v_channels = validation.check_optional_positive_int(
+        self.v_channels = argument_checks.check_optional_positive_int(
             "v_channels", v_channels
         )
-        self.output_channels = validation.check_positive_int(
+        self.output_channels = argument_checks.check_positive_int(
             "output_channels", output_channels
         )
-        self.input_chunk_size = validation.check_optional_positive_int(
+        self.input_chunk_size = argument_checks.check_optional_positive_int(
             "input_chunk_size", input_chunk_size
         )
-        validation.check_divisible(
+        argument_checks.check_divisible(
             "qk_channels", self.qk_channels, "num_heads", self.num_heads
         )
-        validation.check_divisible(
+        argument_checks.check_divisible(
             "v_channels", self._value_channels, "num_heads", self.num_heads
         )
         self.query_dense = self._dense(self.qk_channels, "query")

@@ -1,6 +1,6 @@
 import keras
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.layers.cross_attention import CrossAttention
 
 
@@ -69,7 +69,7 @@ class PerceiverDecoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_output_channels = validation.check_optional_positive_int(
+        self.num_output_channels = argument_checks.check_optional_positive_int(
             "num_output_channels", num_output_channels
         )
         # CrossAttention checks the attention arguments; the decoder reads
@@ -117,8 +117,8 @@ class PerceiverDecoder(keras.layers.Layer):
         return self.cross_attention.dropout
 
     def build(self, queries_shape, latents_shape):
-        validation.check_rank("queries", queries_shape, (3,))
-        validation.check_rank("latents", latents_shape, (3,))
+        argument_checks.check_rank("queries", queries_shape, (3,))
+        argument_checks.check_rank("latents", latents_shape, (3,))
         self.query_channels = queries_shape[-1]
         self.latent_channels = latents_shape[-1]
         self.cross_attention.build(queries_shape, latents_shape)

@@ -1,6 +1,6 @@
 import keras
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.layers.attention_block import AttentionBlock
 
 
@@ -55,7 +55,7 @@ class SelfAttention(AttentionBlock):
         )
 
     def build(self, latents_shape):
-        validation.check_rank("latents", latents_shape, (3,))
+        argument_checks.check_rank("latents", latents_shape, (3,))
         self.attention_norm.build(latents_shape)
         self.build_attention(latents_shape, latents_shape)
 

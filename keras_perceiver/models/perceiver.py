@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 
 
@@ -66,10 +66,10 @@ class Perceiver(PerceiverEncoder):
     def __init__(self, num_classes, class_names=None,
                  input_preprocessing=None, **kwargs):
         super().__init__(**kwargs)
-        self.num_classes = validation.check_positive_int(
+        self.num_classes = argument_checks.check_positive_int(
             "num_classes", num_classes
         )
-        self.class_names = validation.check_class_names(
+        self.class_names = argument_checks.check_class_names(
             class_names, num_classes
         )
         self.input_preprocessing = (

@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.adapters.image_adapter import ImageAdapter
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.cross_attention import CrossAttention
@@ -155,7 +155,7 @@ class PerceiverEncoder(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check = validation.check_positive_int
+        check = argument_checks.check_positive_int
         self.num_latents = check("num_latents", num_latents)
         self.latent_dim = check("latent_dim", latent_dim)
         self.num_blocks = check("num_blocks", num_blocks)
@@ -164,7 +164,7 @@ class PerceiverEncoder(keras.Model):
         )
         self.num_cross_heads = check("num_cross_heads", num_cross_heads)
         self.num_self_heads = check("num_self_heads", num_self_heads)
-        optional = validation.check_optional_positive_int
+        optional = argument_checks.check_optional_positive_int
         self.cross_qk_channels = optional(
             "cross_qk_channels", cross_qk_channels
         )
@@ -181,23 +181,23 @@ class PerceiverEncoder(keras.Model):
             "num_self_heads", self.self_qk_channels or self.latent_dim
         )
         self.num_bands = check("num_bands", num_bands)
-        self.max_resolution = validation.freeze_resolution(max_resolution)
-        self.weight_sharing = validation.check_choice(
+        self.max_resolution = argument_checks.freeze_resolution(max_resolution)
+        self.weight_sharing = argument_checks.check_choice(
             "weight_sharing", weight_sharing, WEIGHT_SHARING_CHOICES
         )
-        self.cross_attend_placement = validation.check_choice(
+        self.cross_attend_placement = argument_checks.check_choice(
             "cross_attend_placement",
             cross_attend_placement,
             CROSS_ATTEND_PLACEMENTS,
         )
-        self.block_scheme = validation.check_choice(
+        self.block_scheme = argument_checks.check_choice(
             "block_scheme", block_scheme, BLOCK_SCHEMES
         )
-        self.cross_use_query_residual = validation.check_bool(
+        self.cross_use_query_residual = argument_checks.check_bool(
             "cross_use_query_residual", cross_use_query_residual
         )
-        self.dropout = validation.check_fraction("dropout", dropout)
-        self.input_chunk_size = validation.check_optional_positive_int(
+        self.dropout = argument_checks.check_fraction("dropout", dropout)
+        self.input_chunk_size = argument_checks.check_optional_positive_int(
             "input_chunk_size", input_chunk_size
         )
         self.latent_initializer = keras.initializers.get(
@@ -515,7 +515,7 @@ def _is_image_shape(input_shape):
 
 def _byte_array_shape(input_shape):
     input_shape, _ = split_masked_inputs(input_shape)
-    validation.check_rank("inputs", input_shape, (3, 4))
+    argument_checks.check_rank("inputs", input_shape, (3, 4))
     if input_shape[-1] is None:
         raise ValueError(
             "`inputs` must have a known channel count (last dimension). "
@@ -525,7 +525,7 @@ def _byte_array_shape(input_shape):
 
 
 def _check_byte_array(byte_array, mask, built_shape):
-    validation.check_rank("inputs", byte_array.shape, (3,))
+    argument_checks.check_rank("inputs", byte_array.shape, (3,))
     if byte_array.shape[-1] != built_shape[-1]:
         raise ValueError(
             f"`inputs` must have {built_shape[-1]} channels, as the model was "

@@ -1,6 +1,6 @@
 import keras
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.layers.learned_queries import LearnedQueries
 from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
@@ -70,7 +70,7 @@ class PerceiverIOClassifier(PerceiverIO):
         **kwargs,
     ):
         check_encoder(encoder)
-        num_classes = validation.check_positive_int("num_classes", num_classes)
+        num_classes = argument_checks.check_positive_int("num_classes", num_classes)
         decoder = PerceiverDecoder(
             num_output_channels=num_classes,
             num_heads=decoder_num_heads,
@@ -88,7 +88,7 @@ class PerceiverIOClassifier(PerceiverIO):
         )
         super().__init__(encoder, output_queries, decoder, **kwargs)
         self.num_classes = num_classes
-        self.class_names = validation.check_class_names(
+        self.class_names = argument_checks.check_class_names(
             class_names, num_classes
         )
 

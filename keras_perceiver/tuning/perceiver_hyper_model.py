@@ -1,6 +1,6 @@
 import inspect
 
-from keras_perceiver import validation
+from keras_perceiver import argument_checks
 from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 from keras_perceiver.models.perceiver_io_classifier import (
@@ -120,14 +120,14 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
         **perceiver_kwargs,
     ):
         super().__init__()
-        self.classifier = validation.check_choice(
+        self.classifier = argument_checks.check_choice(
             "classifier", classifier, CLASSIFIERS
         )
         self.input_shape = _check_input_shape(input_shape)
-        self.num_classes = validation.check_positive_int(
+        self.num_classes = argument_checks.check_positive_int(
             "num_classes", num_classes
         )
-        self.class_names = validation.check_class_names(
+        self.class_names = argument_checks.check_class_names(
             class_names, num_classes
         )
         if input_preprocessing is not None and classifier != "perceiver":
