@@ -1,4 +1,9 @@
-"""The logic of the paper experiments (benchmarks/paper), at tiny sizes."""
+"""The logic of the paper experiments (benchmarks/paper), at tiny sizes.
+
+The model pieces (the invariance, the adapter, the waveform augmentation)
+run on every backend; the plumbing around `model.fit` (the run log,
+`fit_and_test` and its resumption, the tables, the runner) on one.
+"""
 
 import json
 import subprocess
@@ -49,9 +54,11 @@ def test_perceiver_logits_do_not_change_under_the_pixel_permutation():
 
 
 @pytest.mark.parametrize("build", [
-    lambda shape: permutation.build_perceiver(shape, 3, **TINY),
-    lambda shape: permutation.build_cnn(shape, width=4),
-], ids=["perceiver_reading_positions_in_place", "cnn"])
+    pytest.param(lambda shape: permutation.build_perceiver(shape, 3, **TINY),
+                 id="perceiver_reading_positions_in_place"),
+    pytest.param(lambda shape: permutation.build_cnn(shape, width=4),
+                 id="cnn", marks=pytest.mark.backend_independent),
+])
 def test_models_without_the_original_positions_depend_on_pixel_order(build):
     """The Perceiver's invariance comes from the positions: read at their
     new places, permuted pixels give other logits, as they do in the CNN."""
@@ -113,6 +120,7 @@ def tiny_classifier():
     return permutation.build_perceiver((6, 6, 1), 3, **TINY)
 
 
+@pytest.mark.backend_independent
 def test_fit_and_test_reports_the_run(tmp_path):
     train, test = tiny_training_data()
     result = experiment.fit_and_test(
@@ -126,6 +134,7 @@ def test_fit_and_test_reports_the_run(tmp_path):
     assert result["train_seconds"] > 0
 
 
+@pytest.mark.backend_independent
 def test_fit_and_test_resumes_a_stopped_run(tmp_path, monkeypatch):
     """A run stopped after its first epoch trains only the second when
     started again with the same checkpoint folder."""
@@ -228,6 +237,7 @@ def test_the_runner_rejects_bad_arguments_in_one_line(arguments, message):
 
 
 @pytest.mark.slow
+@pytest.mark.backend_independent
 def test_the_permutation_experiment_writes_its_report(tmp_path):
     runner.run_experiment("permutation", quick=True, output=tmp_path)
     payload = json.loads((tmp_path / "permutation.json").read_text())
