@@ -27,12 +27,12 @@ from keras_perceiver.reporting import markdown_table
 DESCRIPTION = ("A hyperparameter search over N, L and the learning rate "
                "(KerasTuner, Bayesian), FSDD log-mel")
 SEARCH_SPACE = {"num-latents": "16,32,64,128,256",
-                "num-self-attends-per-block": "1,2,4,6",
+                "num-self-attends-per-block": "1,2,4",
                 "learning-rate": "3e-4:3e-3:log"}
 DEFAULT = {"num-latents": "64", "num-self-attends-per-block": "2",
            "learning-rate": "1e-3"}
 SETTINGS = {
-    "full": dict(max_trials=12, epochs=8, batch_size=32,
+    "full": dict(max_trials=12, epochs=6, batch_size=32,
                  max_train_samples=None, fixed=["--dropout", "0.1"],
                  search_space=SEARCH_SPACE,
                  data_dir=str(experiment.DATA_DIR / "fsdd")),
