@@ -17,6 +17,7 @@ import tempfile
 
 import keras
 
+from keras_perceiver.adapters import input_adapter
 from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
@@ -151,7 +152,8 @@ def serving_input_specs(model):
     - byte arrays, with or without a mask: `inputs` and `mask` (an all-True
       mask serves unpadded byte arrays);
     - an `input_adapter` that takes one tensor: the adapter's `input_name`
-      (`points`, `waveforms`, ...);
+      (`points`, `waveforms`, ...; see
+      `InputAdapter.serving_input_specs`);
     - dict inputs: their keys, nested keys joined by `_`.
 
     Args:
@@ -176,14 +178,14 @@ def serving_input_specs(model):
     _check_model(model)
     adapter = _encoder_of(model).input_adapter
     input_shape = model.get_build_config()["input_shape"]
-    if adapter is None:
-        input_shape = _byte_array_and_mask_shapes(input_shape)
-    dtype = getattr(adapter, "serving_dtype", "float32")
-    if isinstance(input_shape, dict):
-        specs = _specs(input_shape, names=(), dtype=dtype)
-    else:
-        name = getattr(adapter, "input_name", "inputs")
-        specs = _specs(input_shape, names=(name,), dtype=dtype)
+    if isinstance(adapter, input_adapter.InputAdapter):
+        specs = adapter.serving_input_specs(input_shape)
+    elif adapter is None:
+        specs = input_adapter.serving_input_specs(
+            _byte_array_and_mask_shapes(input_shape)
+        )
+    else:  # A plain Keras layer as the adapter.
+        specs = input_adapter.serving_input_specs(input_shape)
     _check_unique_names(keras.tree.flatten(specs))
     return specs
 
@@ -250,35 +252,6 @@ def _byte_array_and_mask_shapes(input_shape):
     if isinstance(input_shape, dict):
         input_shape = input_shape["inputs"]
     return {"inputs": input_shape, "mask": tuple(input_shape)[:2]}
-
-
-def _specs(input_shape, names, dtype):
-    if isinstance(input_shape, dict):
-        return {
-            key: _specs(shape, names + (str(key),), dtype)
-            for key, shape in input_shape.items()
-        }
-    name = "_".join(names)
-    if not _is_shape(input_shape):
-        raise ValueError(
-            "A Perceiver to export must have been built with one input shape "
-            f"or a dict of them. Received: input_shape={input_shape!r} "
-            f"for {name!r}"
-        )
-    is_mask = names[-1] == "mask" or names[-1].endswith("_mask")
-    return keras.InputSpec(
-        shape=(None,) + tuple(input_shape)[1:],
-        dtype="bool" if is_mask else dtype,
-        name=name,
-    )
-
-
-def _is_shape(value):
-    return (
-        isinstance(value, (tuple, list))
-        and len(value) > 0
-        and all(d is None or isinstance(d, int) for d in value)
-    )
 
 
 def _check_unique_names(specs):

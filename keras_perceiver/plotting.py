@@ -4,6 +4,8 @@ import csv
 
 import numpy as np
 
+from keras_perceiver import attention_drawing
+from keras_perceiver import modalities
 from keras_perceiver import reporting
 
 
@@ -61,7 +63,8 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     patch) grid, as in the paper's figure, and for spectrograms over the
     time-frequency patches; for point clouds it colours the points in
     3-D by attention; for other inputs it is the attention over the input
-    index (time, patches).
+    index (time, patches). Each modality's drawing is named in
+    `keras_perceiver.modalities` (see `keras_perceiver.attention_drawing`).
     """
     import keras
 
@@ -91,69 +94,8 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
 
 def _panel_drawer(model, dataset, example, num_elements):
     """`(projection, draw(axis, attention or None for the input))`."""
-    grid = _patch_grid(model, num_elements)
-    if grid is not None and dataset.modality == "image":
-        # The attention covers the central crop when the model crops.
-        image = _central_crop(np.asarray(example[0]),
-                              getattr(model.input_adapter, "crop_shape", None))
-        image = np.squeeze(image)
-
-        def draw_image(axis, attention):
-            if attention is None:
-                axis.imshow(image, cmap="gray")
-            else:
-                axis.imshow(attention.reshape(grid), cmap="viridis")
-
-        return None, draw_image
-    if grid is not None and dataset.modality == "spectrogram":
-        # Time runs left to right, frequency upwards.
-        spectrogram = np.asarray(example["inputs"][0])
-        if spectrogram.ndim == 3:  # channels (e.g. log-mel and deltas)
-            spectrogram = spectrogram.mean(axis=-1)
-
-        def draw_spectrogram(axis, attention):
-            picture = spectrogram if attention is None else (
-                attention.reshape(grid))
-            axis.imshow(picture.T, origin="lower", aspect="auto",
-                        cmap="magma" if attention is None else "viridis")
-
-        return None, draw_spectrogram
-    if dataset.modality == "points":
-        # The adapter keeps the first `num_elements` points at inference.
-        x, y, z = np.asarray(example[0, :num_elements, :3]).T
-
-        def draw_points(axis, attention):
-            colours = z if attention is None else attention
-            cmap = "gray" if attention is None else "viridis"
-            axis.scatter(x, y, z, c=colours, cmap=cmap, s=2)
-
-        return "3d", draw_points
-    signal = _flat_signal(example)
-
-    def draw_line(axis, attention):
-        axis.plot(signal if attention is None else attention)
-
-    return None, draw_line
-
-
-def _central_crop(image, crop_shape):
-    if crop_shape is None:
-        return image
-    top = (image.shape[0] - crop_shape[0]) // 2
-    left = (image.shape[1] - crop_shape[1]) // 2
-    return image[top:top + crop_shape[0], left:left + crop_shape[1]]
-
-
-def _patch_grid(model, num_elements):
-    """The 2-D grid of input elements (pixels or patches), if there is one."""
-    grid = getattr(model.input_adapter, "patch_grid", None)
-    if grid is None or len(grid) != 2 or np.prod(grid) != num_elements:
-        return None
-    return grid
-
-
-def _flat_signal(example):
-    while isinstance(example, dict):
-        example = next(iter(example.values()))
-    signal = np.asarray(example[0], dtype="float32")
-    return signal.reshape(signal.shape[0], -1).mean(axis=-1)
+    if dataset.modality == modalities.MULTIMODAL:
+        drawer = attention_drawing.signal_drawer
+    else:
+        drawer = modalities.get(dataset.modality).attention_drawer
+    return drawer(example, model.input_adapter, num_elements)

@@ -98,6 +98,8 @@ class GridAdapter(InputAdapter):
         self.max_resolution = argument_checks.freeze_resolution(max_resolution)
         self.concat_pos = concat_pos
         self.sine_only = sine_only
+        self.grid_shape = None  # Both set by `build`.
+        self.patch_grid = None
         self.patch_shape = argument_checks.resolve_int_per_dimension(
             "patch_size", self.patch_size, len(self.axis_names)
         )
@@ -117,6 +119,16 @@ class GridAdapter(InputAdapter):
     @property
     def num_index_dims(self):
         return len(self.axis_names)
+
+    @property
+    def input_grid_shape(self):
+        """The grid's sizes along `axis_names`, as built (None before)."""
+        return self.grid_shape
+
+    @property
+    def element_grid(self):
+        """The grid of patches, one element each (None before building)."""
+        return self.patch_grid
 
     @property
     def num_position_channels(self):

@@ -99,6 +99,11 @@ class ImageAdapter(GridAdapter):
             )
             self.seed_generator = keras.random.SeedGenerator(seed)
 
+    @property
+    def inference_crop_shape(self):
+        """`(height, width)` of the central crop outside training, or None."""
+        return self.crop_shape
+
     def _index_shape(self, grid_shape):
         if self.crop_shape is None:
             return tuple(grid_shape)

@@ -30,6 +30,17 @@ class InputAdapter(keras.layers.Layer):
     the symbolic output (a boolean mask, or None) and consumes Keras masks:
     the mask is returned explicitly, not attached to the byte array.
 
+    What export, plotting and fine-tuning need to know of an adapter, they
+    ask through the attributes and methods below, whose defaults suit an
+    adapter of one tensor off any grid; adapters that differ override them.
+
+    Attributes:
+        input_name: str. The name of the input: serving signatures name a
+            tensor input after it, and error messages use it. "inputs"
+            here.
+        serving_dtype: str. The dtype serving signatures give the data
+            (masks are bool). "float32" here.
+
     Args:
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
@@ -57,6 +68,9 @@ class InputAdapter(keras.layers.Layer):
     ((2, 5, 3), None)
     """
 
+    input_name = INPUTS_KEY
+    serving_dtype = "float32"
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # Keras masks are accepted (and returned as the second output), so
@@ -72,6 +86,86 @@ class InputAdapter(keras.layers.Layer):
         coordinates included) in float32 first.
         """
         return self.dtype_policy.variable_dtype
+
+    @property
+    def input_grid_shape(self):
+        """The sizes of the input's grid axes, as the adapter was built.
+
+        For images `(height, width)`, for waveforms `(length,)`: the axes
+        between the batch and the channels. None for inputs that are not a
+        fixed grid (point clouds, token ids), and before the adapter is
+        built.
+
+        Example:
+
+        >>> adapter = keras_perceiver.adapters.ImageAdapter(num_bands=4)
+        >>> adapter.build((None, 28, 32, 1))
+        >>> adapter.input_grid_shape
+        (28, 32)
+        """
+        return None
+
+    @property
+    def element_grid(self):
+        """The grid the byte array's elements lie on, or None.
+
+        The byte array holds the elements in row-major order of this grid
+        (pixels, patches, feature-map positions), so an attention map over
+        the elements reshapes to it. None where the elements lie on no
+        grid (points, tokens, several modalities) and before the adapter is
+        built.
+
+        Example:
+
+        >>> adapter = keras_perceiver.adapters.ImageAdapter(
+        ...     num_bands=4, patch_size=4)
+        >>> byte_array, _ = adapter(keras.random.uniform((1, 28, 32, 1)))
+        >>> adapter.element_grid, byte_array.shape[1]
+        ((7, 8), 56)
+        """
+        return None
+
+    @property
+    def inference_crop_shape(self):
+        """The size of the central crop taken outside training, or None.
+
+        Example:
+
+        >>> adapter = keras_perceiver.adapters.ImageAdapter(crop_size=24)
+        >>> adapter.inference_crop_shape
+        (24, 24)
+        """
+        return None
+
+    def serving_input_specs(self, input_shape):
+        """The inputs of a serving signature for inputs of `input_shape`.
+
+        The shapes are `input_shape` with a dynamic batch dimension. A
+        tensor input is named `input_name`, with dtype `serving_dtype`;
+        a dict input gives a dict of specs named after its keys (nested
+        keys joined by `_`), masks (keys `mask` or ending in `_mask`)
+        bool.
+
+        Args:
+            input_shape: tuple, or (nested) dict of tuples: the shape the
+                adapter was built with, batch first.
+
+        Returns:
+            A `keras.InputSpec`, or a (nested) dict of them.
+
+        Example:
+
+        >>> adapter = keras_perceiver.adapters.AudioAdapter()
+        >>> specs = adapter.serving_input_specs(
+        ...     {"inputs": (8, 1024), "mask": (8, 1024)})
+        >>> specs["inputs"].shape, specs["mask"].dtype
+        ((None, 1024), 'bool')
+        >>> adapter.serving_input_specs((8, 1024)).name
+        'waveforms'
+        """
+        return serving_input_specs(
+            input_shape, self.input_name, self.serving_dtype
+        )
 
     def compute_mask(self, *args, **kwargs):
         """The mask is returned as an output, never attached to one."""
@@ -96,6 +190,69 @@ class InputAdapter(keras.layers.Layer):
             byte_array_shape, dtype=self.compute_dtype
         )
         return byte_array, keras.KerasTensor(mask_shape, dtype="bool")
+
+
+def serving_input_specs(input_shape, name=INPUTS_KEY, dtype="float32"):
+    """Serving-signature inputs for inputs of `input_shape`.
+
+    What `InputAdapter.serving_input_specs` returns, for any layer: a
+    tensor input is named `name`; a dict input gives a dict of specs named
+    after its keys (nested keys joined by `_`). Masks (keys `mask` or
+    ending in `_mask`) are bool, the rest `dtype`; the batch dimension is
+    dynamic.
+
+    Args:
+        input_shape: tuple, or (nested) dict of tuples, batch first.
+        name: str. The name of a tensor input. Defaults to "inputs".
+        dtype: str. The dtype of the data. Defaults to "float32".
+
+    Returns:
+        A `keras.InputSpec`, or a (nested) dict of them.
+
+    Example:
+
+    >>> specs = serving_input_specs({"inputs": (2, 10, 3), "mask": (2, 10)})
+    >>> mask = specs["mask"]
+    >>> mask.name, mask.shape, mask.dtype
+    ('mask', (None, 10), 'bool')
+    """
+    if isinstance(input_shape, dict):
+        return _dict_specs(input_shape, (), dtype)
+    return _input_spec(input_shape, (name,), dtype)
+
+
+def _dict_specs(input_shape, names, dtype):
+    return {
+        key: (
+            _dict_specs(shape, names + (str(key),), dtype)
+            if isinstance(shape, dict)
+            else _input_spec(shape, names + (str(key),), dtype)
+        )
+        for key, shape in input_shape.items()
+    }
+
+
+def _input_spec(input_shape, names, dtype):
+    name = "_".join(names)
+    if not _is_shape(input_shape):
+        raise ValueError(
+            "An input shape must be a tuple of ints (or None), or a dict of "
+            f"them. Received: input_shape={input_shape!r} for {name!r}"
+        )
+    is_mask = names[-1] == MASK_KEY or names[-1].endswith("_" + MASK_KEY)
+    return keras.InputSpec(
+        shape=(None,) + tuple(input_shape)[1:],
+        dtype="bool" if is_mask else dtype,
+        name=name,
+    )
+
+
+def _is_shape(value):
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) > 0
+        and all(d is None or isinstance(d, int) for d in value)
+    )
 
 
 def split_masked_inputs(inputs, mask=None, name=INPUTS_KEY):

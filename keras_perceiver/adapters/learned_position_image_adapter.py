@@ -59,6 +59,8 @@ class LearnedPositionImageAdapter(InputAdapter):
           IO, ImageNet with learned position embeddings.
     """
 
+    input_name = "images"
+
     def __init__(
         self,
         num_channels=256,
@@ -83,6 +85,7 @@ class LearnedPositionImageAdapter(InputAdapter):
             position_initializer
             or keras.initializers.TruncatedNormal(stddev=0.02)
         )
+        self.image_shape = None  # Set by `build`.
         self.pixel_projection = keras.layers.Dense(
             num_channels, name="pixel_projection", dtype=self.dtype_policy
         )
@@ -93,6 +96,14 @@ class LearnedPositionImageAdapter(InputAdapter):
                 name="position_projection",
                 dtype=self.dtype_policy,
             )
+
+    @property
+    def input_grid_shape(self):
+        """`(height, width)` of the images, as built (None before)."""
+        return self.image_shape
+
+    # One element per pixel, in row-major order.
+    element_grid = input_grid_shape
 
     @property
     def num_position_channels(self):
@@ -125,18 +136,18 @@ class LearnedPositionImageAdapter(InputAdapter):
 
     def _images_shape(self, inputs_shape, mask_shape=None):
         images_shape, mask_shape = split_masked_inputs(
-            inputs_shape, mask_shape, "images"
+            inputs_shape, mask_shape, self.input_name
         )
         _reject_mask(mask_shape)
         images_shape = tuple(images_shape)
-        argument_checks.check_rank("images", images_shape, (4,))
+        argument_checks.check_rank(self.input_name, images_shape, (4,))
         return images_shape
 
     def call(self, inputs, mask=None, training=None):
-        images, mask = split_masked_inputs(inputs, mask, "images")
+        images, mask = split_masked_inputs(inputs, mask, self.input_name)
         _reject_mask(None if mask is None else mask.shape)
         images_shape = tuple(images.shape)
-        argument_checks.check_rank("images", images_shape, (4,))
+        argument_checks.check_rank(self.input_name, images_shape, (4,))
         built = self.image_shape + (self.num_input_channels,)
         if images_shape[1:] != built:
             raise ValueError(

@@ -90,8 +90,6 @@ class MultimodalAdapter(InputAdapter):
           AudioSet audio+video experiments.
     """
 
-    input_name = "inputs"
-
     def __init__(
         self,
         adapters,

@@ -19,8 +19,7 @@ IMAGE_ADAPTERS = (
 def checkpoint_image_size(model):
     """The `(height, width)` an image classifier from a checkpoint takes."""
     _check_image_classifier(model)
-    adapter = model.encoder.input_adapter
-    return tuple(getattr(adapter, "grid_shape", None) or adapter.image_shape)
+    return tuple(model.encoder.input_adapter.input_grid_shape)
 
 
 def fine_tuning_classifier(

@@ -205,6 +205,9 @@ class PerceiverEncoder(keras.Model):
             or keras.initializers.TruncatedNormal(stddev=0.02)
         )
         self.input_adapter = input_adapter
+        # True once `build` adds the default ImageAdapter, which the config
+        # leaves out (the model adds it again when rebuilt).
+        self._adapter_is_default = False
         self.cross_attends = [
             self._cross_attend(index)
             for index in range(self._num_unique_cross_attends())
@@ -462,9 +465,7 @@ class PerceiverEncoder(keras.Model):
     def get_config(self):
         config = super().get_config()
         adapter = None
-        if self.input_adapter is not None and not getattr(
-            self, "_adapter_is_default", False
-        ):
+        if self.input_adapter is not None and not self._adapter_is_default:
             adapter = keras.layers.serialize(self.input_adapter)
         config.update(
             {

@@ -1,12 +1,12 @@
 from keras_perceiver import adapters
+from keras_perceiver import modalities
 from keras_perceiver.models.perceiver import Perceiver
 
-AUDIO_PATCH_SIZE = 128  # samples per patch, as in the paper
-SPECTROGRAM_PATCH_SIZE = (4, 4)  # frames x mel bands per patch
-POINT_CLOUD_MAX_RESOLUTION = 1120  # the paper's ModelNet40 setting
-# Training-time point cloud augmentation: random scaling of each axis and
-# jitter of the coordinates.
-POINT_CLOUD_AUGMENTATION = dict(scale_range=(0.8, 1.25), jitter_stddev=0.01)
+# benchmarks/paper imports these settings from here.
+from keras_perceiver.modalities import POINT_CLOUD_AUGMENTATION  # noqa: F401
+from keras_perceiver.modalities import (  # noqa: F401
+    POINT_CLOUD_MAX_RESOLUTION,
+)
 
 
 def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
@@ -82,7 +82,7 @@ def input_adapter_for(dataset, num_bands, modality_dropout=None,
     >>> adapter = input_adapter_for(data, num_bands=8, patch_size=2)
     """
     _check_input_options(dataset, patch_size, crop_size)
-    if dataset.modality == "multimodal":
+    if dataset.modality == modalities.MULTIMODAL:
         return adapters.MultimodalAdapter(
             {
                 name: modality_adapter(modality, num_bands, patch_size,
@@ -92,7 +92,7 @@ def input_adapter_for(dataset, num_bands, modality_dropout=None,
             modality_dropout=modality_dropout,
         )
     if dataset.modality == "image" and patch_size is crop_size is None:
-        return None
+        return None  # The Perceiver adds its own ImageAdapter.
     return modality_adapter(dataset.modality, num_bands, patch_size,
                             crop_size)
 
@@ -101,8 +101,8 @@ def modality_adapter(modality, num_bands, patch_size=None, crop_size=None):
     """The input adapter for one modality of a data set.
 
     Args:
-        modality: str. "image", "audio", "spectrogram", "points" or
-            "sequence" (a `Dataset.modality` other than "multimodal").
+        modality: str. A modality of `keras_perceiver.modalities`: "image",
+            "audio", "spectrogram", "points" or "sequence".
         num_bands, patch_size, crop_size: as in `perceiver_for_dataset`.
 
     Returns:
@@ -112,48 +112,25 @@ def modality_adapter(modality, num_bands, patch_size=None, crop_size=None):
 
     >>> adapter = modality_adapter("spectrogram", num_bands=8)
     """
-    if modality == "image":
-        return adapters.ImageAdapter(num_bands=num_bands,
-                                     patch_size=patch_size or 1,
-                                     crop_size=crop_size)
-    if modality == "audio":
-        return adapters.AudioAdapter(patch_size=AUDIO_PATCH_SIZE,
-                                     num_bands=num_bands)
-    if modality == "spectrogram":
-        return adapters.SpectrogramAdapter(
-            patch_size=patch_size or SPECTROGRAM_PATCH_SIZE,
-            num_bands=num_bands,
-        )
-    if modality == "points":
-        return adapters.PointCloudAdapter(
-            num_bands=num_bands, max_resolution=POINT_CLOUD_MAX_RESOLUTION,
-            **POINT_CLOUD_AUGMENTATION,
-        )
-    if modality == "sequence":
-        return adapters.SequenceAdapter(num_bands=num_bands)
-    raise ValueError(
-        "`modality` must be one of image, audio, spectrogram, points or "
-        f"sequence. Received: modality={modality!r}"
-    )
+    return modalities.get(modality).make_adapter(num_bands, patch_size,
+                                                 crop_size)
 
 
 def _check_input_options(dataset, patch_size, crop_size):
-    """Patches need images or spectrograms; crops need images."""
-    if dataset.modality == "multimodal" and not dataset.modalities:
+    """Patch and crop sizes need a modality whose adapter takes them."""
+    if dataset.modality == modalities.MULTIMODAL and not dataset.modalities:
         raise ValueError(
             "Multimodal data needs `Dataset.modalities`, the modality of "
             'each input (e.g. {"image": "image", "audio": "spectrogram"}). '
             f"Received: modalities={dataset.modalities!r}"
         )
-    modalities = set((dataset.modalities or {}).values()) | {dataset.modality}
-    if patch_size is not None and not modalities & {"image", "spectrogram"}:
-        raise ValueError(
-            "`patch_size` applies to images and spectrograms. Received: "
-            f"patch_size={patch_size} for {dataset.modality} data"
-        )
-    if crop_size is not None and "image" not in modalities:
-        raise ValueError(
-            "`crop_size` applies to images. Received: "
-            f"crop_size={crop_size} for {dataset.modality} data"
-        )
-
+    names = set((dataset.modalities or {}).values()) | {dataset.modality}
+    for option, value in (("patch_size", patch_size),
+                          ("crop_size", crop_size)):
+        takers = modalities.taking(option)
+        if value is not None and not names & {m.name for m in takers}:
+            applies_to = modalities.listed([m.plural for m in takers], "and")
+            raise ValueError(
+                f"`{option}` applies to {applies_to}. Received: "
+                f"{option}={value} for {dataset.modality} data"
+            )

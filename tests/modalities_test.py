@@ -1,0 +1,100 @@
+"""The modality registry: each modality's adapter, options and drawing."""
+
+import numpy as np
+import pytest
+
+from keras_perceiver import adapters, attention_drawing, modalities
+
+# The registry holds the same objects under every backend.
+pytestmark = pytest.mark.backend_independent
+
+
+def test_each_modality_builds_its_adapter_with_its_defaults():
+    made = {name: modality.make_adapter(num_bands=3)
+            for name, modality in modalities.MODALITIES.items()}
+    assert {name: type(adapter) for name, adapter in made.items()} == {
+        "image": adapters.ImageAdapter,
+        "audio": adapters.AudioAdapter,
+        "spectrogram": adapters.SpectrogramAdapter,
+        "points": adapters.PointCloudAdapter,
+        "sequence": adapters.SequenceAdapter,
+    }
+    assert all(adapter.num_bands == 3 for adapter in made.values())
+    assert made["image"].patch_size == 1 and made["image"].crop_size is None
+    assert made["audio"].patch_size == 128
+    assert made["spectrogram"].patch_size == (4, 4)
+    assert made["sequence"].patch_size == 1
+    points = made["points"]
+    assert points.max_resolution == 1120
+    assert (points.scale_range, points.jitter_stddev) == ((0.8, 1.25), 0.01)
+
+
+def test_options_reach_the_modalities_that_take_them():
+    image = modalities.get("image").make_adapter(3, patch_size=2,
+                                                 crop_size=4)
+    assert (image.patch_size, image.crop_size) == (2, 4)
+    spectrogram = modalities.get("spectrogram").make_adapter(
+        3, patch_size=(2, 1))
+    assert spectrogram.patch_size == (2, 1)
+    audio = modalities.get("audio").make_adapter(3, patch_size=2)
+    assert audio.patch_size == 128
+    assert [m.name for m in modalities.taking("patch_size")] == [
+        "image", "spectrogram"]
+    assert [m.name for m in modalities.taking("crop_size")] == ["image"]
+
+
+def test_an_unknown_modality_raises():
+    with pytest.raises(ValueError) as error:
+        modalities.get("smell")
+    assert str(error.value) == (
+        "`modality` must be one of image, audio, spectrogram, points or "
+        "sequence. Received: modality='smell'"
+    )
+    with pytest.raises(ValueError, match="Received: modality='multimodal'"):
+        modalities.get(modalities.MULTIMODAL)
+
+
+def test_a_new_modality_is_one_entry():
+    smell = modalities.Modality(
+        name="smell", plural="smell recordings",
+        adapter_factory=adapters.SequenceAdapter, adapter_options=(),
+        attention_drawer=attention_drawing.signal_drawer)
+    adapter = smell.make_adapter(num_bands=2, patch_size=5)
+    byte_array, _ = adapter(np.ones((2, 6, 4), "float32"))
+    assert tuple(byte_array.shape) == (2, 6, 4 + 5)
+    with pytest.raises(ValueError, match="adapter_options"):
+        modalities.Modality("smell", "smells", adapters.SequenceAdapter,
+                            ("stride",), attention_drawing.signal_drawer)
+
+
+def test_each_modality_draws_an_example_and_its_attention():
+    from matplotlib.figure import Figure
+
+    examples = {
+        "image": (np.ones((1, 4, 6, 1)), (None, 4, 6, 1)),
+        "audio": (np.ones((1, 256)), (None, 256)),
+        "spectrogram": ({"inputs": np.ones((1, 8, 8)),
+                         "mask": np.ones((1, 8), bool)}, (None, 8, 8)),
+        "points": (np.ones((1, 10, 3)), (None, 10, 3)),
+        "sequence": (np.ones((1, 5, 2)), (None, 5, 2)),
+    }
+    for name, modality in modalities.MODALITIES.items():
+        example, input_shape = examples[name]
+        adapter = modality.make_adapter(num_bands=2)
+        adapter.build(input_shape)
+        (_, num_elements, _), _ = adapter.compute_output_shape(input_shape)
+        projection, draw = modality.attention_drawer(example, adapter,
+                                                     num_elements)
+        figure = Figure()
+        for column, attention in enumerate(
+                (None, np.linspace(0, 1, num_elements))):
+            axis = figure.add_subplot(1, 2, column + 1,
+                                      projection=projection)
+            draw(axis, attention)
+            drawn = axis.images or axis.lines or axis.collections
+            assert len(drawn) == 1, (name, column)
+
+
+def test_listed_words():
+    assert modalities.listed(["a"], "or") == "a"
+    assert modalities.listed(["a", "b", "c"], "or") == "a, b or c"
