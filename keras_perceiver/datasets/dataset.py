@@ -19,8 +19,9 @@ class Dataset:
             knows it.
         x_train, y_train, x_test, y_test: the data; labels are int arrays.
         class_names: list of str, one per class.
-        modality: str. What the inputs are: "image", "audio" (waveforms),
-            "spectrogram", "points", "sequence" or "multimodal".
+        modality: str. What the inputs are: a modality of the registry
+            `keras_perceiver.modalities` ("image", "audio" (waveforms),
+            "spectrogram", "points", "sequence") or "multimodal".
         modalities: dict or None. For multimodal data, the modality of each
             input, keyed as `x_train` is (for example `{"image": "image",
             "audio": "spectrogram"}`); None otherwise.
