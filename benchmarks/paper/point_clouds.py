@@ -21,7 +21,7 @@ from benchmarks.paper import experiment
 from keras_perceiver import Perceiver
 from keras_perceiver import datasets
 from keras_perceiver.adapters.point_cloud_adapter import PointCloudAdapter
-from keras_perceiver.models.perceiver_for_dataset import (
+from keras_perceiver.modalities import (
     POINT_CLOUD_AUGMENTATION,
     POINT_CLOUD_MAX_RESOLUTION,
 )
