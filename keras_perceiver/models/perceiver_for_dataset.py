@@ -2,12 +2,6 @@ from keras_perceiver import adapters
 from keras_perceiver import modalities
 from keras_perceiver.models.perceiver import Perceiver
 
-# benchmarks/paper imports these settings from here.
-from keras_perceiver.modalities import POINT_CLOUD_AUGMENTATION  # noqa: F401
-from keras_perceiver.modalities import (  # noqa: F401
-    POINT_CLOUD_MAX_RESOLUTION,
-)
-
 
 def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
                           patch_size=None, crop_size=None,
