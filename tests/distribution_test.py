@@ -75,9 +75,10 @@ x = rng.random((64, 8, 8, 1), dtype=np.float32)
 y = rng.integers(0, TINY["num_classes"], 64)
 
 
-def new_model(seed=0, **overrides):
+def new_model(seed=0, metrics=None, **overrides):
     keras.utils.set_random_seed(seed)
-    model = compile_classifier(kp.Perceiver(**{{**TINY, **overrides}}))
+    model = compile_classifier(kp.Perceiver(**{{**TINY, **overrides}}),
+                               metrics=metrics)
     model.build(x.shape)
     return model
 
@@ -370,6 +371,8 @@ def test_tf_mirrored_strategy_follows_the_one_device_trajectory():
 @pytest.mark.slow
 @only_torch
 def test_torch_ddp_follows_the_one_process_trajectory(tmp_path):
+    metrics = ('["accuracy", keras.metrics.SparseTopKCategoricalAccuracy('
+               'k=2, name="top_2")]')  # also compiled in the reference below
     launcher = (
         "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
         "--master_addr=127.0.0.1", f"--master_port={free_port()}",
@@ -382,9 +385,10 @@ def test_torch_ddp_follows_the_one_process_trajectory(tmp_path):
         training = kp.distribution.DistributedTraining(num_devices=2)
         assert dist.get_backend() == "gloo"
         # Different initial weights per process: DDP must copy rank 0's.
-        model = new_model(seed=training.rank)
+        model = new_model(seed=training.rank, metrics={metrics})
         history = training.fit(model, x, y, batch_size=16, epochs=2,
-                               shuffle=False, verbose=0)
+                               shuffle=False, verbose=0,
+                               validation_data=(x[:24], y[:24]))
         weights = [float(keras.ops.sum(w.value)) for w in model.weights]
         out = {str(tmp_path)!r} + f"/rank{{training.rank}}.json"
         with open(out, "w") as file:
@@ -403,14 +407,20 @@ def test_torch_ddp_follows_the_one_process_trajectory(tmp_path):
     x = rng.random((64, 8, 8, 1), dtype=np.float32)
     y = rng.integers(0, TINY_PERCEIVER["num_classes"], 64)
     keras.utils.set_random_seed(0)
-    model = compile_classifier(tiny_perceiver())
+    model = compile_classifier(tiny_perceiver(), metrics=[
+        "accuracy",
+        keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top_2")])
     model.build(x.shape)
     reference = model.fit(x, y, batch_size=16, epochs=2, shuffle=False,
-                          verbose=0)
-    np.testing.assert_allclose(
-        history["loss"], reference.history["loss"],
-        rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL,
-    )
+                          verbose=0, validation_data=(x[:24], y[:24]))
+    # The loss and every compiled metric, of training and validation, as
+    # keras' fit reports them.
+    assert sorted(history) == sorted(reference.history)
+    for name in reference.history:
+        np.testing.assert_allclose(
+            history[name], reference.history[name],
+            rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL, err_msg=name,
+        )
 
 
 # The command line, on each backend.

@@ -32,10 +32,16 @@ def fit_ddp(
 
     Call `init_torch_process_group()` first, and build and compile the model
     the same way in every process (DDP copies rank 0's weights to the
-    others when it wraps the model). The compiled loss is used; the epoch
-    logs hold the loss and, for integer labels, the accuracy, averaged over
-    all processes, plus `val_` versions with `validation_data`. Callbacks
-    run in every process, with the same logs: let only rank 0 write files.
+    others when it wraps the model). The compiled loss and metrics are used:
+    each process updates the model's metrics (`model.metrics`, as Keras'
+    own `fit` does) on its share of every batch, and at the end of an epoch
+    their states are summed over all processes, so the epoch logs hold the
+    loss and every compiled metric over the whole data, as one process
+    training on the global batches would report them (for metrics whose
+    state adds up: Keras' mean-based and confusion-matrix metrics), plus
+    `val_` versions with `validation_data`. The progress bar shows rank 0's
+    running values. Callbacks run in every process, with the same logs: let
+    only rank 0 write files.
 
     Args:
         model: a compiled, built Keras model (torch backend).
@@ -115,8 +121,7 @@ def fit_ddp(
     for epoch in range(epochs):
         sampler.set_epoch(epoch)
         callbacks.on_epoch_begin(epoch)
-        totals = _Totals(device)
-        running_loss = 0.0
+        model.reset_metrics()
         for step, indices in enumerate(loader):
             callbacks.on_train_batch_begin(step)
             x_batch, y_batch = _take(x, y, indices.numpy())
@@ -129,14 +134,13 @@ def fit_ddp(
             weights = model.trainable_weights
             with torch.no_grad():
                 model.optimizer.apply([w.value.grad for w in weights], weights)
-            totals.add(loss.detach(), y_batch, y_pred.detach())
-            # This process's running mean, as keras' own progress bar shows.
-            running_loss += (float(loss.detach()) - running_loss) / (step + 1)
-            callbacks.on_train_batch_end(step, {"loss": running_loss})
-        logs = totals.reduce(prefix="")
+            _update_metrics(model, loss.detach(), x_batch, y_batch,
+                            y_pred.detach())
+            callbacks.on_train_batch_end(step, _metric_values(model))
+        logs = _metric_values(model, sum_over_processes=True)
         if validation_data is not None:
             logs.update(_evaluate(model, *validation_data, per_process,
-                                  rank, world_size, device))
+                                  rank, world_size))
         callbacks.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
@@ -152,48 +156,49 @@ def _take(x, y, indices):
     return x_batch, keras.ops.convert_to_tensor(np.asarray(y)[indices])
 
 
-class _Totals:
-    """Sums of loss, correct predictions and examples, all-reduced."""
+def _update_metrics(model, loss, x, y, y_pred):
+    """What Keras' torch `train_step` records: the loss (weighted by the
+    batch size) in the model's loss tracker, and the compiled metrics."""
+    batch = next(iter(keras.tree.flatten(x))).shape[0]
+    _loss_tracker(model).update_state(loss, sample_weight=batch)
+    model.compute_metrics(x, y, y_pred)
 
-    def __init__(self, device):
-        import torch
 
-        self.sums = torch.zeros(3, dtype=torch.float64, device=device)
-        self.has_accuracy = True
+def _loss_tracker(model):
+    """The compiled model's running mean of the loss, the metric "loss" of
+    `model.metrics`."""
+    return next(metric for metric in model.metrics if metric.name == "loss")
 
-    def add(self, loss, y, y_pred):
-        count = y.shape[0]
-        self.sums[0] += loss.double() * count
-        if len(y.shape) == 1 and len(y_pred.shape) == 2:
-            correct = (y_pred.argmax(-1) == y.long()).sum()
-            self.sums[1] += correct.double()
-        else:
-            self.has_accuracy = False
-        self.sums[2] += count
 
-    def reduce(self, prefix):
+def _metric_values(model, sum_over_processes=False):
+    """The model's metric results as floats; with `sum_over_processes`,
+    first the metric states of all processes are added up in each."""
+    if sum_over_processes:
         import torch.distributed as dist
 
-        dist.all_reduce(self.sums)
-        loss, correct, count = self.sums.tolist()
-        logs = {f"{prefix}loss": loss / max(count, 1)}
-        if self.has_accuracy:
-            logs[f"{prefix}accuracy"] = correct / max(count, 1)
-        return logs
+        for variable in (v for m in model.metrics for v in m.variables):
+            total = variable.value.detach().clone()
+            dist.all_reduce(total)
+            variable.assign(total)
+    return {name: float(keras.ops.convert_to_numpy(value))
+            for name, value in model.get_metrics_result().items()}
 
 
-def _evaluate(model, x, y, per_process, rank, world_size, device):
+def _evaluate(model, x, y, per_process, rank, world_size):
+    """The `val_` logs: this process's share of `(x, y)`, the metrics
+    summed over all processes."""
     import torch
 
     num_examples = len(y)
     share = math.ceil(num_examples / world_size)
     indices = np.arange(rank * share, min((rank + 1) * share, num_examples))
-    totals = _Totals(device)
+    model.reset_metrics()
     with torch.no_grad():
         for start in range(0, len(indices), per_process):
             x_batch, y_batch = _take(x, y, indices[start:start + per_process])
             y_pred = model(x_batch, training=False)
             loss = model.compute_loss(x=x_batch, y=y_batch, y_pred=y_pred,
                                       training=False)
-            totals.add(loss, y_batch, y_pred)
-    return totals.reduce(prefix="val_")
+            _update_metrics(model, loss, x_batch, y_batch, y_pred)
+    values = _metric_values(model, sum_over_processes=True)
+    return {f"val_{name}": value for name, value in values.items()}
