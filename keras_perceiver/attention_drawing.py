@@ -16,6 +16,9 @@ import numpy as np
 
 from keras_perceiver.adapters.input_adapter import InputAdapter
 
+# Time patches a video's panels show, side by side.
+VIDEO_STRIP_LENGTH = 4
+
 
 def image_drawer(example, adapter, num_elements):
     """Images, and attention over the pixel (or patch) grid.
@@ -74,6 +77,42 @@ def spectrogram_drawer(example, adapter, num_elements):
     return None, draw
 
 
+def video_drawer(example, adapter, num_elements):
+    """Videos as a strip of up to `VIDEO_STRIP_LENGTH` frames, and
+    attention over the patch grid of the same frames beside each other.
+
+    Each frame shown is the first of a time patch, spread evenly over the
+    video; its attention panel is the (rows x columns) patch grid of that
+    time patch. Without a 3-D grid of elements, the panels are
+    `signal_drawer`'s. Arguments and result as the module describes.
+
+    Example:
+
+    >>> projection, draw = video_drawer(
+    ...     {"inputs": videos[:1], "mask": mask[:1]}, model.input_adapter,
+    ...     num_elements=64)
+    """
+    grid = _element_grid(adapter, num_elements, num_axes=3)
+    if grid is None:
+        return signal_drawer(example, adapter, num_elements)
+    frames = np.asarray(_first_input(example)[0])
+    time_patches = np.linspace(0, grid[0] - 1,
+                               min(VIDEO_STRIP_LENGTH, grid[0])).astype(int)
+    frames_per_patch = frames.shape[0] // grid[0]
+    strip = np.squeeze(np.concatenate(
+        list(frames[time_patches * frames_per_patch]), axis=1))
+
+    def draw(axis, attention):
+        if attention is None:
+            axis.imshow(strip, cmap="gray")
+        else:
+            patches = attention.reshape(grid)[time_patches]
+            axis.imshow(np.concatenate(list(patches), axis=1),
+                        cmap="viridis")
+
+    return None, draw
+
+
 def point_cloud_drawer(example, adapter, num_elements):
     """Point clouds in 3-D, coloured by height or by attention.
 
@@ -114,12 +153,14 @@ def signal_drawer(example, adapter, num_elements):
     return None, draw
 
 
-def _element_grid(adapter, num_elements):
-    """The adapter's 2-D grid of `num_elements` elements, or None."""
+def _element_grid(adapter, num_elements, num_axes=2):
+    """The adapter's grid of `num_elements` elements along `num_axes`
+    axes, or None."""
     if not isinstance(adapter, InputAdapter):
         return None
     grid = adapter.element_grid
-    if grid is None or len(grid) != 2 or np.prod(grid) != num_elements:
+    if (grid is None or len(grid) != num_axes
+            or np.prod(grid) != num_elements):
         return None
     return grid
 
@@ -132,8 +173,14 @@ def _central_crop(image, crop_shape):
     return image[top:top + crop_shape[0], left:left + crop_shape[1]]
 
 
-def _flat_signal(example):
+def _first_input(example):
+    """The example's first input: its "inputs" (or first entry) while it
+    is a dict."""
     while isinstance(example, dict):
         example = next(iter(example.values()))
-    signal = np.asarray(example[0], dtype="float32")
+    return example
+
+
+def _flat_signal(example):
+    signal = np.asarray(_first_input(example)[0], dtype="float32")
     return signal.reshape(signal.shape[0], -1).mean(axis=-1)

@@ -140,6 +140,14 @@ MODALITIES = {
             adapter_options=(),
             attention_drawer=attention_drawing.signal_drawer,
         ),
+        Modality(
+            name="video",
+            plural="videos",
+            # Patches of 2 frames x 8 x 8 pixels, as in the paper.
+            adapter_factory=adapters.VideoAdapter,
+            adapter_options=("patch_size",),
+            attention_drawer=attention_drawing.video_drawer,
+        ),
     )
 }
 

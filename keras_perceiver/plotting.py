@@ -61,7 +61,8 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
 
     For images each panel is one latent's attention over the pixel (or
     patch) grid, as in the paper's figure, and for spectrograms over the
-    time-frequency patches; for point clouds it colours the points in
+    time-frequency patches, for videos over the patch grids of a few
+    frames side by side; for point clouds it colours the points in
     3-D by attention; for other inputs it is the attention over the input
     index (time, patches). Each modality's drawing is named in
     `keras_perceiver.modalities` (see `keras_perceiver.attention_drawing`).

@@ -8,7 +8,11 @@ import sys
 import keras
 import pytest
 
-from data_source_files import class_folder, prepare_tfds_images
+from data_source_files import (
+    class_folder,
+    prepare_tfds_images,
+    prepare_tfds_videos,
+)
 
 TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
               "1", "--num-self-attends-per-block", "1", "--num-self-heads",
@@ -74,6 +78,30 @@ def test_train_on_a_tfds_data_set_in_a_local_data_dir(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "tiny_shapes (image, 10 training examples, 2 classes)" in (
         result.stdout)
+
+
+@pytest.mark.backend_independent
+@pytest.mark.slow
+def test_train_and_evaluate_on_tfds_videos(tmp_path):
+    pytest.importorskip("tensorflow_datasets")
+    data_dir = prepare_tfds_videos(tmp_path / "tfds")
+    run = tmp_path / "run"
+    result = run_command(
+        "train", "--data", "tfds:tiny_videos", "--data-dir", data_dir,
+        "--epochs", "1", "--batch-size", "4", "--output-dir", run,
+        *TINY_MODEL,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "tiny_videos (video, 10 training examples, 2 classes)" in (
+        result.stdout)
+    result = run_command("evaluate", run / "model.keras", "--data",
+                         "tfds:tiny_videos", "--data-dir", data_dir)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "tiny_videos test accuracy" in result.stdout
+    video = tmp_path / "clip.avi"
+    video.write_bytes(b"")
+    assert "takes video data, not files" in one_line_error(
+        run_command("predict", "--model", run / "model.keras", video))
 
 
 @pytest.mark.slow

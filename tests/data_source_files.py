@@ -60,23 +60,49 @@ def class_folder(root, modality, per_class=5, classes=CLASSES, seed=0):
 def prepare_tfds_images(data_dir):
     """Prepares `tiny_shapes`, a TFDS image data set (8x8 RGB, classes "a"
     and "b"; 10 training and 4 test examples), in `data_dir`, offline."""
-    tiny_shapes_builder()(data_dir=str(data_dir)).download_and_prepare()
+    return _prepare_tiny_tfds("tiny_shapes", data_dir)
+
+
+def prepare_tfds_videos(data_dir):
+    """Prepares `tiny_videos`, a TFDS video data set (3, 4 or 5 frames of
+    16x16 RGB; classes "a" and "b"; 10 training and 4 test examples), in
+    `data_dir`, offline."""
+    return _prepare_tiny_tfds("tiny_videos", data_dir)
+
+
+# name: (input feature name, the feature, one input from (rng, index)).
+TINY_TFDS = {
+    "tiny_shapes": ("image", lambda tfds: tfds.features.Image(
+        shape=(8, 8, 3)), lambda rng, index: rng.integers(
+            0, 256, (8, 8, 3), dtype=np.uint8)),
+    "tiny_videos": ("video", lambda tfds: tfds.features.Video(
+        shape=(None, 16, 16, 3)), lambda rng, index: rng.integers(
+            0, 256, (3 + index % 3, 16, 16, 3), dtype=np.uint8)),
+}
+
+
+def _prepare_tiny_tfds(name, data_dir):
+    tiny_tfds_builder(name)(data_dir=str(data_dir)).download_and_prepare()
     return data_dir
 
 
 @functools.cache
-def tiny_shapes_builder():
-    """The builder class, defined once (TFDS registers it by name)."""
+def tiny_tfds_builder(dataset_name):
+    """The builder class of `TINY_TFDS[dataset_name]`, defined once (TFDS
+    registers it by name)."""
     import tensorflow_datasets as tfds
 
-    class TinyShapes(tfds.core.GeneratorBasedBuilder):
+    input_name, feature, make_input = TINY_TFDS[dataset_name]
+
+    class TinyBuilder(tfds.core.GeneratorBasedBuilder):
+        name = dataset_name
         VERSION = tfds.core.Version("1.0.0")
 
         def _info(self):
             return tfds.core.DatasetInfo(
                 builder=self,
                 features=tfds.features.FeaturesDict({
-                    "image": tfds.features.Image(shape=(8, 8, 3)),
+                    input_name: feature(tfds),
                     "label": tfds.features.ClassLabel(names=["a", "b"]),
                 }),
             )
@@ -88,9 +114,7 @@ def tiny_shapes_builder():
         def _generate_examples(self, count):
             rng = np.random.default_rng(count)
             for index in range(count):
-                yield index, {
-                    "image": rng.integers(0, 256, (8, 8, 3), dtype=np.uint8),
-                    "label": index % 2,
-                }
+                yield index, {input_name: make_input(rng, index),
+                              "label": index % 2}
 
-    return TinyShapes
+    return TinyBuilder

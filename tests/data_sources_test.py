@@ -8,11 +8,12 @@ import pytest
 from data_source_files import (
     class_folder,
     prepare_tfds_images,
+    prepare_tfds_videos,
     write_image,
     write_point_cloud,
     write_wav,
 )
-from keras_perceiver import datasets
+from keras_perceiver import adapters, datasets
 from keras_perceiver.datasets import StreamedDataset
 from keras_perceiver.datasets.point_cloud_files import read_point_cloud
 from keras_perceiver.models import perceiver_for_dataset
@@ -152,6 +153,39 @@ def test_tfds_data_set_streams_from_a_local_data_dir(tmp_path):
     held_out = datasets.load_source("tfds:tiny_shapes", data_dir=str(tmp_path),
                                     train_split="test", test_fraction=0.5)
     assert (held_out.num_train_examples, held_out.num_test_examples) == (2, 2)
+
+
+def test_tfds_videos_stream_masked_over_frames_and_train(tmp_path):
+    pytest.importorskip("tensorflow_datasets")
+    prepare_tfds_videos(tmp_path)
+    data = datasets.load_source("tfds:tiny_videos", data_dir=str(tmp_path))
+    assert data.modality == "video" and data.class_names == ["a", "b"]
+    assert (data.num_train_examples, data.num_test_examples) == (10, 4)
+    # The longest of 3 to 5 frames, rounded up to whole 2-frame patches.
+    assert data.preprocessing == {"modality": "video", "image_size": [16, 16],
+                                  "channels": 3, "max_length": 6}
+    assert data.input_shape == {"inputs": (6, 16, 16, 3), "mask": (6,)}
+    videos, labels = data.in_memory().first_examples(10)
+    assert sorted(videos["mask"].sum(axis=1)) == sorted([3, 4, 5] * 3 + [3])
+    assert not videos["inputs"][~videos["mask"]].any()
+    assert 0 <= videos["inputs"].min() < videos["inputs"].max() <= 1
+    assert sorted(labels) == [0] * 5 + [1] * 5
+    model = fitted_model(data)
+    assert isinstance(model.input_adapter, adapters.VideoAdapter)
+    assert model.input_adapter.patch_size == (2, 8, 8)
+    assert model.input_preprocessing == data.preprocessing
+
+
+@independent
+def test_tfds_video_frames_can_be_resized_and_cut(tmp_path):
+    pytest.importorskip("tensorflow_datasets")
+    prepare_tfds_videos(tmp_path)
+    data = datasets.load_source("tfds:tiny_videos", data_dir=str(tmp_path),
+                                image_size=8, max_length=4)
+    videos, _ = data.first_examples(10, split="test")
+    assert videos["inputs"].shape == (4, 4, 8, 8, 3)
+    # Test videos of 3, 4, 5 and 3 frames, cut to 4.
+    assert sorted(videos["mask"].sum(axis=1)) == [3, 3, 4, 4]
 
 
 @independent

@@ -18,12 +18,14 @@ def test_each_modality_builds_its_adapter_with_its_defaults():
         "spectrogram": adapters.SpectrogramAdapter,
         "points": adapters.PointCloudAdapter,
         "sequence": adapters.SequenceAdapter,
+        "video": adapters.VideoAdapter,
     }
     assert all(adapter.num_bands == 3 for adapter in made.values())
     assert made["image"].patch_size == 1 and made["image"].crop_size is None
     assert made["audio"].patch_size == 128
     assert made["spectrogram"].patch_size == (4, 4)
     assert made["sequence"].patch_size == 1
+    assert made["video"].patch_size == (2, 8, 8)
     points = made["points"]
     assert points.max_resolution == 1120
     assert (points.scale_range, points.jitter_stddev) == ((0.8, 1.25), 0.01)
@@ -36,10 +38,12 @@ def test_options_reach_the_modalities_that_take_them():
     spectrogram = modalities.get("spectrogram").make_adapter(
         3, patch_size=(2, 1))
     assert spectrogram.patch_size == (2, 1)
+    video = modalities.get("video").make_adapter(3, patch_size=(1, 4, 4))
+    assert video.patch_size == (1, 4, 4)
     audio = modalities.get("audio").make_adapter(3, patch_size=2)
     assert audio.patch_size == 128
     assert [m.name for m in modalities.taking("patch_size")] == [
-        "image", "spectrogram"]
+        "image", "spectrogram", "video"]
     assert [m.name for m in modalities.taking("crop_size")] == ["image"]
 
 
@@ -47,8 +51,8 @@ def test_an_unknown_modality_raises():
     with pytest.raises(ValueError) as error:
         modalities.get("smell")
     assert str(error.value) == (
-        "`modality` must be one of image, audio, spectrogram, points or "
-        "sequence. Received: modality='smell'"
+        "`modality` must be one of image, audio, spectrogram, points, "
+        "sequence or video. Received: modality='smell'"
     )
     with pytest.raises(ValueError, match="Received: modality='multimodal'"):
         modalities.get(modalities.MULTIMODAL)
@@ -77,6 +81,8 @@ def test_each_modality_draws_an_example_and_its_attention():
                          "mask": np.ones((1, 8), bool)}, (None, 8, 8)),
         "points": (np.ones((1, 10, 3)), (None, 10, 3)),
         "sequence": (np.ones((1, 5, 2)), (None, 5, 2)),
+        "video": ({"inputs": np.ones((1, 4, 16, 16, 3)),
+                   "mask": np.ones((1, 4), bool)}, (None, 4, 16, 16, 3)),
     }
     for name, modality in modalities.MODALITIES.items():
         example, input_shape = examples[name]
@@ -93,6 +99,27 @@ def test_each_modality_draws_an_example_and_its_attention():
             draw(axis, attention)
             drawn = axis.images or axis.lines or axis.collections
             assert len(drawn) == 1, (name, column)
+
+
+def test_videos_are_drawn_as_a_strip_of_frames_and_their_patch_grids():
+    from matplotlib.figure import Figure
+
+    # 20 frames of 2 x 3 pixels, frame f filled with f; 10 time patches.
+    frames = np.broadcast_to(np.arange(20.0)[:, None, None, None],
+                             (20, 2, 3, 1))
+    adapter = adapters.VideoAdapter(patch_size=(2, 1, 3), num_bands=2)
+    adapter.build((None, 20, 2, 3, 1))
+    assert adapter.element_grid == (10, 2, 1)
+    _, draw = attention_drawing.video_drawer(frames[None], adapter, 20)
+    axis = Figure().add_subplot()
+    draw(axis, None)
+    draw(axis, np.arange(20.0))
+    strip, attention = (image.get_array() for image in axis.images)
+    # The first frame of time patches 0, 3, 6 and 9, side by side.
+    np.testing.assert_array_equal(strip, np.repeat([0, 6, 12, 18], 3)[None]
+                                  .repeat(2, axis=0))
+    np.testing.assert_array_equal(attention, [[0, 6, 12, 18],
+                                              [1, 7, 13, 19]])
 
 
 def test_listed_words():

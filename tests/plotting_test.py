@@ -34,7 +34,7 @@ def tiny_dataset(x, modality):
 
 
 @pytest.mark.parametrize("modality",
-                         ["image", "points", "audio", "spectrogram"])
+                         ["image", "points", "audio", "spectrogram", "video"])
 def test_attention_maps_are_written_for_each_kind_of_input(modality,
                                                            tmp_path,
                                                            drawn_figures):
@@ -52,6 +52,12 @@ def test_attention_maps_are_written_for_each_kind_of_input(modality,
         model = adapter_perceiver(
             adapters.SpectrogramAdapter(patch_size=2, num_bands=2)
         )
+    elif modality == "video":
+        x = {"inputs": rng.uniform(size=(2, 4, 8, 8, 1)).astype("float32"),
+             "mask": np.array([[True] * 4, [True] * 3 + [False]])}
+        model = adapter_perceiver(
+            adapters.VideoAdapter(patch_size=(2, 4, 4), num_bands=2)
+        )
     else:
         x = rng.normal(size=(2, 64)).astype("float32")
         model = adapter_perceiver(
@@ -67,7 +73,7 @@ def test_attention_maps_are_written_for_each_kind_of_input(modality,
     assert [axis.get_title() for axis in panels] == [
         "input (label 0)", "latent 0", "latent 3", "latent 7"]
     for axis in panels:  # each panel shows something of its kind
-        if modality in ("image", "spectrogram"):
+        if modality in ("image", "spectrogram", "video"):
             assert len(axis.images) == 1
         elif modality == "points":
             assert axis.name == "3d" and len(axis.collections) == 1

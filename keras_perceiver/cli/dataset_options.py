@@ -11,12 +11,14 @@ SOURCE_OPTIONS = (
      "folders and .npz files: image, audio, points or sequence (default: "
      "from the file extensions or array shapes)"),
     ("--image-size", "image_size", int,
-     "images of --data: resize to this square size (default: the most "
-     "common size); with --checkpoint: the size to build the checkpoint's "
+     "images and video frames of --data: resize to this square size "
+     "(default: the TFDS feature's size, else the most common size); with "
+     "--checkpoint: the size to build the checkpoint's "
      "model for (Fourier and conv checkpoints; default: 224)"),
     ("--max-length", "max_length", int,
-     "audio samples or sequence steps per example; longer ones are cut, "
-     "shorter ones padded and masked (default: the longest)"),
+     "audio samples, sequence steps or video frames per example; longer "
+     "ones are cut, shorter ones padded and masked (default: the longest; "
+     "video frames rounded up to an even number)"),
     ("--num-points", "num_points", int,
      "points per cloud; larger clouds are sampled, smaller ones padded and "
      "masked (default: 1024)"),
@@ -28,8 +30,8 @@ SOURCE_OPTIONS = (
     ("--label-feature", "label_feature", str,
      "TFDS: the label feature (default: the one ClassLabel feature)"),
     ("--input-feature", "input_feature", str,
-     "TFDS: the input feature (default: the first image, audio or sequence "
-     "feature)"),
+     "TFDS: the input feature (default: the first image, audio, video or "
+     "sequence feature)"),
     ("--train-split", "train_split", str, "TFDS: the training split "
      "(default: train)"),
     ("--test-split", "test_split", str,

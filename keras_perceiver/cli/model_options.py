@@ -36,9 +36,10 @@ def add_input_arguments(parser):
     group = parser.add_argument_group("input options")
     group.add_argument(
         "--patch-size", type=int, default=None,
-        help="images and spectrograms: square patches of this size become "
-             "the input elements (default: pixels; 4 x 4 spectrogram "
-             "patches)",
+        help="images, spectrograms and videos: square patches (cubes of "
+             "frames x rows x columns for videos) of this size become the "
+             "input elements (default: pixels; 4 x 4 spectrogram patches; "
+             "2 x 8 x 8 video patches)",
     )
     group.add_argument(
         "--crop-size", type=int, default=None,

@@ -214,6 +214,13 @@ def predict_files(args):
             f"{args.model} does not record how to read files: train it with "
             "--data on a folder or a TFDS data set"
         )
+    if preprocessing["modality"] not in file_inputs.EXTENSIONS:
+        raise CommandError(
+            f"{args.model} takes {preprocessing['modality']} data, not "
+            "files (predict reads image, WAV, point-cloud and sequence "
+            f"files); classify its data with: predict {args.model} --data "
+            "SOURCE"
+        )
     paths = files_to_classify(args.paths, preprocessing["modality"])
     try:
         paths, _, skipped = file_inputs.inspect_files(

@@ -4,6 +4,8 @@ A data set read from files records, in a `preprocessing` dict, how each
 file becomes the model's input (image size and channels, sample rate and
 clip length, points per cloud, sequence length). The trained model keeps
 that dict, so files given to `predict` are read exactly as in training.
+Videos (from TFDS data sets; there are no video files to read) are
+described the same way: frame size and channels, frames per video.
 """
 
 import collections
@@ -33,6 +35,8 @@ AUDIO_FEATURES = ("waveform", "log_mel")
 GREY_IMAGE_MODES = ("1", "L", "I", "I;16", "F")
 POINT_SAMPLING_SEED = 0
 LOG_MEL_SAMPLES = 256  # samples of 4 log-mel frames (frame step 64)
+# Frames per patch of the VideoAdapter's default patch size, (2, 8, 8).
+VIDEO_FRAMES_PER_PATCH = 2
 
 
 def files_of(modality, paths):
@@ -174,17 +178,19 @@ def preprocessing_for(modality, facts, image_size=None,
     """How files become model inputs, chosen from what the files hold.
 
     Args:
-        modality: str. "image", "audio", "points" or "sequence".
-        facts: list, as `inspect_files` returns them.
-        image_size: int, `(height, width)` or None. Size images are resized
-            to. Defaults to None: the most common size.
+        modality: str. "image", "audio", "points", "sequence" or "video".
+        facts: list, as `inspect_files` returns them; for videos
+            `(num_frames, height, width, mode)`.
+        image_size: int, `(height, width)` or None. Size images and video
+            frames are resized to. Defaults to None: the most common size.
         audio_features: str. "waveform" or "log_mel". Defaults to
             "waveform".
-        max_length: int or None. Samples per audio clip or steps per
-            sequence (longer ones are cut, shorter ones padded and
-            masked); for log-mel spectrograms rounded up to a multiple of
-            256 samples (4 frames, one spectrogram patch). Defaults to
-            None: the longest.
+        max_length: int or None. Samples per audio clip, steps per
+            sequence or frames per video (longer ones are cut, shorter ones
+            padded and masked); for log-mel spectrograms rounded up to a
+            multiple of 256 samples (4 frames, one spectrogram patch), for
+            videos to an even number of frames (whole 2-frame video
+            patches). Defaults to None: the longest.
         num_points: int. Points per cloud (larger clouds are sampled,
             smaller ones padded and masked). Defaults to 1024.
 
@@ -193,6 +199,8 @@ def preprocessing_for(modality, facts, image_size=None,
     """
     if modality == "image":
         return _image_preprocessing(facts, image_size)
+    if modality == "video":
+        return _video_preprocessing(facts, image_size, max_length)
     if modality == "audio":
         argument_checks.check_choice("audio_features", audio_features,
                                 AUDIO_FEATURES)
@@ -205,7 +213,7 @@ def preprocessing_for(modality, facts, image_size=None,
         length = _length(max_length, [n for _, n in facts])
         if audio_features == "log_mel":
             # Whole 4-frame spectrogram patches: a multiple of 4 x 64 samples.
-            length = -(-length // LOG_MEL_SAMPLES) * LOG_MEL_SAMPLES
+            length = _rounded_up(length, LOG_MEL_SAMPLES)
         return {"modality": "audio", "sample_rate": rates[0],
                 "max_length": length, "audio_features": audio_features}
     if modality == "points":
@@ -234,6 +242,20 @@ def _image_preprocessing(facts, image_size):
     grey = all(mode in GREY_IMAGE_MODES for *_, mode in facts)
     return {"modality": "image", "image_size": [height, width],
             "channels": 1 if grey else 3}
+
+
+def _video_preprocessing(facts, image_size, max_length):
+    frames = _image_preprocessing(
+        [(height, width, mode) for _, height, width, mode in facts],
+        image_size,
+    )
+    length = _length(max_length, [num_frames for num_frames, *_ in facts])
+    return {**frames, "modality": "video",
+            "max_length": _rounded_up(length, VIDEO_FRAMES_PER_PATCH)}
+
+
+def _rounded_up(length, multiple):
+    return -(-length // multiple) * multiple
 
 
 def _length(max_length, lengths):
@@ -289,7 +311,9 @@ def prepare_image(image, preprocessing):
     """Resizes a decoded image and scales it to [0, 1] (TensorFlow ops).
 
     Any number of channels becomes `preprocessing["channels"]`: grey to RGB
-    by repetition, RGB to grey by luminance, alpha dropped.
+    by repetition, RGB to grey by luminance, alpha dropped. `image` may
+    have leading axes, e.g. video frames `(frames, height, width,
+    channels)`.
     """
     import tensorflow as tf
 
@@ -304,8 +328,31 @@ def prepare_image(image, preprocessing):
                               preprocessing["image_size"])
     return tf.ensure_shape(
         resized / 255.0,
-        (*preprocessing["image_size"], preprocessing["channels"]),
+        (*image.shape[:-3], *preprocessing["image_size"],
+         preprocessing["channels"]),
     )
+
+
+def prepare_video(frames, preprocessing):
+    """Frames `(frames, height, width, channels)` resized and scaled like
+    images, cut or padded to `max_length` frames and masked over frames
+    (TensorFlow ops)."""
+    return cut_or_padded(prepare_image(frames, preprocessing),
+                         preprocessing["max_length"])
+
+
+def cut_or_padded(values, length):
+    """`{"inputs", "mask"}`: `values` cut or padded with zeros along the
+    first axis to `length`, and True for its real entries (TensorFlow ops).
+    """
+    import tensorflow as tf
+
+    values = values[:length]
+    count = tf.shape(values)[0]
+    padding = [[0, length - count]] + [[0, 0]] * (values.shape.rank - 1)
+    return {"inputs": tf.ensure_shape(tf.pad(values, padding),
+                                      (length, *values.shape[1:])),
+            "mask": tf.range(length) < count}
 
 
 def prepare_audio(samples, preprocessing):
@@ -314,12 +361,9 @@ def prepare_audio(samples, preprocessing):
     import tensorflow as tf
 
     length = preprocessing["max_length"]
-    samples = tf.cast(samples[:length], "float32")
-    mask = tf.range(length) < tf.shape(samples)[0]
-    waveform = tf.pad(samples, [[0, length - tf.shape(samples)[0]]])
-    waveform = tf.ensure_shape(waveform, (length,))
+    clip = cut_or_padded(tf.cast(samples, "float32"), length)
     if preprocessing["audio_features"] == "waveform":
-        return {"inputs": waveform, "mask": mask}
+        return clip
     rate = preprocessing["sample_rate"]
 
     def log_mel(waveform, mask):
@@ -329,7 +373,7 @@ def prepare_audio(samples, preprocessing):
         return spectrogram[0], frame_mask[0]
 
     spectrogram, frame_mask = tf.numpy_function(
-        log_mel, [waveform, mask], ["float32", "bool"]
+        log_mel, [clip["inputs"], clip["mask"]], ["float32", "bool"]
     )
     num_frames = length // 64  # log_mel_spectrograms' frame step
     return {"inputs": tf.ensure_shape(spectrogram, (num_frames, 64)),

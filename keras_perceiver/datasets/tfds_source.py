@@ -16,7 +16,10 @@ def load_tfds(name, data_dir=None, label_feature=None, input_feature=None,
     --data_dir DIR` or `tfds.load(..., download=True)`). Its features
     decide the modality: an `Image` feature gives images (scaled to [0, 1],
     resized to `image_size`), an `Audio` feature waveforms or log-mel
-    spectrograms (cut or padded to `max_length` samples, masked), a float
+    spectrograms (cut or padded to `max_length` samples, masked), a `Video`
+    feature videos `(frames, height, width, channels)` (frames scaled to
+    [0, 1] and resized to `image_size`, cut or padded to `max_length`
+    frames, rounded up to an even number, and masked over frames), a float
     `Tensor` of shape `(steps, features)` or `(steps,)` sequences. The label
     is the `ClassLabel` feature, whose names become the class names. The
     test split is `test_split`, else "test" or "validation" when the data
@@ -28,16 +31,17 @@ def load_tfds(name, data_dir=None, label_feature=None, input_feature=None,
             (TFDS's default, `~/tensorflow_datasets`).
         label_feature: str or None. Defaults to None: the one `ClassLabel`.
         input_feature: str or None. Defaults to None: the first image,
-            audio or sequence feature.
+            audio, video or sequence feature.
         train_split: str. Defaults to "train".
         test_split: str or None. Defaults to None.
-        image_size: int, `(height, width)` or None. Defaults to None: the
-            feature's size, or the most common among the first 1,000
-            examples.
+        image_size: int, `(height, width)` or None. Size of images and
+            video frames. Defaults to None: the feature's size, or the most
+            common among the first 1,000 examples.
         audio_features: str. "waveform" or "log_mel". Defaults to
             "waveform".
-        max_length: int or None. Audio samples or sequence steps. Defaults
-            to None: the longest of the first 1,000 examples.
+        max_length: int or None. Audio samples, sequence steps or video
+            frames. Defaults to None: the feature's length, or the longest
+            of the first 1,000 examples.
         test_fraction: float in (0, 1). Defaults to 0.2.
 
     Returns:
@@ -54,11 +58,12 @@ def load_tfds(name, data_dir=None, label_feature=None, input_feature=None,
                                              label_feature, name)
     ranges = _split_ranges(builder, train_split, test_split, test_fraction)
 
-    def read(split, start, stop, shuffle, prepare=None):
-        base, first, _ = ranges[split]
+    def read(split, start, stop, shuffle, prepare=None, decoders=None):
+        base, first, last = ranges[split]
         stream = builder.as_dataset(
-            split=f"{base}[{first + start}:{first + stop}]",
+            split=f"{base}[{first + start}:{min(first + stop, last)}]",
             shuffle_files=shuffle,
+            decoders=decoders and {input_feature: decoders},
         )
         if shuffle:
             stream = stream.shuffle(4096)
@@ -142,8 +147,8 @@ def _input_feature(features, input_feature, label_feature, name):
         input_feature = usable[0]
     if input_feature not in usable:
         raise ValueError(
-            f"The input of tfds:{name} must be an image, audio or sequence "
-            f"feature, one of {usable}. Received: "
+            f"The input of tfds:{name} must be an image, audio, video or "
+            f"sequence feature, one of {usable}. Received: "
             f"input_feature={input_feature!r}"
         )
     return input_feature, candidates[input_feature]
@@ -154,6 +159,8 @@ def _feature_modality(feature):
 
     if isinstance(feature, tfds.features.Image):
         return "image"
+    if isinstance(feature, tfds.features.Video):
+        return "video"
     if isinstance(feature, tfds.features.Audio):
         return "audio"
     if (type(feature) is tfds.features.Tensor
@@ -194,6 +201,8 @@ def _preprocessing(feature, modality, read, image_size, audio_features,
                    max_length):
     """`file_inputs` preprocessing, with the sizes the feature leaves open
     taken from the first examples."""
+    if modality == "video":
+        return _video_preprocessing(feature, read, image_size, max_length)
     if modality == "image":
         height, width, channels = feature.shape
         if image_size is None and None not in (height, width):
@@ -218,10 +227,36 @@ def _preprocessing(feature, modality, read, image_size, audio_features,
                                          max_length=max_length)
 
 
-def _first_values(read, value, needed):
+def _video_preprocessing(feature, read, image_size, max_length):
+    """Video preprocessing: the feature's frame count and size where it
+    fixes them, else the first examples' (read undecoded: frame count and
+    the first frame's size)."""
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    num_frames, height, width, channels = feature.shape
+    max_length = max_length or num_frames
+    if image_size is None and None not in (height, width):
+        image_size = (height, width)
+    facts = _first_values(
+        read,
+        lambda frames: (len(frames),
+                        *tf.io.decode_image(frames[0]).shape[:2], "RGB"),
+        None in (image_size, max_length),
+        decoders=tfds.decode.SkipDecoding(),
+    )
+    preprocessing = file_inputs.preprocessing_for(
+        "video", facts or [(max_length, 0, 0, "RGB")],
+        image_size=image_size, max_length=max_length,
+    )
+    preprocessing["channels"] = 1 if channels == 1 else 3
+    return preprocessing
+
+
+def _first_values(read, value, needed, decoders=None):
     if not needed:
         return []
-    stream = read("train", 0, INSPECTED_EXAMPLES, False)
+    stream = read("train", 0, INSPECTED_EXAMPLES, False, decoders=decoders)
     return [value(x.numpy()) for x, _ in stream]
 
 
@@ -232,21 +267,17 @@ def _preparer(feature, preprocessing):
     modality = preprocessing["modality"]
     if modality == "image":
         return lambda image: file_inputs.prepare_image(image, preprocessing)
+    if modality == "video":
+        return lambda frames: file_inputs.prepare_video(frames, preprocessing)
     if modality == "audio":
         scale = 32768.0 if feature.dtype.is_integer else 1.0
         return lambda samples: file_inputs.prepare_audio(
             tf.cast(samples, "float32") / scale, preprocessing
         )
-    length = preprocessing["max_length"]
-
-    def prepare_sequence(steps):
-        steps = tf.reshape(tf.cast(steps, "float32"),
-                           (-1, preprocessing["num_features"]))[:length]
-        mask = tf.range(length) < tf.shape(steps)[0]
-        padded = tf.pad(steps, [[0, length - tf.shape(steps)[0]], [0, 0]])
-        return {"inputs": tf.ensure_shape(
-            padded, (length, preprocessing["num_features"])), "mask": mask}
-
-    return prepare_sequence
+    return lambda steps: file_inputs.cut_or_padded(
+        tf.reshape(tf.cast(steps, "float32"),
+                   (-1, preprocessing["num_features"])),
+        preprocessing["max_length"],
+    )
 
 

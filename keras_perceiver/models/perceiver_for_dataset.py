@@ -15,7 +15,8 @@ def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
     clouds a `PointCloudAdapter` (max resolution 1120; in training each
     axis is scaled by a random factor in [0.8, 1.25] and the coordinates
     are jittered by noise of standard deviation 0.01), sequences a
-    `SequenceAdapter`, and multimodal data a `MultimodalAdapter` of the
+    `SequenceAdapter`, videos a `VideoAdapter` (patches of 2 frames x 8 x 8
+    pixels), and multimodal data a `MultimodalAdapter` of the
     adapters of its `Dataset.modalities`. These are the paper's settings
     where it has them.
 
@@ -25,9 +26,10 @@ def perceiver_for_dataset(dataset, num_bands=64, modality_dropout=None,
         modality_dropout: dict or None. For multimodal data, the rate at
             which each modality is dropped in training (see
             `MultimodalAdapter`). Defaults to None.
-        patch_size: int, pair of ints, or None. Patch size of images and
-            spectrograms (each patch is one input element). Defaults to
-            None: pixels, and 4 x 4 spectrogram patches.
+        patch_size: int, pair or triple of ints, or None. Patch size of
+            images, spectrograms and videos (each patch is one input
+            element). Defaults to None: pixels, 4 x 4 spectrogram patches
+            and 2 x 8 x 8 video patches.
         crop_size: int, pair of ints, or None. Images only: random crops of
             this size in training (central crops at inference), with
             crop-relative positions. Defaults to None (no cropping).
@@ -96,7 +98,7 @@ def modality_adapter(modality, num_bands, patch_size=None, crop_size=None):
 
     Args:
         modality: str. A modality of `keras_perceiver.modalities`: "image",
-            "audio", "spectrogram", "points" or "sequence".
+            "audio", "spectrogram", "points", "sequence" or "video".
         num_bands, patch_size, crop_size: as in `perceiver_for_dataset`.
 
     Returns:
