@@ -17,6 +17,7 @@ import tempfile
 
 import keras
 
+from keras_perceiver import backend_differences
 from keras_perceiver.adapters import input_adapter
 from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
@@ -106,7 +107,7 @@ def export_saved_model(model, path, overwrite=False):
     staging = tempfile.mkdtemp(prefix=".keras-perceiver-export-", dir=parent)
     try:
         saved_model = os.path.join(staging, "saved_model")
-        if keras.config.backend() == "tensorflow":
+        if backend_differences.current().exports_in_process:
             _write_saved_model(model, saved_model)
         else:
             _write_in_tensorflow_process(model, staging, saved_model)

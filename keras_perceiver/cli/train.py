@@ -432,33 +432,26 @@ def start_distributed_training(args):
     """The `DistributedTraining` the options ask for, or None for one device.
 
     Training is distributed with `--devices`, `--distribution model`, or
-    when a launcher set up several processes (torchrun, `TF_CONFIG`,
-    `KERAS_DISTRIBUTION_JOB_ADDRESSES`).
+    when the backend's launcher set up several processes (torchrun,
+    `TF_CONFIG`, `KERAS_DISTRIBUTION_JOB_ADDRESSES`: see
+    `keras_perceiver.backend_differences`).
 
     On the torch backend, `--devices N` outside torchrun starts this command
     again under `torchrun --standalone --nproc_per_node N` (one host).
     """
-    import keras
+    from keras_perceiver import backend_differences
 
-    from keras_perceiver.distribution.torch_process_group import (
-        under_torchrun,
-    )
-
-    backend = keras.config.backend()
-    if args.distribution == "model" and backend != "jax":
+    differences = backend_differences.current()
+    if args.distribution == "model" and not differences.model_parallel:
         raise CommandError(
             f"--distribution model needs the JAX backend (keras.distribution"
-            f".ModelParallel); on {backend} use --distribution data"
+            f".ModelParallel); on {differences.name} use --distribution data"
         )
-    launched = (
-        (backend == "torch" and under_torchrun())
-        or (backend == "tensorflow" and bool(os.environ.get("TF_CONFIG")))
-        or (backend == "jax"
-            and bool(os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES")))
-    )
+    launched = differences.launched()
     if args.devices is None and args.distribution == "data" and not launched:
         return None
-    if backend == "torch" and not launched and (args.devices or 1) > 1:
+    if (differences.relaunches_for_devices and not launched
+            and (args.devices or 1) > 1):
         relaunch_under_torchrun(args.devices)
     from keras_perceiver.distribution import DistributedTraining
 
@@ -475,8 +468,9 @@ def start_distributed_training(args):
 
 
 def can_resume(training):
-    """BackupAndRestore needs one process running model.fit."""
-    return training.backend != "torch" and training.num_processes == 1
+    """Resuming needs one process running model.fit."""
+    return (training.differences.trains_with_keras_fit
+            and training.num_processes == 1)
 
 
 def relaunch_under_torchrun(num_processes):

@@ -1,23 +1,22 @@
 """`DistributedTraining`: the current backend's own multi-device engine."""
 
 import contextlib
-import os
 
 import keras
 
 from keras_perceiver import argument_checks
+from keras_perceiver import backend_differences
 from keras_perceiver.distribution.jax_distribution import (
     STRATEGIES,
     jax_distribution,
 )
 
-BACKENDS_WITH_MODEL_PARALLEL = ("jax",)
-
 
 class DistributedTraining:
     """Data- or model-parallel training with the backend's own engine.
 
-    The one place that branches on `keras.config.backend()`:
+    Each backend's own engine (`keras_perceiver.backend_differences` says
+    which, and which launcher starts several processes):
 
     - JAX: `keras.distribution` (`jax_distribution`): `"data"` is
       `DataParallel`, `"model"` is `ModelParallel` with the
@@ -68,31 +67,21 @@ class DistributedTraining:
             "strategy", strategy, STRATEGIES
         )
         self.model_parallel = model_parallel
-        self.backend = keras.config.backend()
+        self.differences = backend_differences.current()
+        self.backend = self.differences.name
         self.rank = 0
-        if strategy == "model" and (
-            self.backend not in BACKENDS_WITH_MODEL_PARALLEL
-        ):
+        if strategy == "model" and not self.differences.model_parallel:
             raise ValueError(
                 "`strategy` must be 'data' on the "
                 f"{self.backend} backend: model parallelism uses "
                 "keras.distribution.ModelParallel, which needs the JAX "
                 "backend. Received: strategy='model'"
             )
-        if self.backend == "jax":
-            self._init_jax()
-        elif self.backend == "tensorflow":
-            self._init_tensorflow()
-        elif self.backend == "torch":
-            self._init_torch()
-        else:
-            raise ValueError(
-                "The backend must be 'jax', 'tensorflow' or 'torch'. "
-                f"Received: backend={self.backend!r}"
-            )
+        {"jax": self._init_jax, "tensorflow": self._init_tensorflow,
+         "torch": self._init_torch}[self.backend]()
 
     def _init_jax(self):
-        if os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES"):
+        if self.differences.launched():
             keras.distribution.initialize()
         self.distribution = jax_distribution(
             self.strategy, self.num_devices, self.model_parallel
@@ -115,7 +104,7 @@ class DistributedTraining:
         self.num_devices = self.num_replicas
         resolver = getattr(self.distribution, "cluster_resolver", None)
         self.num_processes = 1
-        if os.environ.get("TF_CONFIG") and resolver is not None:
+        if self.differences.launched() and resolver is not None:
             self.rank = resolver.task_id or 0
             self.num_processes = len(
                 resolver.cluster_spec().as_dict().get("worker", [None])
@@ -143,9 +132,9 @@ class DistributedTraining:
 
     def scope(self):
         """Context in which to build and compile the model."""
-        if self.backend in ("jax", "tensorflow"):
-            return self.distribution.scope()
-        return contextlib.nullcontext()
+        if self.distribution is None:  # torch: DDP wraps the model in fit
+            return contextlib.nullcontext()
+        return self.distribution.scope()
 
     def fit(self, model, x, y, batch_size, epochs=1, validation_data=None,
             callbacks=None, verbose=1, shuffle=True, seed=0):
@@ -174,7 +163,7 @@ class DistributedTraining:
                 f"`batch_size` must be a multiple of the {self.num_replicas} "
                 f"data-parallel replicas. Received: batch_size={batch_size}"
             )
-        if self.backend == "torch":
+        if not self.differences.trains_with_keras_fit:
             from keras_perceiver.distribution.fit_ddp import fit_ddp
 
             return fit_ddp(

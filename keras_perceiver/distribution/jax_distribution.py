@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_perceiver import argument_checks
+from keras_perceiver.backend_differences import BACKENDS
 from keras_perceiver.distribution.even_sharding_model_parallel import (
     EvenShardingModelParallel,
 )
@@ -55,11 +56,7 @@ def jax_distribution(strategy="data", num_devices=None, model_parallel=None):
     argument_checks.check_choice("strategy", strategy, STRATEGIES)
     argument_checks.check_optional_positive_int("num_devices", num_devices)
     argument_checks.check_optional_positive_int("model_parallel", model_parallel)
-    if keras.config.backend() != "jax":
-        raise ValueError(
-            "`jax_distribution` needs the JAX backend (KERAS_BACKEND=jax). "
-            f"Received: backend={keras.config.backend()!r}"
-        )
+    BACKENDS["jax"].require("jax_distribution")
     devices = keras.distribution.list_devices()
     num_devices = num_devices or len(devices)
     if num_devices > len(devices):

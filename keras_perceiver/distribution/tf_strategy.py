@@ -3,9 +3,8 @@
 import json
 import os
 
-import keras
-
 from keras_perceiver import argument_checks
+from keras_perceiver.backend_differences import BACKENDS
 
 
 def tf_strategy(num_devices=None):
@@ -42,12 +41,7 @@ def tf_strategy(num_devices=None):
     ```
     """
     argument_checks.check_optional_positive_int("num_devices", num_devices)
-    if keras.config.backend() != "tensorflow":
-        raise ValueError(
-            "`tf_strategy` needs the TensorFlow backend "
-            "(KERAS_BACKEND=tensorflow). Received: "
-            f"backend={keras.config.backend()!r}"
-        )
+    BACKENDS["tensorflow"].require("tf_strategy")
     import tensorflow as tf
 
     if os.environ.get("TF_CONFIG"):

@@ -2,14 +2,11 @@
 
 import os
 
-import keras
-
-TORCHRUN_VARIABLES = ("WORLD_SIZE", "RANK", "LOCAL_RANK")
-
-
-def under_torchrun():
-    """Whether torchrun (or another launcher) set WORLD_SIZE/RANK/LOCAL_RANK."""
-    return all(name in os.environ for name in TORCHRUN_VARIABLES)
+from keras_perceiver.backend_differences import (
+    BACKENDS,
+    TORCHRUN_VARIABLES,
+    under_torchrun,
+)
 
 
 def init_torch_process_group():
@@ -31,12 +28,7 @@ def init_torch_process_group():
     rank, local_rank, world_size = init_torch_process_group()
     ```
     """
-    if keras.config.backend() != "torch":
-        raise ValueError(
-            "`init_torch_process_group` needs the torch backend "
-            "(KERAS_BACKEND=torch). Received: "
-            f"backend={keras.config.backend()!r}"
-        )
+    BACKENDS["torch"].require("init_torch_process_group")
     if not under_torchrun():
         missing = [name for name in TORCHRUN_VARIABLES if name not in os.environ]
         raise ValueError(

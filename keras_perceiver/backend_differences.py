@@ -1,0 +1,135 @@
+"""What differs between the Keras backends, in one place.
+
+The package runs the same code on TensorFlow, JAX and PyTorch except for
+what is listed here: how a launcher marks the processes of a multi-process
+run, which multi-device engine trains, whether the weights can be split
+over devices, and how a TensorFlow SavedModel is written. Code that needs
+one of these asks `current()` instead of testing the backend's name.
+
+Performance workarounds stay beside the code they fix, each guarded where
+it applies: `layers/residual_barrier.py` (a JAX fusion barrier),
+`layers/perceiver_attention.py` (torch's bfloat16 attention backward) and
+`layers/chunked_attention.py` (the loop over input chunks).
+
+Example:
+
+>>> differences = current()  # e.g. on JAX:
+>>> differences.model_parallel, differences.exports_in_process
+(True, False)
+"""
+
+import dataclasses
+import os
+from typing import Callable
+
+import keras
+
+TORCHRUN_VARIABLES = ("WORLD_SIZE", "RANK", "LOCAL_RANK")
+TF_CONFIG_VARIABLE = "TF_CONFIG"
+JAX_JOB_ADDRESSES_VARIABLE = "KERAS_DISTRIBUTION_JOB_ADDRESSES"
+
+
+def under_torchrun():
+    """Whether torchrun started this process (it sets `WORLD_SIZE`, `RANK`
+    and `LOCAL_RANK`)."""
+    return all(name in os.environ for name in TORCHRUN_VARIABLES)
+
+
+def _variable_set(name):
+    return lambda: bool(os.environ.get(name))
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendDifferences:
+    """What one Keras backend does its own way.
+
+    Args:
+        name: str. The backend's name, as `keras.config.backend()` says it.
+        title: str. Its name in messages, e.g. "JAX".
+        engine: str. The multi-device engine `DistributedTraining` uses.
+        launcher: str. What marks the processes of a multi-process run.
+        launched: callable returning bool. Whether a launcher set up this
+            process as one of several.
+        model_parallel: bool. Whether weights can be split over devices
+            (`DistributedTraining(strategy="model")`).
+        relaunches_for_devices: bool. Whether `train --devices N` outside a
+            launcher starts the command again under one (torchrun).
+        trains_with_keras_fit: bool. Whether the engine trains through
+            `model.fit` (so a multi-device run on one host can resume from
+            its checkpoints), rather than a loop of its own.
+        exports_in_process: bool. Whether `export_saved_model` writes the
+            SavedModel in this process; otherwise the model is saved and
+            rebuilt under TensorFlow in a new process.
+    """
+
+    name: str
+    title: str
+    engine: str
+    launcher: str
+    launched: Callable
+    model_parallel: bool
+    relaunches_for_devices: bool
+    trains_with_keras_fit: bool
+    exports_in_process: bool
+
+    def require(self, what):
+        """Raises a `ValueError` unless `what` runs on this backend.
+
+        Args:
+            what: str. The function or feature that needs this backend,
+                named in the message.
+        """
+        if keras.config.backend() != self.name:
+            raise ValueError(
+                f"`{what}` needs the {self.title} backend "
+                f"(KERAS_BACKEND={self.name}). Received: "
+                f"backend={keras.config.backend()!r}"
+            )
+
+
+BACKENDS = {
+    backend.name: backend for backend in (
+        BackendDifferences(
+            name="jax", title="JAX",
+            engine="keras.distribution (DataParallel, ModelParallel)",
+            launcher=f"{JAX_JOB_ADDRESSES_VARIABLE} (with "
+                     "KERAS_DISTRIBUTION_NUM_PROCESSES and "
+                     "KERAS_DISTRIBUTION_PROCESS_ID)",
+            launched=_variable_set(JAX_JOB_ADDRESSES_VARIABLE),
+            model_parallel=True, relaunches_for_devices=False,
+            trains_with_keras_fit=True, exports_in_process=False,
+        ),
+        BackendDifferences(
+            name="tensorflow", title="TensorFlow",
+            engine="tf.distribute (MirroredStrategy, "
+                   "MultiWorkerMirroredStrategy)",
+            launcher=TF_CONFIG_VARIABLE,
+            launched=_variable_set(TF_CONFIG_VARIABLE),
+            model_parallel=False, relaunches_for_devices=False,
+            trains_with_keras_fit=True, exports_in_process=True,
+        ),
+        BackendDifferences(
+            name="torch", title="torch",
+            engine="torch DistributedDataParallel (fit_ddp)",
+            launcher="torchrun (" + ", ".join(TORCHRUN_VARIABLES) + ")",
+            launched=under_torchrun,
+            model_parallel=False, relaunches_for_devices=True,
+            trains_with_keras_fit=False, exports_in_process=False,
+        ),
+    )
+}
+
+
+def current():
+    """The `BackendDifferences` of the backend Keras runs on.
+
+    Raises:
+        ValueError: for a backend the package does not support.
+    """
+    backend = keras.config.backend()
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"The backend must be one of {sorted(BACKENDS)}. Received: "
+            f"backend={backend!r}"
+        )
+    return BACKENDS[backend]
