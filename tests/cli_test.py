@@ -368,6 +368,8 @@ def test_an_unknown_or_uninstalled_keras_backend_is_a_one_line_error(
         ("--learning-rate", "1e-3,0", "got 0.0"),
         ("--weight-decay", "-1,0.1", "--weight-decay must be a number >= 0"),
         ("--time-budget", "nan", "--time-budget must be >= 0 seconds"),
+        ("--max-trials", "0", "--max-trials must be a positive integer, "
+                              "got 0"),
     ],
 )
 def test_tune_refuses_numbers_out_of_range(option, value, message, capsys):

@@ -1,6 +1,10 @@
 """Command-line options that load a Hugging Face Perceiver checkpoint."""
 
-from keras_perceiver.cli.main import CommandError, first_line
+from keras_perceiver.cli.main import (
+    CommandError,
+    check_positive_ints,
+    first_line,
+)
 from keras_perceiver.cli.model_options import MODEL_OPTIONS
 
 # Options a checkpoint decides; --dropout still sets the new decoder's.
@@ -47,10 +51,7 @@ def load_image_checkpoint(args):
     """The checkpoint's image classifier and its `ImagePreprocessor`."""
     from keras_perceiver import checkpoints
 
-    if args.image_size is not None and args.image_size <= 0:
-        raise CommandError(
-            f"--image-size must be a positive integer, got {args.image_size}"
-        )
+    check_positive_ints(args, "image_size")
     try:
         preprocessor = checkpoints.load_image_preprocessor(
             args.checkpoint, image_size=args.image_size

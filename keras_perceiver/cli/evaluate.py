@@ -1,12 +1,14 @@
 """`keras-perceiver evaluate`: test accuracy of a saved model."""
 
-import math
-
 from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
     load_dataset,
 )
-from keras_perceiver.cli.main import CommandError, check_range, first_line
+from keras_perceiver.cli.main import (
+    CommandError,
+    check_positive_ints,
+    first_line,
+)
 from keras_perceiver.cli.model_file import load_keras_model
 from keras_perceiver.training import compile_for_evaluation, evaluate
 
@@ -22,8 +24,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    check_range("--batch-size", args.batch_size, 1, math.inf,
-                "a positive integer")
+    check_positive_ints(args, "batch_size")
     model = compile_for_evaluation(load_keras_model(args.model))
     dataset = load_dataset(args, model=model)
     try:

@@ -51,6 +51,18 @@ def check_range(flag, value, low, high, expected, low_included=True):
         raise CommandError(f"{flag} must be {expected}, got {value}")
 
 
+def check_positive_ints(args, *names):
+    """Raises CommandError unless each option `names` (attribute names of
+    `args`, e.g. "batch_size") is None or a positive integer."""
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise CommandError(
+                f"--{name.replace('_', '-')} must be a positive integer, "
+                f"got {value}"
+            )
+
+
 def first_line(error):
     """The first line of an exception's message (its repr if it has none).
 

@@ -6,7 +6,6 @@ checkpoint for image files: the top 5 classes with their names.
 """
 
 import csv
-import math
 import pathlib
 import zipfile
 
@@ -20,7 +19,11 @@ from keras_perceiver.cli.checkpoint_options import (
     add_checkpoint_arguments,
     load_image_checkpoint,
 )
-from keras_perceiver.cli.main import CommandError, check_range, first_line
+from keras_perceiver.cli.main import (
+    CommandError,
+    check_positive_ints,
+    first_line,
+)
 from keras_perceiver.cli.model_file import load_keras_model
 
 
@@ -85,8 +88,7 @@ def run(args):
             "give one .keras model and --input, --dataset or --data (files "
             "are classified with --model or --checkpoint)"
         )
-    check_range("--batch-size", args.batch_size, 1, math.inf,
-                "a positive integer")
+    check_positive_ints(args, "batch_size")
     check_output_path(args.output)
     model = load_keras_model(args.paths[0])
     inputs = read_inputs(args, model)

@@ -20,7 +20,12 @@ from keras_perceiver.cli.dataset_options import (
     data_name,
     load_dataset,
 )
-from keras_perceiver.cli.main import CommandError, check_range, first_line
+from keras_perceiver.cli.main import (
+    CommandError,
+    check_positive_ints,
+    check_range,
+    first_line,
+)
 from keras_perceiver.cli.model_options import (
     add_input_arguments,
     add_model_arguments,
@@ -486,16 +491,7 @@ def relaunch_under_torchrun(num_processes):
 
 def check_training_arguments(args):
     check_model_source(args)
-    for name in ("epochs", "batch_size"):
-        if getattr(args, name) <= 0:
-            raise CommandError(
-                f"--{name.replace('_', '-')} must be a positive integer, "
-                f"got {getattr(args, name)}"
-            )
-    if args.devices is not None and args.devices <= 0:
-        raise CommandError(
-            f"--devices must be a positive integer, got {args.devices}"
-        )
+    check_positive_ints(args, "epochs", "batch_size", "devices")
     check_range("--learning-rate", args.learning_rate, 0.0, math.inf,
                 "a positive number", low_included=False)
     check_range("--weight-decay", args.weight_decay, 0.0, math.inf,

@@ -13,7 +13,12 @@ from keras_perceiver.cli.dataset_options import (
     data_name,
     load_dataset,
 )
-from keras_perceiver.cli.main import CommandError, check_range, first_line
+from keras_perceiver.cli.main import (
+    CommandError,
+    check_positive_ints,
+    check_range,
+    first_line,
+)
 from keras_perceiver.cli.model_options import MODEL_OPTIONS
 from keras_perceiver.run_checkpoint import finite_or_none
 from keras_perceiver.run_directory import RunDirectory
@@ -319,14 +324,8 @@ def search(tuner, dataset, args):
 
 
 def check_search_arguments(args):
-    for name in ("max_trials", "epochs", "batch_size", "max_params",
-                 "max_train_samples"):
-        value = getattr(args, name)
-        if value is not None and value <= 0:
-            raise CommandError(
-                f"--{name.replace('_', '-')} must be a positive integer, "
-                f"got {value}"
-            )
+    check_positive_ints(args, "max_trials", "epochs", "batch_size",
+                        "max_params", "max_train_samples")
     if not 0.0 < args.validation_split < 1.0:
         raise CommandError(
             f"--validation-split must be in (0, 1), got "
