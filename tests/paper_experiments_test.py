@@ -109,6 +109,13 @@ def test_finished_runs_are_run_once_and_read_back(tmp_path):
     assert not calls[0].exists()  # the run's checkpoints are removed
 
 
+@pytest.mark.backend_independent
+def test_a_run_without_checkpoints_is_logged(tmp_path):
+    runs = experiment.FinishedRuns(tmp_path / "runs.jsonl")
+    assert runs.get_or_run("b", lambda checkpoints: {"x": 1}) == {"x": 1}
+    assert not (tmp_path / "checkpoints").exists()
+
+
 def tiny_training_data():
     rng = np.random.default_rng(0)
     x = rng.random((32, 6, 6, 1)).astype("float32")
@@ -249,6 +256,7 @@ def test_the_permutation_experiment_writes_its_report(tmp_path):
     assert payload["machine"]["cpus"] >= 1
     assert payload["command"].endswith("permutation")
     markdown = (tmp_path / "permutation.md").read_text()
-    assert "| mnist | perceiver |" in markdown and "| mnist | cnn |" in markdown
+    assert "| mnist | perceiver |" in markdown
+    assert "| mnist | cnn |" in markdown
     assert (tmp_path / "permutation.png").stat().st_size > 1000
     assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 4

@@ -97,8 +97,8 @@ def main():
     parser.add_argument("--backend", choices=BACKENDS, default="torch")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--fresh", action="store_true",
-                        help="forget the finished runs of earlier starts (of every "
-                             "experiment)")
+                        help="forget the finished runs of earlier starts "
+                             "(of every experiment)")
     parser.add_argument("--list", action="store_true",
                         help="list the experiments and exit")
     parser.add_argument("--worker", action="store_true",

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from keras_perceiver import training
 from keras_perceiver.run_checkpoint import RunCheckpoint
@@ -68,7 +67,8 @@ class FinishedRuns:
                 r"[^A-Za-z0-9._=-]+", "_", key)
             result = function(checkpoints)
             shutil.rmtree(checkpoints, ignore_errors=True)
-            if not any(checkpoints.parent.iterdir()):
+            if checkpoints.parent.is_dir() and not any(
+                    checkpoints.parent.iterdir()):
                 checkpoints.parent.rmdir()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a") as log:
@@ -201,7 +201,3 @@ def mean_and_spread(stats):
 def subset(x, y, count, seed=0):
     """The first `count` examples of a seeded shuffle of `(x, y)`."""
     return training.shuffled_examples(x, y, max_examples=count, seed=seed)
-
-
-def as_float32(array):
-    return np.asarray(array, dtype="float32")

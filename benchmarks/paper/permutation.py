@@ -38,7 +38,8 @@ SETTINGS = {
                  test_examples=None, epochs=10, num_bands=16,
                  cnn_width=32, data_dir=str(experiment.DATA_DIR)),
     "quick": dict(datasets=("mnist",), train_examples=128, test_examples=64,
-                  epochs=1, num_bands=2, cnn_width=4, data_dir=str(experiment.DATA_DIR),
+                  epochs=1, num_bands=2, cnn_width=4,
+                  data_dir=str(experiment.DATA_DIR),
                   perceiver=dict(num_latents=8, latent_dim=16, num_blocks=2,
                                  num_self_attends_per_block=1,
                                  num_self_heads=2)),
@@ -224,11 +225,12 @@ def render(results):
         for model in ("perceiver", "cnn"):
             original = result[f"{model}/original"]
             permuted = result[f"{model}/permuted"]
+            change = permuted["test_accuracy"] - original["test_accuracy"]
             rows.append([
                 name, model, f"{original['parameters']:,}",
                 experiment.percent(original["test_accuracy"]),
                 experiment.percent(permuted["test_accuracy"]),
-                f"{100 * (permuted['test_accuracy'] - original['test_accuracy']):+.1f}",
+                f"{100 * change:+.1f}",
                 f"{original['seconds_per_step'] * 1000:.0f}",
             ])
     invariance = []
