@@ -44,7 +44,7 @@ def tf_strategy(num_devices=None):
     BACKENDS["tensorflow"].require("tf_strategy")
     import tensorflow as tf
 
-    if os.environ.get("TF_CONFIG"):
+    if BACKENDS["tensorflow"].launched():
         if num_devices is not None:
             raise ValueError(
                 "`num_devices` must be None with TF_CONFIG set: "
