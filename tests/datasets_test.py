@@ -1,4 +1,5 @@
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -164,3 +165,21 @@ def test_shuffling_keeps_inputs_with_their_labels():
         )
         assert shuffled.y_train[index] in dataset.y_train[matches]
     np.testing.assert_array_equal(shuffled.x_test, dataset.x_test)
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize(
+    "modality, modalities, message",
+    [
+        ("smell", None, "or multimodal. Received: modality='smell'"),
+        ("multimodal", None, "needs `modalities`"),
+        ("multimodal", {"image": "image", "nose": "smell"},
+         "Received: modality='smell'"),
+    ],
+)
+def test_a_modality_the_registry_does_not_know_is_refused(modality,
+                                                          modalities, message):
+    labels = np.zeros(2, "int64")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        datasets.Dataset("made", np.zeros((2, 3)), labels, np.zeros((2, 3)),
+                         labels, ["a"], modality, modalities)

@@ -5,6 +5,7 @@ import keras
 from keras_perceiver import adapters
 from keras_perceiver.checkpoints.image_preprocessor import IMAGENET_MEAN
 from keras_perceiver.checkpoints.image_preprocessor import IMAGENET_STD
+from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
@@ -73,18 +74,13 @@ def fine_tuning_classifier(
             "`input_shape` must be (height, width, channels) with 1 or 3 "
             f"channels. Received: input_shape={input_shape}"
         )
-    decoder = model.decoder
     classifier = PerceiverIOClassifier(
         model.encoder,
         num_classes=num_classes,
-        decoder_num_heads=decoder.num_heads,
-        decoder_qk_channels=decoder.qk_channels,
-        decoder_v_channels=decoder.v_channels,
-        decoder_widening_factor=decoder.widening_factor,
-        decoder_use_query_residual=decoder.use_query_residual,
-        dropout=dropout,
+        decoder_use_query_residual=model.decoder.use_query_residual,
         class_names=class_names,
         name="perceiver_io_classifier",
+        **{**decoder_arguments(model.decoder), "dropout": dropout},
     )
     images = keras.Input(input_shape, name="images")
     pixels = images

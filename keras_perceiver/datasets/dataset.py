@@ -3,6 +3,7 @@ import dataclasses
 import keras
 import numpy as np
 
+from keras_perceiver import modalities as modality_registry
 from keras_perceiver.training import shuffled_examples, split_validation
 
 
@@ -28,6 +29,10 @@ class Dataset:
         preprocessing: dict or None. For data read from files, how each
             file became an input (see `keras_perceiver.datasets.file_inputs`);
             None otherwise.
+
+    Raises:
+        ValueError: a `modality` (or, for multimodal data, a value of
+            `modalities`) that the registry does not know.
     """
 
     name: str
@@ -39,6 +44,24 @@ class Dataset:
     modality: str
     modalities: dict = None
     preprocessing: dict = None
+
+    def __post_init__(self):
+        known = [*modality_registry.MODALITIES, modality_registry.MULTIMODAL]
+        if self.modality not in known:
+            raise ValueError(
+                f"`modality` must be one of "
+                f"{modality_registry.listed(known, 'or')}. "
+                f"Received: modality={self.modality!r}"
+            )
+        if self.modality == modality_registry.MULTIMODAL:
+            if not isinstance(self.modalities, dict) or not self.modalities:
+                raise ValueError(
+                    "A multimodal data set needs `modalities`, the modality "
+                    "of each input. Received: modalities="
+                    f"{self.modalities!r}"
+                )
+            for modality in self.modalities.values():
+                modality_registry.get(modality)
 
     @property
     def num_classes(self):

@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
+from keras_perceiver.layers.learned_queries import LearnedQueries
 from keras_perceiver.layers.output_queries import OutputQueries
 from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
 from keras_perceiver.models.perceiver import Perceiver
@@ -172,19 +173,47 @@ class PerceiverIO(keras.Model):
         return cls(**config)
 
 
-def decoder_arguments(decoder):
-    """The `decoder_*` arguments of the models that build their decoder.
+# The arguments of the models that build their own learned queries and
+# decoder (`PerceiverIOClassifier`, `PerceiverMaskedLM`), each with the
+# `PerceiverDecoder` argument it sets.
+DECODER_ARGUMENTS = {
+    "decoder_num_heads": "num_heads",
+    "decoder_qk_channels": "qk_channels",
+    "decoder_v_channels": "v_channels",
+    "decoder_widening_factor": "widening_factor",
+    "dropout": "dropout",
+}
 
-    `PerceiverIOClassifier` and `PerceiverMaskedLM` take these instead of
-    a decoder, and return them from `get_config`.
+
+def learned_queries_and_decoder(num_queries, query_channels,
+                                num_output_channels, use_query_residual,
+                                dtype, **arguments):
+    """The `LearnedQueries` and `PerceiverDecoder` of a model that builds
+    them from its `DECODER_ARGUMENTS` (given as `arguments`).
+
+    Returns:
+        `(output_queries, decoder)`, named as `PerceiverIO` saves them.
     """
-    return {
-        "decoder_num_heads": decoder.num_heads,
-        "decoder_qk_channels": decoder.qk_channels,
-        "decoder_v_channels": decoder.v_channels,
-        "decoder_widening_factor": decoder.widening_factor,
-        "dropout": decoder.dropout,
-    }
+    output_queries = LearnedQueries(
+        num_queries=num_queries, num_channels=query_channels,
+        name="output_queries", dtype=dtype,
+    )
+    decoder = PerceiverDecoder(
+        num_output_channels=num_output_channels,
+        use_query_residual=use_query_residual,
+        name="decoder",
+        dtype=dtype,
+        **{DECODER_ARGUMENTS[name]: value for name, value in arguments.items()},
+    )
+    return output_queries, decoder
+
+
+def decoder_arguments(decoder):
+    """The `DECODER_ARGUMENTS` that build `decoder`: what
+    `PerceiverIOClassifier` and `PerceiverMaskedLM` return from
+    `get_config`."""
+    return {name: getattr(decoder, attribute)
+            for name, attribute in DECODER_ARGUMENTS.items()}
 
 
 def check_encoder(encoder):

@@ -1,11 +1,10 @@
 import keras
 
 from keras_perceiver import argument_checks
-from keras_perceiver.layers.learned_queries import LearnedQueries
-from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_io import check_encoder
 from keras_perceiver.models.perceiver_io import decoder_arguments
+from keras_perceiver.models.perceiver_io import learned_queries_and_decoder
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -71,20 +70,17 @@ class PerceiverIOClassifier(PerceiverIO):
     ):
         check_encoder(encoder)
         num_classes = argument_checks.check_positive_int("num_classes", num_classes)
-        decoder = PerceiverDecoder(
+        output_queries, decoder = learned_queries_and_decoder(
+            num_queries=1,
+            query_channels=encoder.latent_dim,
             num_output_channels=num_classes,
-            num_heads=decoder_num_heads,
-            qk_channels=decoder_qk_channels,
-            v_channels=decoder_v_channels,
-            widening_factor=decoder_widening_factor,
             use_query_residual=decoder_use_query_residual,
-            dropout=dropout,
-            name="decoder",
             dtype=kwargs.get("dtype"),
-        )
-        output_queries = LearnedQueries(
-            num_queries=1, num_channels=encoder.latent_dim,
-            name="output_queries", dtype=kwargs.get("dtype"),
+            decoder_num_heads=decoder_num_heads,
+            decoder_qk_channels=decoder_qk_channels,
+            decoder_v_channels=decoder_v_channels,
+            decoder_widening_factor=decoder_widening_factor,
+            dropout=dropout,
         )
         super().__init__(encoder, output_queries, decoder, **kwargs)
         self.num_classes = num_classes

@@ -2,12 +2,11 @@ import keras
 from keras import ops
 
 from keras_perceiver.adapters.text_adapter import TextAdapter
-from keras_perceiver.layers.learned_queries import LearnedQueries
-from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_io import byte_array_shape_for
 from keras_perceiver.models.perceiver_io import check_encoder
 from keras_perceiver.models.perceiver_io import decoder_arguments
+from keras_perceiver.models.perceiver_io import learned_queries_and_decoder
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -77,22 +76,17 @@ class PerceiverMaskedLM(PerceiverIO):
                 "keras_perceiver.adapters.TextAdapter, whose embeddings "
                 f"give the logits. Received: input_adapter={adapter!r}"
             )
-        output_queries = LearnedQueries(
+        output_queries, decoder = learned_queries_and_decoder(
             num_queries=adapter.max_length,
-            num_channels=adapter.embedding_dim,
-            name="output_queries",
-            dtype=kwargs.get("dtype"),
-        )
-        decoder = PerceiverDecoder(
+            query_channels=adapter.embedding_dim,
             num_output_channels=None,
-            num_heads=decoder_num_heads,
-            qk_channels=decoder_qk_channels,
-            v_channels=decoder_v_channels,
-            widening_factor=decoder_widening_factor,
             use_query_residual=False,
-            dropout=dropout,
-            name="decoder",
             dtype=kwargs.get("dtype"),
+            decoder_num_heads=decoder_num_heads,
+            decoder_qk_channels=decoder_qk_channels,
+            decoder_v_channels=decoder_v_channels,
+            decoder_widening_factor=decoder_widening_factor,
+            dropout=dropout,
         )
         super().__init__(encoder, output_queries, decoder, **kwargs)
 
