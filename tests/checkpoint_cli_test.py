@@ -1,4 +1,6 @@
-"""`keras-perceiver predict/train --checkpoint`, run as users run it.
+"""`keras-perceiver predict/train --checkpoint`, run as users run it (in a
+new process); its error cases call the command's `main` in the test's
+process (`command_line.run_in_process`).
 
 The checkpoints are tiny random-weight transformers models saved with
 `save_pretrained` in the test's folder; nothing is downloaded. The commands
@@ -7,12 +9,11 @@ backend is tests/checkpoints_test.py's.
 """
 
 import json
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
+from command_line import assert_one_line_error, run_command, run_in_process
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -26,13 +27,6 @@ import keras_perceiver  # noqa: E402, F401  (registers the model classes)
 
 FOURIER = "PerceiverForImageClassificationFourier"
 NAMES = {index: f"kind {index}" for index in range(5)}
-
-
-def run_command(*arguments, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "keras_perceiver.cli", *arguments],
-        capture_output=True, text=True, timeout=600, cwd=cwd,
-    )
 
 
 @pytest.fixture()
@@ -124,10 +118,4 @@ def test_checkpoint_errors_are_one_line(checkpoint, tmp_path):
          "--image-size needs --checkpoint"),
     ]
     for arguments, message in cases:
-        result = run_command(*arguments)
-        assert result.returncode == 2, (arguments, result.stderr[-2000:])
-        assert message in result.stderr
-        assert "Traceback" not in result.stderr
-        error_lines = [line for line in result.stderr.splitlines()
-                       if line.startswith("keras-perceiver: error:")]
-        assert len(error_lines) == 1
+        assert_one_line_error(run_in_process(*arguments), message)

@@ -1,13 +1,12 @@
-"""`--data SOURCE` and `predict --model FILES` on the command line, run as
-users run them (in a subprocess)."""
+"""`--data SOURCE` and `predict --model FILES` on the command line. The
+main flows run as users run them, in a new process; error cases call the
+command's `main` in the test's process (`command_line.run_in_process`)."""
 
 import csv
-import subprocess
-import sys
 
 import keras
 import pytest
-
+from command_line import one_line_error, run_command, run_in_process
 from data_source_files import (
     class_folder,
     prepare_tfds_images,
@@ -17,22 +16,6 @@ from data_source_files import (
 TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
               "1", "--num-self-attends-per-block", "1", "--num-self-heads",
               "2", "--num-bands", "4"]
-
-
-def run_command(*arguments):
-    return subprocess.run(
-        [sys.executable, "-m", "keras_perceiver.cli", *map(str, arguments)],
-        capture_output=True, text=True, timeout=600,
-    )
-
-
-def one_line_error(result):
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines()
-             if line.startswith("keras-perceiver: error:")]
-    assert len(lines) == 1, result.stderr[-2000:]
-    return lines[0]
 
 
 @pytest.mark.slow
@@ -66,12 +49,13 @@ def test_train_evaluate_and_predict_files_of_a_folder(tmp_path):
         assert float(row["probability_1"]) >= float(row["probability_2"])
 
 
+@pytest.mark.backend_independent
 @pytest.mark.slow
 def test_train_on_a_tfds_data_set_in_a_local_data_dir(tmp_path):
     pytest.importorskip("tensorflow_datasets")
     data_dir = prepare_tfds_images(tmp_path / "tfds")
     result = run_command(
-        "--backend", keras.config.backend(), "train", "--data",
+        "train", "--data",
         "tfds:tiny_shapes", "--data-dir", data_dir, "--epochs", "1",
         "--batch-size", "4", "--output-dir", tmp_path / "run", *TINY_MODEL,
     )
@@ -101,16 +85,17 @@ def test_train_and_evaluate_on_tfds_videos(tmp_path):
     video = tmp_path / "clip.avi"
     video.write_bytes(b"")
     assert "takes video data, not files" in one_line_error(
-        run_command("predict", "--model", run / "model.keras", video))
+        run_in_process("predict", "--model", run / "model.keras", video))
 
 
+@pytest.mark.backend_independent
 @pytest.mark.slow
 def test_the_best_model_of_tune_predicts_files_by_class_name(tmp_path):
     pytest.importorskip("keras_tuner")
     folder = class_folder(tmp_path / "photos", "image")
     search = tmp_path / "search"
     result = run_command(
-        "--backend", keras.config.backend(), "tune", "--data", folder,
+        "tune", "--data", folder,
         "--image-size", "6", "--max-trials", "1", "--epochs", "1",
         "--batch-size", "4", "--validation-split", "0.25", "--verbose", "0",
         "--output-dir", search, *TINY_MODEL,
@@ -180,8 +165,9 @@ def test_bad_data_is_one_line_and_writes_no_results(tmp_path, make, options,
     source = make(tmp_path / "data")
     run = tmp_path / "run"
     options = [option.replace("{tmp}", str(tmp_path)) for option in options]
-    result = run_command("train", "--data", source, *options,
-                         "--output-dir", run, "--epochs", "1", *TINY_MODEL)
+    result = run_in_process("train", "--data", source, *options,
+                            "--output-dir", run, "--epochs", "1",
+                            *TINY_MODEL)
     assert message in one_line_error(result)
     assert not (run / "model.keras").exists()
     assert not (run / "metrics.json").exists()
@@ -192,40 +178,41 @@ def test_bad_data_is_one_line_and_writes_no_results(tmp_path, make, options,
 @pytest.mark.parametrize("damage", [corrupt, truncated_jpeg])
 def test_bad_files_are_skipped_and_counted_on_request(tmp_path, damage):
     folder = damage(class_folder(tmp_path / "data", "image"))
-    result = run_command("train", "--data", folder, "--skip-bad-files",
-                         "--epochs", "1", "--batch-size", "4",
-                         "--output-dir", tmp_path / "run", *TINY_MODEL)
+    result = run_in_process("train", "--data", folder, "--skip-bad-files",
+                            "--epochs", "1", "--batch-size", "4",
+                            "--output-dir", tmp_path / "run", *TINY_MODEL)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"Skipped 1 unreadable files (the first: {folder / 'dog'}" in (
         result.stdout)
 
 
+@pytest.mark.backend_independent
 @pytest.mark.slow
 def test_labels_and_files_a_model_cannot_read_are_one_line_errors(tmp_path):
     run = tmp_path / "run"
     folder = class_folder(tmp_path / "data", "sequence")
-    result = run_command("train", "--data", folder, "--epochs", "1",
-                         "--batch-size", "4", "--output-dir", run,
-                         *TINY_MODEL)
+    result = run_in_process("train", "--data", folder, "--epochs", "1",
+                            "--batch-size", "4", "--output-dir", run,
+                            *TINY_MODEL)
     assert result.returncode == 0, result.stderr[-2000:]
     model = run / "model.keras"
     other = class_folder(tmp_path / "other", "sequence",
                          classes=["cat", "cow"])
     assert "never saw: ['cow']" in one_line_error(
-        run_command("evaluate", model, "--data", other))
+        run_in_process("evaluate", model, "--data", other))
     assert "never saw: ['cow']" in one_line_error(
-        run_command("predict", model, "--data", other))
+        run_in_process("predict", model, "--data", other))
     image = tmp_path / "a.png"
     image.write_bytes(b"")
     assert "is not a sequence file" in one_line_error(
-        run_command("predict", "--model", model, image))
+        run_in_process("predict", "--model", model, image))
     bad = folder / "cat" / "bad.csv"
     bad.write_text("x,y\n1,oops\n")
     assert "bad.csv is not a readable sequence" in one_line_error(
-        run_command("predict", "--model", model, folder / "cat"))
+        run_in_process("predict", "--model", model, folder / "cat"))
     output = tmp_path / "predictions.csv"
-    result = run_command("predict", "--model", model, folder / "cat",
-                         "--skip-bad-files", "--output", output)
+    result = run_in_process("predict", "--model", model, folder / "cat",
+                            "--skip-bad-files", "--output", output)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Skipped 1 unreadable files" in result.stdout
     assert len(output.read_text().splitlines()) == 1 + 5

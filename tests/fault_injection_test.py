@@ -1,6 +1,7 @@
 """Fault injection: a real `keras-perceiver train` (and `tune`) killed
 (SIGKILL) at several moments, then started again, ends as an uninterrupted
-run does.
+run does. The killed runs are processes of their own; the runs that go to
+the end call the command's `main` in the test's process.
 
 One backend only (the checkpoint logic is backend-independent) and a tiny
 model on digits, to stay within CI's time.
@@ -14,7 +15,8 @@ import time
 
 import pytest
 
-from cli_test import TINY_MODEL, command, epochs_logged
+from cli_test import TINY_MODEL, epochs_logged
+from command_line import command, run_in_process
 
 # Seven to nine runs of the command each: beside CI's two other backends
 # (.ci/test runs them side by side) that can pass pyproject's 900 s.
@@ -74,9 +76,7 @@ def after_the_search(output_dir):
 
 
 def run_to_the_end(output_dir, arguments=ARGUMENTS):
-    result = subprocess.run(command(*arguments, "--output-dir",
-                                    str(output_dir)),
-                            capture_output=True, text=True, timeout=600)
+    result = run_in_process(*arguments, "--output-dir", output_dir)
     assert result.returncode == 0, result.stderr[-2000:]
     return result
 

@@ -125,3 +125,12 @@ def test_videos_are_drawn_as_a_strip_of_frames_and_their_patch_grids():
 def test_listed_words():
     assert modalities.listed(["a"], "or") == "a"
     assert modalities.listed(["a", "b", "c"], "or") == "a, b or c"
+
+
+def test_every_file_format_belongs_to_a_registered_modality():
+    from keras_perceiver.datasets import file_inputs
+
+    assert set(file_inputs.FILE_FORMATS) <= set(modalities.MODALITIES)
+    assert file_inputs.files_of("audio", ["a.WAV", "b.png", "c.wav"]) == [
+        "a.WAV", "c.wav"]
+    assert file_inputs.detect_modality(["x/1.npy", "x/2.ply"]) == "points"

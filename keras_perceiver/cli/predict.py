@@ -216,7 +216,7 @@ def predict_files(args):
             f"{args.model} does not record how to read files: train it with "
             "--data on a folder or a TFDS data set"
         )
-    if preprocessing["modality"] not in file_inputs.EXTENSIONS:
+    if preprocessing["modality"] not in file_inputs.FILE_FORMATS:
         raise CommandError(
             f"{args.model} takes {preprocessing['modality']} data, not "
             "files (predict reads image, WAV, point-cloud and sequence "
@@ -268,7 +268,8 @@ def files_to_classify(arguments, modality):
         elif not file_inputs.files_of(modality, [path]):
             raise CommandError(
                 f"{path} is not a {modality} file; the model reads "
-                f"{', '.join(file_inputs.EXTENSIONS[modality])} files"
+                f"{', '.join(file_inputs.FILE_FORMATS[modality].extensions)} "
+                "files"
             )
         else:
             paths.append(str(path))

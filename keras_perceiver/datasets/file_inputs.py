@@ -6,11 +6,17 @@ clip length, points per cloud, sequence length). The trained model keeps
 that dict, so files given to `predict` are read exactly as in training.
 Videos (from TFDS data sets; there are no video files to read) are
 described the same way: frame size and channels, frames per video.
+
+Each modality that comes in files has one `FileFormat` in `FILE_FORMATS`
+(its extensions, its check, its reader), keyed by its name in the registry
+`keras_perceiver.modalities`.
 """
 
 import collections
+import dataclasses
 import pathlib
 import wave
+from typing import Callable
 
 import numpy as np
 
@@ -25,12 +31,6 @@ from keras_perceiver.datasets.sequence_files import (
     read_sequence,
 )
 
-EXTENSIONS = {
-    "image": (".png", ".jpg", ".jpeg", ".bmp", ".gif"),
-    "audio": (".wav",),
-    "points": POINT_CLOUD_EXTENSIONS,
-    "sequence": SEQUENCE_EXTENSIONS,
-}
 AUDIO_FEATURES = ("waveform", "log_mel")
 GREY_IMAGE_MODES = ("1", "L", "I", "I;16", "F")
 POINT_SAMPLING_SEED = 0
@@ -39,16 +39,46 @@ LOG_MEL_SAMPLES = 256  # samples of 4 log-mel frames (frame step 64)
 VIDEO_FRAMES_PER_PATCH = 2
 
 
+@dataclasses.dataclass(frozen=True)
+class FileFormat:
+    """How the files of one modality are recognised, checked and read.
+
+    `FILE_FORMATS` holds one per modality that comes in files, keyed by
+    the modality's name in `keras_perceiver.modalities`; a new kind of file
+    is one entry there.
+
+    Args:
+        extensions: tuple of str. The lower-case file extensions.
+        inspect: callable `path -> facts`. Opens a file once; raises
+            `ValueError` naming the file if it cannot be read, else returns
+            what `preprocessing_for` needs (image size and mode, sample
+            rate and length, point count, sequence shape).
+        read: callable `(path, preprocessing) -> inputs`. TensorFlow ops
+            that read one file (a string tensor) in a tf.data pipeline.
+
+    Example:
+
+    >>> FILE_FORMATS["audio"].extensions
+    ('.wav',)
+    """
+
+    extensions: tuple
+    inspect: Callable
+    read: Callable
+
+
 def files_of(modality, paths):
     """The paths whose extension belongs to `modality`."""
+    extensions = FILE_FORMATS[modality].extensions
     return [path for path in paths
-            if pathlib.Path(path).suffix.lower() in EXTENSIONS[modality]]
+            if pathlib.Path(path).suffix.lower() in extensions]
 
 
 def has_data_extension(path):
     """Whether `path` has the extension of one of the file modalities."""
     suffix = pathlib.Path(path).suffix.lower()
-    return any(suffix in extensions for extensions in EXTENSIONS.values())
+    return any(suffix in file_format.extensions
+               for file_format in FILE_FORMATS.values())
 
 
 def detect_modality(paths, modality=None):
@@ -72,12 +102,13 @@ def detect_modality(paths, modality=None):
     'image'
     """
     if modality is not None:
-        return argument_checks.check_choice("modality", modality, EXTENSIONS)
+        return argument_checks.check_choice("modality", modality,
+                                            FILE_FORMATS)
     counts = collections.Counter()
     for path in paths:
         suffix = pathlib.Path(path).suffix.lower()
-        for kind, extensions in EXTENSIONS.items():
-            if suffix in extensions and suffix != ".npy":
+        for kind, file_format in FILE_FORMATS.items():
+            if suffix in file_format.extensions and suffix != ".npy":
                 counts[kind] += 1
     if len(counts) > 1:
         found = ", ".join(f"{count} {kind}" for kind, count in counts.items())
@@ -92,9 +123,11 @@ def detect_modality(paths, modality=None):
             ".npy files can hold point clouds or sequences: choose with "
             "`modality` ('points' or 'sequence'). Received: only .npy files"
         )
+    extensions = sorted({extension for file_format in FILE_FORMATS.values()
+                         for extension in file_format.extensions})
     raise ValueError(
         "No data files found. Expected files with the extensions "
-        f"{sorted(set().union(*EXTENSIONS.values()))}. Received: none"
+        f"{extensions}. Received: none"
     )
 
 
@@ -116,7 +149,7 @@ def inspect_files(paths, modality, skip_bad_files=False):
         ValueError: naming the first unreadable file, unless
             `skip_bad_files`.
     """
-    inspector = _INSPECTORS[modality]
+    inspector = FILE_FORMATS[modality].inspect
     readable, facts, skipped = [], [], []
     for path in paths:
         try:
@@ -162,14 +195,6 @@ def _inspect_wav(path):
         raise ValueError(
             f"{path} is not a readable 16-bit PCM WAV file ({error})."
         ) from None
-
-
-_INSPECTORS = {
-    "image": _inspect_image,
-    "audio": _inspect_wav,
-    "points": lambda path: len(read_point_cloud(path)),
-    "sequence": lambda path: read_sequence(path).shape,
-}
 
 
 def preprocessing_for(modality, facts, image_size=None,
@@ -281,18 +306,27 @@ def inputs_from_file(path, preprocessing):
     Returns:
         A float32 tensor (images) or a dict `{"inputs", "mask"}`.
     """
+    return FILE_FORMATS[preprocessing["modality"]].read(path, preprocessing)
+
+
+def _read_image(path, preprocessing):
+    return prepare_image(_decode_image(path), preprocessing)
+
+
+def _read_wav(path, preprocessing):
     import tensorflow as tf
 
-    modality = preprocessing["modality"]
-    if modality == "image":
-        return prepare_image(_decode_image(path), preprocessing)
-    if modality == "audio":
-        samples, _ = tf.audio.decode_wav(tf.io.read_file(path),
-                                         desired_channels=1)
-        return prepare_audio(samples[:, 0], preprocessing)
-    if modality == "points":
-        return _numpy_inputs(_point_cloud_inputs, path, preprocessing,
-                             (preprocessing["num_points"], 3))
+    samples, _ = tf.audio.decode_wav(tf.io.read_file(path),
+                                     desired_channels=1)
+    return prepare_audio(samples[:, 0], preprocessing)
+
+
+def _read_point_cloud(path, preprocessing):
+    return _numpy_inputs(_point_cloud_inputs, path, preprocessing,
+                         (preprocessing["num_points"], 3))
+
+
+def _read_sequence(path, preprocessing):
     return _numpy_inputs(
         _sequence_inputs, path, preprocessing,
         (preprocessing["max_length"], preprocessing["num_features"]),
@@ -438,3 +472,25 @@ def read_files(paths, preprocessing):
         lambda path: inputs_from_file(path, preprocessing),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
+
+
+FILE_FORMATS = {
+    "image": FileFormat(
+        extensions=(".png", ".jpg", ".jpeg", ".bmp", ".gif"),
+        inspect=_inspect_image,
+        read=_read_image,
+    ),
+    "audio": FileFormat(
+        extensions=(".wav",), inspect=_inspect_wav, read=_read_wav
+    ),
+    "points": FileFormat(
+        extensions=POINT_CLOUD_EXTENSIONS,
+        inspect=lambda path: len(read_point_cloud(path)),
+        read=_read_point_cloud,
+    ),
+    "sequence": FileFormat(
+        extensions=SEQUENCE_EXTENSIONS,
+        inspect=lambda path: read_sequence(path).shape,
+        read=_read_sequence,
+    ),
+}

@@ -1,0 +1,67 @@
+"""Running the keras-perceiver command in tests.
+
+`run_command` runs it as users do, in a new process: for the main flows,
+and wherever a process matters (`--backend`, kills, locks, start-up).
+`run_in_process` calls the command's `main` in the test's process: the
+same parsing, the same one-line errors and exit statuses, without the
+seconds a new process spends importing Keras and its backend. Error cases
+use it.
+"""
+
+import contextlib
+import io
+import subprocess
+import sys
+
+import keras
+
+
+def command(*arguments):
+    """The command line that runs keras-perceiver with `arguments`."""
+    return [sys.executable, "-m", "keras_perceiver.cli",
+            *map(str, arguments)]
+
+
+def run_command(*arguments, cwd=None, timeout=600):
+    """Runs keras-perceiver in a new process; returns the
+    `subprocess.CompletedProcess` (text stdout and stderr)."""
+    return subprocess.run(command(*arguments), capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd)
+
+
+def run_in_process(*arguments):
+    """Runs keras-perceiver's `main` here, on the test's backend; returns a
+    `subprocess.CompletedProcess` as `run_command` does.
+
+    `--backend` is refused: another backend needs a new process (the
+    command would replace this one).
+    """
+    from keras_perceiver.cli import main
+
+    arguments = [str(argument) for argument in arguments]
+    assert "--backend" not in arguments, "use run_command for --backend"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(
+            stderr):
+        returncode = main.main(arguments)
+    keras.config.set_dtype_policy("float32")  # as a new process would be
+    return subprocess.CompletedProcess(["keras-perceiver", *arguments],
+                                       returncode, stdout.getvalue(),
+                                       stderr.getvalue())
+
+
+def one_line_error(result):
+    """The one `keras-perceiver: error:` line of a run that failed with
+    exit status 2 and no traceback."""
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines()
+             if line.startswith("keras-perceiver: error:")]
+    assert len(lines) == 1, result.stderr[-2000:]
+    return lines[0]
+
+
+def assert_one_line_error(result, message):
+    """The run failed with one error line that contains `message`."""
+    line = one_line_error(result)
+    assert message in line, result.stderr[-2000:]
