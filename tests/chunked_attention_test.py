@@ -130,13 +130,23 @@ def assert_close_to_scale(actual, expected, tolerance=ATOL):
                                atol=tolerance * scale)
 
 
+def compiled_cases():
+    """Every mask on the explicit (unfused) path, and the fused path with a
+    mask: each compiled case costs an XLA compilation."""
+    cases = [("two_heads_narrow_values", mask_name) for mask_name in MASKS]
+    return cases + [("one_head", "random_mask")]
+
+
 @pytest.mark.parametrize(
-    "compiled",
-    [pytest.param(False, id="eager"),
-     pytest.param(True, id="compiled", marks=pytest.mark.slow)],
+    "config_name, mask_name, compiled",
+    [pytest.param(config_name, mask_name, False,
+                  id=f"{config_name}-{mask_name}-eager")
+     for config_name in LAYER_CONFIGS for mask_name in MASKS]
+    + [pytest.param(config_name, mask_name, True,
+                    id=f"{config_name}-{mask_name}-compiled",
+                    marks=pytest.mark.slow)
+       for config_name, mask_name in compiled_cases()],
 )
-@pytest.mark.parametrize("mask_name", list(MASKS))
-@pytest.mark.parametrize("config_name", list(LAYER_CONFIGS))
 def test_chunks_equal_the_whole_attention(config_name, mask_name, compiled):
     if compiled and BACKEND == "torch":
         pytest.skip("the torch backend runs eagerly")

@@ -131,7 +131,7 @@ def write_with_damaged_middle(source, destination):
 @pytest.mark.timeout(1800)  # two runs; CI runs the backends side by side
 def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
     arguments = ["train", "--dataset", "digits", "--epochs", "6",
-                 "--batch-size", "16", "--output-dir", str(tmp_path),
+                 "--batch-size", "64", "--output-dir", str(tmp_path),
                  *TINY_MODEL]
     history = tmp_path / "history.csv"
     process = subprocess.Popen(

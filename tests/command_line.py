@@ -10,6 +10,7 @@ use it.
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
 
@@ -41,10 +42,17 @@ def run_in_process(*arguments):
     arguments = [str(argument) for argument in arguments]
     assert "--backend" not in arguments, "use run_command for --backend"
     stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(
-            stderr):
-        returncode = main.main(arguments)
-    keras.config.set_dtype_policy("float32")  # as a new process would be
+    environment = dict(os.environ)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(
+                stderr):
+            returncode = main.main(arguments)
+    finally:
+        # What the command set for itself (TensorFlow's log level, the
+        # dtype policy) does not reach later tests or their processes.
+        os.environ.clear()
+        os.environ.update(environment)
+        keras.config.set_dtype_policy("float32")
     return subprocess.CompletedProcess(["keras-perceiver", *arguments],
                                        returncode, stdout.getvalue(),
                                        stderr.getvalue())

@@ -109,7 +109,8 @@ def test_training_off_tensorflow_prints_no_tensorflow_log_lines(backend,
                                                                tmp_path):
     # KERAS_BACKEND unset: Keras's default would be TensorFlow.
     env = {key: value for key, value in os.environ.items()
-           if key not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL")}
+           if key not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL",
+                          "TF_ENABLE_ONEDNN_OPTS")}
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, "--backend", backend, "train", "--dataset", "digits", "--epochs", "1", "--num-latents",
          "4", "--latent-dim", "8", "--num-blocks", "1",
