@@ -77,6 +77,7 @@ def test_evaluate_and_predict_errors_are_one_line(tmp_path):
              y_test=np.arange(2))
     result = run_in_process("evaluate", model, "--dataset", "mnist",
                             "--data-dir", mnist)
+    # The received batch size is None on TensorFlow (a traced function).
     assert_one_line_error(result, "(None, 8, 8, 1). Received: images.shape=(")
     assert ", 28, 28, 1)" in result.stderr
 

@@ -19,6 +19,7 @@ import textwrap
 import keras
 import numpy as np
 import pytest
+from command_line import assert_one_line_error
 from support import TINY_PERCEIVER, compile_classifier, tiny_perceiver
 
 from keras_perceiver.distribution import (
@@ -481,8 +482,4 @@ def bad_combinations():
 @pytest.mark.parametrize("arguments, env, message", bad_combinations())
 def test_bad_device_options_are_one_line_errors(arguments, env, message):
     result = cli("train", "--dataset", "digits", *arguments, env=env)
-    assert result.returncode == 2, result.stderr[-2000:]
-    lines = [line for line in result.stderr.splitlines()
-             if line.startswith("keras-perceiver: error:")]
-    assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
+    assert_one_line_error(result, message)
