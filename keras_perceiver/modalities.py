@@ -177,6 +177,40 @@ def get(name):
     return MODALITIES[name]
 
 
+def check_data_modality(modality, modalities=None):
+    """Raises unless a data set's `modality` (and, for "multimodal" data,
+    its `modalities`) are known to the registry.
+
+    Args:
+        modality: str. A registered modality or "multimodal".
+        modalities: dict or None. For multimodal data, the modality of each
+            input. Defaults to None.
+
+    Raises:
+        ValueError: naming the unknown modality, or missing `modalities`
+            for multimodal data.
+
+    Example:
+
+    >>> check_data_modality("multimodal", {"image": "image", "audio": "audio"})
+    """
+    known = [*MODALITIES, MULTIMODAL]
+    if modality not in known:
+        raise ValueError(
+            f"`modality` must be one of {listed(known, 'or')}. "
+            f"Received: modality={modality!r}"
+        )
+    if modality != MULTIMODAL:
+        return
+    if not isinstance(modalities, dict) or not modalities:
+        raise ValueError(
+            "A multimodal data set needs `modalities`, the modality of each "
+            f"input. Received: modalities={modalities!r}"
+        )
+    for name in modalities.values():
+        get(name)
+
+
 def taking(option):
     """The modalities whose adapter takes `option` ("patch_size", ...).
 

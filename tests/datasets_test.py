@@ -183,3 +183,6 @@ def test_a_modality_the_registry_does_not_know_is_refused(modality,
     with pytest.raises(ValueError, match=re.escape(message)):
         datasets.Dataset("made", np.zeros((2, 3)), labels, np.zeros((2, 3)),
                          labels, ["a"], modality, modalities)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        datasets.StreamedDataset("streamed", modality, ["a"], 2, 2,
+                                 read=None, modalities=modalities)

@@ -134,3 +134,21 @@ def test_every_file_format_belongs_to_a_registered_modality():
     assert file_inputs.files_of("audio", ["a.WAV", "b.png", "c.wav"]) == [
         "a.WAV", "c.wav"]
     assert file_inputs.detect_modality(["x/1.npy", "x/2.ply"]) == "points"
+
+
+def test_preprocessing_for_takes_each_modality_its_own_options():
+    from keras_perceiver.datasets import file_inputs
+
+    assert set(file_inputs.PREPROCESSINGS) <= set(modalities.MODALITIES)
+    assert file_inputs.preprocessing_for(
+        "video", [(5, 8, 6, "RGB"), (3, 8, 6, "RGB")], image_size=4
+    ) == {"modality": "video", "image_size": [4, 4], "channels": 3,
+          "max_length": 6}
+    assert file_inputs.preprocessing_for(
+        "audio", [(8000, 300)], audio_features="log_mel", image_size=4
+    ) == {"modality": "audio", "sample_rate": 8000, "max_length": 512,
+          "audio_features": "log_mel"}
+    assert file_inputs.preprocessing_for("sequence", [(7, 2), (9, 2)]) == {
+        "modality": "sequence", "num_features": 2, "max_length": 9}
+    with pytest.raises(ValueError, match="Received: modality='smell'"):
+        file_inputs.preprocessing_for("smell", [])

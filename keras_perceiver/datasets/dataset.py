@@ -46,22 +46,7 @@ class Dataset:
     preprocessing: dict = None
 
     def __post_init__(self):
-        known = [*modality_registry.MODALITIES, modality_registry.MULTIMODAL]
-        if self.modality not in known:
-            raise ValueError(
-                f"`modality` must be one of "
-                f"{modality_registry.listed(known, 'or')}. "
-                f"Received: modality={self.modality!r}"
-            )
-        if self.modality == modality_registry.MULTIMODAL:
-            if not isinstance(self.modalities, dict) or not self.modalities:
-                raise ValueError(
-                    "A multimodal data set needs `modalities`, the modality "
-                    "of each input. Received: modalities="
-                    f"{self.modalities!r}"
-                )
-            for modality in self.modalities.values():
-                modality_registry.get(modality)
+        modality_registry.check_data_modality(self.modality, self.modalities)
 
     @property
     def num_classes(self):

@@ -222,40 +222,14 @@ def preprocessing_for(modality, facts, image_size=None,
     Returns:
         A JSON-serialisable dict for `inputs_from_file`.
     """
-    if modality == "image":
-        return _image_preprocessing(facts, image_size)
-    if modality == "video":
-        return _video_preprocessing(facts, image_size, max_length)
-    if modality == "audio":
-        argument_checks.check_choice("audio_features", audio_features,
-                                AUDIO_FEATURES)
-        rates = sorted({rate for rate, _ in facts})
-        if len(rates) > 1:
-            raise ValueError(
-                "The WAV files must share one sample rate; resample them "
-                f"first. Received: sample rates {rates}"
-            )
-        length = _length(max_length, [n for _, n in facts])
-        if audio_features == "log_mel":
-            # Whole 4-frame spectrogram patches: a multiple of 4 x 64 samples.
-            length = _rounded_up(length, LOG_MEL_SAMPLES)
-        return {"modality": "audio", "sample_rate": rates[0],
-                "max_length": length, "audio_features": audio_features}
-    if modality == "points":
-        return {"modality": "points",
-                "num_points": argument_checks.check_positive_int("num_points",
-                                                            num_points)}
-    widths = sorted({shape[1] for shape in facts})
-    if len(widths) > 1:
-        raise ValueError(
-            "The sequences must all have the same number of features. "
-            f"Received: {widths} features"
-        )
-    return {"modality": "sequence", "num_features": widths[0],
-            "max_length": _length(max_length, [s[0] for s in facts])}
+    argument_checks.check_choice("modality", modality, PREPROCESSINGS)
+    return PREPROCESSINGS[modality](
+        facts, image_size=image_size, audio_features=audio_features,
+        max_length=max_length, num_points=num_points,
+    )
 
 
-def _image_preprocessing(facts, image_size):
+def _image_preprocessing(facts, image_size, **_):
     if image_size is None:
         sizes = collections.Counter((height, width) for height, width, _
                                     in facts)
@@ -269,7 +243,7 @@ def _image_preprocessing(facts, image_size):
             "channels": 1 if grey else 3}
 
 
-def _video_preprocessing(facts, image_size, max_length):
+def _video_preprocessing(facts, image_size, max_length, **_):
     frames = _image_preprocessing(
         [(height, width, mode) for _, height, width, mode in facts],
         image_size,
@@ -277,6 +251,40 @@ def _video_preprocessing(facts, image_size, max_length):
     length = _length(max_length, [num_frames for num_frames, *_ in facts])
     return {**frames, "modality": "video",
             "max_length": _rounded_up(length, VIDEO_FRAMES_PER_PATCH)}
+
+
+def _audio_preprocessing(facts, audio_features, max_length, **_):
+    argument_checks.check_choice("audio_features", audio_features,
+                                 AUDIO_FEATURES)
+    rates = sorted({rate for rate, _ in facts})
+    if len(rates) > 1:
+        raise ValueError(
+            "The WAV files must share one sample rate; resample them "
+            f"first. Received: sample rates {rates}"
+        )
+    length = _length(max_length, [n for _, n in facts])
+    if audio_features == "log_mel":
+        # Whole 4-frame spectrogram patches: a multiple of 4 x 64 samples.
+        length = _rounded_up(length, LOG_MEL_SAMPLES)
+    return {"modality": "audio", "sample_rate": rates[0],
+            "max_length": length, "audio_features": audio_features}
+
+
+def _point_cloud_preprocessing(facts, num_points, **_):
+    return {"modality": "points",
+            "num_points": argument_checks.check_positive_int("num_points",
+                                                             num_points)}
+
+
+def _sequence_preprocessing(facts, max_length, **_):
+    widths = sorted({shape[1] for shape in facts})
+    if len(widths) > 1:
+        raise ValueError(
+            "The sequences must all have the same number of features. "
+            f"Received: {widths} features"
+        )
+    return {"modality": "sequence", "num_features": widths[0],
+            "max_length": _length(max_length, [s[0] for s in facts])}
 
 
 def _rounded_up(length, multiple):
@@ -493,4 +501,15 @@ FILE_FORMATS = {
         inspect=lambda path: read_sequence(path).shape,
         read=_read_sequence,
     ),
+}
+
+# How each modality's inputs are made, from the facts `inspect_files` (or a
+# TFDS feature) gives and the options of `preprocessing_for`; each takes
+# the options it uses by name and ignores the rest.
+PREPROCESSINGS = {
+    "image": _image_preprocessing,
+    "video": _video_preprocessing,
+    "audio": _audio_preprocessing,
+    "points": _point_cloud_preprocessing,
+    "sequence": _sequence_preprocessing,
 }

@@ -3,6 +3,7 @@ import dataclasses
 import keras
 import numpy as np
 
+from keras_perceiver import modalities as modality_registry
 from keras_perceiver.datasets.dataset import Dataset, label_mapping
 from keras_perceiver.training import num_fitted_examples
 
@@ -49,6 +50,9 @@ class StreamedDataset:
     preprocessing: dict = None
     skipped_files: list = dataclasses.field(default_factory=list)
     modalities: dict = None
+
+    def __post_init__(self):
+        modality_registry.check_data_modality(self.modality, self.modalities)
 
     @property
     def num_classes(self):
