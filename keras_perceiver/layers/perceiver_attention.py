@@ -271,16 +271,23 @@ class PerceiverAttention(keras.layers.Layer):
     def _uses_fused_kernel(self, queries):
         """Whether `keras.ops.dot_product_attention` is the faster route.
 
-        Two cases take explicit matmuls and a softmax instead: Keras' JAX
+        Three cases take explicit matmuls and a softmax instead: Keras' JAX
         backend cannot fuse values whose head width differs from the
-        query/key head width, and PyTorch's CPU flash-attention kernel is
+        query/key head width; PyTorch's CPU flash-attention kernel is
         slower than the matmuls (its backward about 2x slower in bfloat16;
-        benchmarks/README.md, finding 2). GPUs keep the fused kernel.
+        benchmarks/README.md, finding 2); and on JAX's CPU the explicit
+        route's training step is faster (finding 10). GPUs keep the fused
+        kernel.
         """
         if self._value_channels != self.qk_channels:
             return False
-        if keras.config.backend() == "torch":
+        backend = keras.config.backend()
+        if backend == "torch":
             return queries.device.type != "cpu"
+        if backend == "jax":
+            import jax
+
+            return jax.default_backend() != "cpu"
         return True
 
     def attention_weights(self, query, key_value, mask=None):
