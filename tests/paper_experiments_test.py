@@ -210,15 +210,37 @@ def fake_run(accuracy, parameters=1000, seconds=0.01):
 @pytest.mark.backend_independent
 def test_the_ablation_tables_summarise_the_seeds():
     table = placement.render({
-        "interleaved": [fake_run(0.5), fake_run(0.6), fake_run(0.7)],
-        "start": [fake_run(0.4), fake_run(0.4), fake_run(0.4)],
+        "runs": {
+            "interleaved": [fake_run(0.5), fake_run(0.6), fake_run(0.7)],
+            "start": [fake_run(0.4), fake_run(0.4), fake_run(0.4)],
+        },
+        "ms_per_step": {"interleaved": 12.3, "start": 45.6},
     })
     assert "| interleaved | 1,000 | 60.0 ± 10.0 % (50.0-70.0) |" in table
     assert "| start | 1,000 | 40.0 ± 0.0 % (40.0-40.0) |" in table
+    assert table.splitlines()[-1].endswith("| 46 |")
     table = weight_sharing.render({
-        name: [fake_run(0.5, parameters)] for name, parameters in
-        (("paper", 10), ("none", 30), ("all", 5))})
+        "runs": {name: [fake_run(0.5, parameters)] for name, parameters in
+                 (("paper", 10), ("none", 30), ("all", 5))},
+        "ms_per_step": {"paper": 1.0, "none": 2.0, "all": 3.0},
+    })
     assert "| none | 30 | 50.0 ± 0.0 % (50.0-50.0) |" in table
+    assert "| 50.0 % | 2 |" in table
+
+
+@pytest.mark.backend_independent
+def test_models_are_timed_side_by_side_on_one_batch():
+    images = random_images(count=8)
+    labels = np.arange(8) % 3
+    builders = {
+        name: lambda width=width: permutation.build_cnn(images.shape[1:],
+                                                        width=width)
+        for name, width in (("narrow", 2), ("wide", 4))
+    }
+    milliseconds = experiment.step_times_side_by_side(
+        builders, (images, labels), repeats=2, warmup=1)
+    assert list(milliseconds) == ["narrow", "wide"]
+    assert all(value > 0 for value in milliseconds.values())
 
 
 @pytest.mark.backend_independent
@@ -260,3 +282,12 @@ def test_the_permutation_experiment_writes_its_report(tmp_path):
     assert "| mnist | cnn |" in markdown
     assert (tmp_path / "permutation.png").stat().st_size > 1000
     assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 4
+
+
+@pytest.mark.backend_independent
+def test_the_report_counts_the_training_time_of_every_run():
+    results = {"runs": {"a": [fake_run(0.5) | {"train_seconds": 60.0},
+                              fake_run(0.5) | {"train_seconds": 120.0}]},
+               "ms_per_step": {"a": 1.0}}
+    assert runner.training_seconds(results) == 180.0
+    assert runner.training_seconds({"trials": [{"score": 1.0}]}) == 0.0

@@ -73,13 +73,29 @@ def run_experiment(name, quick, output):
     print(render_report(payload, module))
 
 
+def training_seconds(results):
+    """The `fit` seconds of every training run in `results` (the runs'
+    dicts carry `train_seconds`, wherever they sit in it)."""
+    if isinstance(results, dict):
+        if "train_seconds" in results:
+            return results["train_seconds"]
+        return sum(training_seconds(value) for value in results.values())
+    if isinstance(results, list):
+        return sum(training_seconds(value) for value in results)
+    return 0.0
+
+
 def render_report(payload, module):
     """The Markdown file of one experiment's results."""
     description = payload["machine"]
+    trained = training_seconds(payload["results"])
+    training = (f"{trained / 60:.0f} min of training in its runs, " if trained
+                else "")
     return "\n".join([
         f"# {payload['description']}", "",
-        f"`{payload['command']}` ({payload['seconds'] / 60:.0f} min in all, "
-        f"every training run of it included); {description['cpu_model']}, "
+        f"`{payload['command']}` ({training}{payload['seconds'] / 60:.0f} "
+        f"min for this start, which reuses the runs finished by earlier "
+        f"ones); {description['cpu_model']}, "
         f"{description['cpus']} CPUs; load average "
         f"{description['load_average_start']} at the start, "
         f"{description['load_average_end']} at the end.", "",

@@ -168,6 +168,43 @@ class EpochTimer(keras.callbacks.Callback):
         self.epochs.append(dict(logs))
 
 
+def step_times_side_by_side(builders, batch, repeats, warmup=2):
+    """Milliseconds per training step of several models, timed together.
+
+    The per-epoch times of runs trained hours or sessions apart mix
+    machine loads; this times the models in one process on one batch, a
+    step of each in turn, so that all of them see the same load.
+
+    Args:
+        builders: dict from a name to a callable returning a new,
+            uncompiled classifier.
+        batch: `(x, y)` NumPy arrays, one batch.
+        repeats: int. Timed steps of each model.
+        warmup: int. Untimed steps of each model first (compilation).
+
+    Returns:
+        A dict from each name to its median milliseconds per step.
+    """
+    models = {}
+    for name, build in builders.items():
+        keras.utils.set_random_seed(0)
+        models[name] = build()
+        training.compile_for_classification(
+            models[name],
+            training.learning_rate_schedule(training.LEARNING_RATE,
+                                            warmup + repeats),
+        )
+    seconds = {name: [] for name in models}
+    for step in range(warmup + repeats):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.train_on_batch(*batch)  # returns NumPy: waits for the step
+            if step >= warmup:
+                seconds[name].append(time.perf_counter() - start)
+    return {name: 1000 * statistics.median(values)
+            for name, values in seconds.items()}
+
+
 def summary(values):
     """Mean, sample standard deviation, minimum and maximum of `values`.
 

@@ -20,9 +20,9 @@ MODEL = dict(num_latents=64, latent_dim=128, num_blocks=4,
              num_self_attends_per_block=1, num_self_heads=4)
 FULL = dict(train_examples=10_000, test_examples=None, epochs=8,
             seeds=(0, 1, 2), patch_size=2, num_bands=16, model=MODEL,
-            data_dir=str(experiment.DATA_DIR / "cifar10"))
+            timed_steps=20, data_dir=str(experiment.DATA_DIR / "cifar10"))
 QUICK = dict(train_examples=128, test_examples=64, epochs=1, seeds=(0, 1),
-             patch_size=4, num_bands=2,
+             patch_size=4, num_bands=2, timed_steps=1,
              model=dict(num_latents=8, latent_dim=16, num_blocks=3,
                         num_self_attends_per_block=1, num_self_heads=2),
              data_dir=str(experiment.DATA_DIR / "cifar10"))
@@ -61,6 +61,18 @@ def run_variant(variant, settings, runs, data):
                 seed=seed, checkpoint_directory=checkpoints))
         for seed in settings["seeds"]
     ]
+
+
+def step_times(variants, settings, data):
+    """Milliseconds per training step of each variant (a dict from name to
+    variant), timed side by side on one training batch."""
+    (x_train, y_train), _ = data
+    batch = (x_train[:experiment.BATCH_SIZE], y_train[:experiment.BATCH_SIZE])
+    return experiment.step_times_side_by_side(
+        {name: lambda variant=variant: build(settings, variant)
+         for name, variant in variants.items()},
+        batch, settings["timed_steps"],
+    )
 
 
 def task_description(settings):
