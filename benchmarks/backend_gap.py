@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 from benchmarks import configs, machine, report
+from benchmarks.throughput import model_and_batch
 from benchmarks.timing import emit, parse_results
 from keras_perceiver import reporting
 
@@ -50,31 +51,14 @@ NUMPY_DTYPES = {"f32": "float32", "s32": "int32", "s64": "int64",
                 "pred": "bool"}
 
 
-def model_and_batch(name):
-    """The benchmark configuration's model (compiled as `throughput.py`
-    compiles it) and its batch, on the current backend."""
-    import keras
-
-    from benchmarks.batch import make_batch
-    from benchmarks.throughput import build_model
-
-    config = configs.THROUGHPUT[name]
-    keras.utils.set_random_seed(0)
-    model = build_model(config, jit_compile=True)
-    images, labels = make_batch(config)
-    images = keras.ops.convert_to_tensor(images)
-    labels = keras.ops.convert_to_tensor(labels)
-    model.build(tuple(images.shape))
-    return model, images, labels
-
-
 def tensorflow_worker(name, folder, timing):
     """Times TensorFlow's train step and saves its HLO in `folder`."""
     import tensorflow as tf
 
     from benchmarks.timing import time_steps
 
-    model, images, labels = model_and_batch(name)
+    model, images, labels = model_and_batch(configs.THROUGHPUT[name],
+                                           jit_compile=True)
     seconds = time_steps(lambda: model.train_on_batch(images, labels),
                          **timing)
     step = tf.function(model.train_step, jit_compile=True)
@@ -119,7 +103,8 @@ def jax_worker(name, folder, timing):
         jax.block_until_ready(executable.execute(arguments))
         return time.perf_counter() - start
 
-    model, images, labels = model_and_batch(name)
+    model, images, labels = model_and_batch(configs.THROUGHPUT[name],
+                                           jit_compile=True)
 
     def keras_jax():
         start = time.perf_counter()

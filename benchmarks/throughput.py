@@ -39,14 +39,21 @@ def build_model(config, jit_compile):
     return model
 
 
-def measure(name, config, dtype, timing, jit_compile):
-    keras.config.set_dtype_policy(dtype)
+def model_and_batch(config, jit_compile):
+    """The configuration's model, compiled and built, and its fixed batch
+    as backend tensors: `(model, images, labels)`."""
     keras.utils.set_random_seed(0)
     model = build_model(config, jit_compile)
     images, labels = make_batch(config)
     images = keras.ops.convert_to_tensor(images)
     labels = keras.ops.convert_to_tensor(labels)
     model.build(tuple(images.shape))
+    return model, images, labels
+
+
+def measure(name, config, dtype, timing, jit_compile):
+    keras.config.set_dtype_policy(dtype)
+    model, images, labels = model_and_batch(config, jit_compile)
     train = time_steps(lambda: model.train_on_batch(images, labels), **timing)
     infer = time_steps(lambda: model.predict_on_batch(images), **timing)
     batch = config["batch_size"]
