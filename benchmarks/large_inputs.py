@@ -39,7 +39,12 @@ after imports (the issue's "above the process's baseline"), next to the
 byte array's own size. Writes `<output>/large_inputs.json`, `.md` and
 `.png`; `<output>` is `benchmarks/results` for the default sweep and
 `benchmarks/results_quick` when `--inputs` is given. Time it only on a
-quiet machine: the table records the load average.
+quiet machine: the table records the load average. The report also says
+whether glibc's `MALLOC_MMAP_THRESHOLD_` was set, which changes the torch
+backend's peak memory (benchmarks/README.md, finding 8):
+
+    MALLOC_MMAP_THRESHOLD_=65536 python -m benchmarks.large_inputs \
+        --backends torch --modes chunked --output benchmarks/results/torch
 """
 
 import argparse
@@ -59,6 +64,9 @@ from keras_perceiver import reporting
 ROOT = Path(__file__).resolve().parent.parent
 KERAS_MODES = ("chunked", "whole", "whole_unshared")
 MODES = KERAS_MODES + ("perceiver_pytorch",)
+# glibc's allocator setting that hands freed large buffers back to the
+# system at once (it matters on torch; see benchmarks/README.md).
+MMAP_THRESHOLD = "MALLOC_MMAP_THRESHOLD_"
 OOM_SIGNS = ("RESOURCE_EXHAUSTED", "out of memory", "MemoryError",
              "bad_alloc", "Cannot allocate memory", "OOM")
 
@@ -370,6 +378,12 @@ def _sharing_lines(points):
             + "; ".join(lines)]
 
 
+def _allocator_sentence(threshold):
+    if threshold is None:
+        return f"glibc's allocator at its defaults ({MMAP_THRESHOLD} unset)."
+    return f"Run with {MMAP_THRESHOLD}={threshold}."
+
+
 def _why_not_measured(result):
     if "oom" in result:
         return f"OOM ({result['oom']})"
@@ -436,7 +450,8 @@ def render(results):
         f"{config['chunk_size']}`, whole = `input_chunk_size=M`. Each cell: "
         "median step time, peak RSS above the process's baseline after "
         "imports, and that peak as a multiple of the byte array. Memory "
-        f"limit per point: {results['memory_limit_bytes'] / 2**30:.1f} GiB.",
+        f"limit per point: {results['memory_limit_bytes'] / 2**30:.1f} GiB. "
+        + _allocator_sentence(results.get("malloc_mmap_threshold")),
         table,
         "## Summary",
         "\n".join(summary) or "(no point ran)",
@@ -529,6 +544,7 @@ def main():
     results = {"argv": sys.argv[1:], "config": config,
                "memory_limit_bytes": memory_limit, "quick": False,
                "machine": machine.describe(),
+               "malloc_mmap_threshold": os.environ.get(MMAP_THRESHOLD),
                "load_average_before": machine.load_average(), "stages": []}
     points = []
     for mode in args.modes:
