@@ -44,7 +44,9 @@ whether glibc's `MALLOC_MMAP_THRESHOLD_` was set, which changes the torch
 backend's peak memory (benchmarks/README.md, finding 8):
 
     MALLOC_MMAP_THRESHOLD_=65536 python -m benchmarks.large_inputs \
-        --backends torch --modes chunked --output benchmarks/results/torch
+        --backends torch --modes chunked \
+        --inputs 1024 16384 262144 1048576 \
+        --output benchmarks/results/large_inputs_torch_mmap_threshold
 """
 
 import argparse
