@@ -30,9 +30,10 @@ stops a point whose resident memory passes `--memory-limit-gib` (default:
 the memory available at the start less 1 GiB, so that nothing else on the
 machine is pushed out), and treats a kill by the kernel or an allocation
 error as OOM too. Once a mode runs out of memory or its predicted step time
-(linear in M from the previous point) passes the limit, its larger M are
-not run. The byte array is filled in place (float32, 64-byte aligned) and
-handed to the backend without a copy, so that the input is counted once.
+(a fixed cost plus one in proportion to M, fitted through the last two
+points) passes the limit, its larger M are not run. The byte array is
+filled in place (float32, 64-byte aligned) and handed to the backend
+without a copy, so that the input is counted once.
 
 Peak memory is `getrusage` max RSS of the point's process less its RSS
 after imports (the issue's "above the process's baseline"), next to the
@@ -299,9 +300,9 @@ def run_point(mode, num_inputs, backend, memory_limit, timeout):
 def sweep(mode, backend, input_sizes, config, memory_limit):
     """One mode over the input sizes; after an OOM or a too slow point,
     the larger sizes are recorded as not run."""
-    results, previous, stop = [], None, None
+    results, measured, stop = [], [], None
     for num_inputs in input_sizes:
-        stop = stop or predicted_limit(previous, num_inputs, config)
+        stop = stop or predicted_limit(measured, num_inputs, config)
         if stop:
             results.append({"kind": "large_inputs", "mode": mode,
                             "backend": backend, "num_inputs": num_inputs,
@@ -311,18 +312,29 @@ def sweep(mode, backend, input_sizes, config, memory_limit):
                            config["point_timeout_s"])
         results.append(result)
         if "step_s" in result:
-            previous = result
+            measured.append(result)
         else:
             stop = ("a smaller M ran out of memory" if "oom" in result
                     else "a smaller M failed")
     return results
 
 
-def predicted_limit(previous, num_inputs, config):
-    """Why the next point would take too long, or None."""
-    if previous is None:
+def predicted_limit(measured, num_inputs, config):
+    """Why the next point would take too long, or None.
+
+    The step time is predicted as `a + b * M` through the last two measured
+    points (a fixed cost, which dominates at small M, plus a cost per
+    input), or in proportion to M from a single point.
+    """
+    if not measured:
         return None
-    step_s = previous["step_s"] * num_inputs / previous["num_inputs"]
+    last = measured[-1]
+    step_s = last["step_s"] * num_inputs / last["num_inputs"]
+    if len(measured) >= 2:
+        before = measured[-2]
+        per_input = max(0.0, (last["step_s"] - before["step_s"])
+                        / (last["num_inputs"] - before["num_inputs"]))
+        step_s = last["step_s"] + per_input * (num_inputs - last["num_inputs"])
     if step_s > config["step_time_limit_s"]:
         return (f"predicted step time {step_s:.0f} s > "
                 f"{config['step_time_limit_s']:.0f} s")
