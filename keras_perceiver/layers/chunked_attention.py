@@ -11,15 +11,16 @@ the running maximum `m`, a new chunk of logits `s` and values `v`,
 `acc' = acc exp(m - m') + exp(s - m') v`, and the output is `acc / l`, the
 softmax-weighted sum over all M elements.
 
-Each chunk's step (the optional key/value LayerNorm, the key and value
-projections, the logits and the merge) is rematerialised with
-`keras.remat`: the backward pass recomputes a chunk's logits and keys/values
-from the chunk itself, so that training keeps the byte array and the
-per-chunk statistics (`m`, `l` and `acc`: a few numbers per query), not
-the per-chunk logits, probabilities, keys or values.
+The backward pass recomputes each chunk's keys/values and logits from the
+chunk itself (the optional key/value LayerNorm, the key and value
+projections, the logits), so that training keeps the byte array and a few
+numbers per query, not the per-chunk logits, probabilities, keys or values.
 
 This module is the one place where the backends differ:
 
+- JAX and TensorFlow rematerialise each chunk's step with `keras.remat`
+  and keep the per-chunk statistics (`m`, `l` and `acc`) for the backward
+  pass.
 - JAX: `keras.ops.fori_loop` (a `lax.scan`), and each chunk is sliced out
   of the byte array inside the rematerialised step, so that the backward
   pass keeps no copy of the chunks either.
@@ -29,15 +30,26 @@ This module is the one place where the backends differ:
   argument, and for the whole byte array that would be a dense array per
   chunk. TensorFlow's loop gradient therefore keeps the chunks, one copy
   of the byte array in all.
-- PyTorch: a Python loop over `keras.ops.split` views (no copies; one
-  gradient concatenation), each step under `torch.utils.checkpoint`.
+- PyTorch: a Python loop over views of the byte array (no copies) in a
+  `torch.autograd.Function` with a backward pass of its own, as in
+  FlashAttention: the forward pass keeps only the output and each query's
+  log-sum-exp `m + log(l)`, from which the backward pass recomputes each
+  chunk's probabilities exactly. Keeping per-chunk statistics instead
+  (one `torch.utils.checkpoint` per chunk) left a small allocation per
+  chunk alive until the backward pass; glibc's allocator carved them out
+  of the freed buffers of the chunk before, which the next chunk then
+  could not reuse, and the process grew by about a chunk's buffers per
+  chunk (10 GiB of resident memory at M = 1,048,576, batch 4; see
+  benchmarks/README.md, finding 8).
 
 The weights of the layers the step calls are passed to it explicitly and
 read through a `keras.StatelessScope`, so that every backend's
-rematerialisation sees them as inputs and differentiates them
+backward pass sees them as inputs and differentiates them
 (`tf.recompute_grad` inside a loop cannot differentiate captured
 variables).
 """
+
+import functools
 
 import keras
 from keras import ops
@@ -82,10 +94,14 @@ def chunked_attention(
     """
     dtype = queries.dtype
 
+    def project_chunk(chunk, values):
+        """`project(chunk)`, reading the `variables` as `values`."""
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            return project(chunk)
+
     def merge(maximum, total, accumulated, queries, chunk, valid, *values):
         """One chunk folded into the running statistics (float32)."""
-        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
-            keys, chunk_values = project(chunk)
+        keys, chunk_values = project_chunk(chunk, values)
         logits = ops.einsum("bqhd,bkhd->bqhk", queries, keys)
         valid = valid[:, None, None, :]
         logits = ops.where(valid > 0, ops.cast(logits, "float32"), NEGATIVE)
@@ -112,12 +128,23 @@ def chunked_attention(
         ops.zeros(statistics_shape + (value_head_channels,), "float32"),
     )
     values = [variable.value for variable in variables]
-    loop = _LOOPS.get(keras.config.backend(), _python_loop)
-    _, total, accumulated = loop(
-        merge, state, queries, key_value, mask, values, chunk_size
-    )
-    total = ops.where(total > 0, total, ops.ones_like(total))
-    return ops.cast(accumulated / total[..., None], dtype)
+    if keras.config.backend() == "torch":
+        attended = _torch_chunked_attention().apply(
+            merge, project_chunk, state, mask, chunk_size, queries,
+            key_value, *values
+        )
+    else:
+        loop = _LOOPS[keras.config.backend()]
+        _, total, accumulated = loop(
+            merge, state, queries, key_value, mask, values, chunk_size
+        )
+        attended = accumulated / _nonzero(total)[..., None]
+    return ops.cast(attended, dtype)
+
+
+def _nonzero(total):
+    """The softmax denominators, 1 where nothing was attended to."""
+    return ops.where(total > 0, total, ops.ones_like(total))
 
 
 def _chunk_bounds(index, num_inputs, chunk_size):
@@ -183,22 +210,111 @@ def _tensorflow_loop(merge, state, queries, key_value, mask, values,
     return state
 
 
-def _python_loop(merge, state, queries, key_value, mask, values, chunk_size):
-    """A Python loop over `split` views, each step checkpointed (PyTorch)."""
-    boundaries = list(range(chunk_size, key_value.shape[1], chunk_size))
-    chunks = ops.split(key_value, boundaries, axis=1)
-    if mask is None:
-        masks = [None] * len(chunks)
-    else:
-        masks = ops.split(mask, boundaries, axis=1)
-    merge = keras.remat(merge)
-    for chunk, chunk_mask in zip(chunks, masks):
-        if chunk_mask is None:
+def _torch_chunks(key_value, mask, chunk_size):
+    """The chunks of the byte array (views) and their valid elements."""
+    for start in range(0, key_value.shape[1], chunk_size):
+        chunk = key_value[:, start:start + chunk_size]
+        if mask is None:
             valid = ops.ones(tuple(chunk.shape[:2]), "float32")
         else:
-            valid = ops.cast(chunk_mask, "float32")
-        state = merge(*state, queries, chunk, valid, *values)
-    return state
+            valid = ops.cast(mask[:, start:start + chunk_size], "float32")
+        yield chunk, valid
+
+
+@functools.cache
+def _torch_chunked_attention():
+    """The `torch.autograd.Function` of the PyTorch backend (made once)."""
+    import torch
+
+    class ChunkedAttention(torch.autograd.Function):
+        """Chunked attention whose backward pass recomputes each chunk.
+
+        `apply(merge, project_chunk, state, mask, chunk_size, queries,
+        key_value, *values)` returns the attended values in float32.
+        """
+
+        @staticmethod
+        def forward(ctx, merge, project_chunk, state, mask, chunk_size,
+                    queries, key_value, *values):
+            maximum, total, accumulated = state
+            for chunk, valid in _torch_chunks(key_value, mask, chunk_size):
+                maximum, total, accumulated = merge(
+                    maximum, total, accumulated, queries, chunk, valid,
+                    *values
+                )
+            total = _nonzero(total)
+            output = accumulated / total[..., None]
+            ctx.project_chunk, ctx.mask = project_chunk, mask
+            ctx.chunk_size = chunk_size
+            ctx.save_for_backward(queries, key_value, output,
+                                  maximum + ops.log(total), *values)
+            return output
+
+        @staticmethod
+        def backward(ctx, output_gradient):
+            queries, key_value, output, log_sum, *values = ctx.saved_tensors
+            wants_inputs = ctx.needs_input_grad[6]
+            # d(loss)/d(logit) = p (dO . v - dO . output), per query.
+            output_dot = ops.sum(output_gradient * output, axis=-1)
+            queries_float = ops.cast(queries, "float32")
+            query_gradient = ops.zeros_like(queries_float)
+            value_gradients = [None] * len(values)
+            input_gradients = []
+            for chunk, valid in _torch_chunks(key_value, ctx.mask,
+                                              ctx.chunk_size):
+                with torch.enable_grad():
+                    chunk = chunk.detach().requires_grad_(wants_inputs)
+                    leaves = [value.detach().requires_grad_()
+                              for value in values]
+                    keys, chunk_values = ctx.project_chunk(chunk, leaves)
+                # The forward pass's logits, exactly (same ops, same dtype).
+                logits = ops.einsum("bqhd,bkhd->bqhk", queries, keys.detach())
+                valid = valid[:, None, None, :]
+                logits = ops.where(valid > 0, ops.cast(logits, "float32"),
+                                   NEGATIVE)
+                probabilities = ops.exp(logits - log_sum[..., None]) * valid
+                values_gradient = ops.einsum(
+                    "bqhk,bqhd->bkhd", probabilities, output_gradient
+                )
+                logits_gradient = probabilities * (
+                    ops.einsum("bqhd,bkhd->bqhk", output_gradient,
+                               ops.cast(chunk_values.detach(), "float32"))
+                    - output_dot[..., None]
+                )
+                query_gradient = query_gradient + ops.einsum(
+                    "bqhk,bkhd->bqhd", logits_gradient,
+                    ops.cast(keys.detach(), "float32")
+                )
+                keys_gradient = ops.einsum(
+                    "bqhk,bqhd->bkhd", logits_gradient, queries_float
+                )
+                gradients = torch.autograd.grad(
+                    (keys, chunk_values),
+                    leaves + ([chunk] if wants_inputs else []),
+                    (ops.cast(keys_gradient, keys.dtype),
+                     ops.cast(values_gradient, chunk_values.dtype)),
+                    allow_unused=True,
+                )
+                value_gradients = [
+                    _sum_of(so_far, gradient) for so_far, gradient
+                    in zip(value_gradients, gradients)
+                ]
+                if wants_inputs:
+                    input_gradients.append(gradients[-1])
+            input_gradient = (ops.concatenate(input_gradients, axis=1)
+                              if wants_inputs else None)
+            return (None, None, None, None, None,
+                    ops.cast(query_gradient, queries.dtype), input_gradient,
+                    *value_gradients)
+
+    return ChunkedAttention
+
+
+def _sum_of(so_far, gradient):
+    """`so_far + gradient`, where None (nothing yet, or unused) is 0."""
+    if gradient is None:
+        return so_far
+    return gradient if so_far is None else so_far + gradient
 
 
 _LOOPS = {"jax": _jax_loop, "tensorflow": _tensorflow_loop}

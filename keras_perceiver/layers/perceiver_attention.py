@@ -35,10 +35,12 @@ class PerceiverAttention(keras.layers.Layer):
     and logits are computed, merged exactly into a running maximum and sum
     per query (an online softmax) and dropped, so that no
     `(heads, queries, M)` logit matrix exists, and the backward pass
-    recomputes them chunk by chunk (`keras.remat`), so that training keeps
-    only the key/value array and a few numbers per query and chunk. The
-    result equals the unchunked attention up to float rounding. The
-    implementation is in `keras_perceiver/layers/chunked_attention.py`.
+    recomputes them chunk by chunk (`keras.remat` on JAX and TensorFlow, a
+    backward pass of its own on PyTorch), so that training keeps only the
+    key/value array and a few numbers per query (and per chunk, on JAX and
+    TensorFlow). The result equals the unchunked attention up to float
+    rounding. The implementation is in
+    `keras_perceiver/layers/chunked_attention.py`.
 
     Args:
         num_heads: int. Number of attention heads. Defaults to 1.
