@@ -71,7 +71,10 @@ def _feed_forward_class():
 _ORIGINAL_FEED_FORWARD = _feed_forward_class()
 
 
-def measure(name, config, dtype, timing, mlp_mult):
+def build_steps(config, dtype, mlp_mult):
+    """The model and its training and inference steps on the fixed batch:
+    `(model, train_step, infer_step)`; `train_step` sets training mode,
+    `infer_step` evaluation mode."""
     torch.manual_seed(0)
     model = build_model(config, mlp_mult)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
@@ -83,6 +86,7 @@ def measure(name, config, dtype, timing, mlp_mult):
     )
 
     def train_step():
+        model.train()
         optimizer.zero_grad(set_to_none=True)
         with autocast:
             loss = torch.nn.functional.cross_entropy(model(images), labels)
@@ -91,12 +95,16 @@ def measure(name, config, dtype, timing, mlp_mult):
         return loss.item()
 
     def infer_step():
+        model.eval()
         with torch.inference_mode(), autocast:
             return model(images).float().numpy()
 
-    model.train()
+    return model, train_step, infer_step
+
+
+def measure(name, config, dtype, timing, mlp_mult):
+    model, train_step, infer_step = build_steps(config, dtype, mlp_mult)
     train = time_steps(train_step, **timing)
-    model.eval()
     infer = time_steps(infer_step, **timing)
     batch = config["batch_size"]
     return {

@@ -1,0 +1,104 @@
+"""Where a PyTorch training step's time goes: ours beside perceiver-pytorch.
+
+    python -m benchmarks.torch_profile                  # medium, mixed bf16
+    python -m benchmarks.torch_profile --dtype float32 --threads 2
+
+Builds the two models of the throughput comparison on the same batch:
+`kp.Perceiver` on the Keras torch backend (`throughput.model_and_batch`,
+eager) and perceiver-pytorch (`perceiver_pytorch_throughput.build_steps`).
+For each it times `--steps` training steps after three warm-up steps, then
+profiles three more with `torch.profiler` and prints the operators' self
+time per step, largest first, and how much of it is matrix products
+(`aten::mm`, `aten::bmm`, `aten::addmm`). With one thread (the default)
+the operators' times add up to about the step; with two threads on two
+cores they overlap. Finding 11 in benchmarks/README.md came from this.
+Needs perceiver-pytorch (`pip install -e .[bench]`); sets `KERAS_BACKEND`
+to torch itself.
+"""
+
+import argparse
+import os
+import time
+
+os.environ["KERAS_BACKEND"] = "torch"
+
+import keras  # noqa: E402
+import torch  # noqa: E402
+
+from benchmarks import configs  # noqa: E402
+from benchmarks.throughput import model_and_batch  # noqa: E402
+
+MATMULS = ("aten::mm", "aten::bmm", "aten::addmm")
+PROFILED_STEPS = 3
+
+
+def keras_perceiver_step(config, dtype):
+    keras.config.set_dtype_policy(dtype)
+    model, images, labels = model_and_batch(config, jit_compile=False)
+    return lambda: model.train_on_batch(images, labels)
+
+
+def perceiver_pytorch_step(config, dtype):
+    from benchmarks.perceiver_pytorch_throughput import build_steps
+
+    _, train_step, _ = build_steps(config, dtype, mlp_mult=1)
+    return train_step
+
+
+def profile(step, steps):
+    """Seconds per step, and each operator's self milliseconds per step."""
+    for _ in range(3):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    seconds = (time.perf_counter() - start) / steps
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    with torch.profiler.profile(activities=activities) as profiler:
+        for _ in range(PROFILED_STEPS):
+            step()
+    per_operator = {
+        event.key: event.self_cpu_time_total / 1e3 / PROFILED_STEPS
+        for event in profiler.key_averages()
+    }
+    return seconds, per_operator
+
+
+def render(name, seconds, per_operator, top):
+    total = sum(per_operator.values())
+    matmul = sum(per_operator.get(key, 0.0) for key in MATMULS)
+    lines = [
+        f"{name}: {seconds * 1e3:.0f} ms per step; operators "
+        f"{total:.0f} ms, of which matrix products {matmul:.0f} ms "
+        f"({matmul / total:.0%}) and the rest {total - matmul:.0f} ms"
+    ]
+    ranked = sorted(per_operator.items(), key=lambda item: -item[1])
+    lines += [f"  {ms:8.1f} ms  {key}" for key, ms in ranked[:top]]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--config", default="medium",
+                        choices=sorted(configs.THROUGHPUT))
+    parser.add_argument("--dtype", default="mixed_bfloat16",
+                        choices=configs.DTYPES)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=5,
+                        help="timed steps per model")
+    parser.add_argument("--top", type=int, default=20,
+                        help="operators listed per model")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    config = configs.THROUGHPUT[args.config]
+    print(f"{args.config}, {args.dtype}, {args.threads} thread(s)")
+    for name, make_step in (("keras-perceiver (torch)", keras_perceiver_step),
+                            ("perceiver-pytorch", perceiver_pytorch_step)):
+        seconds, per_operator = profile(make_step(config, args.dtype),
+                                        args.steps)
+        print(render(name, seconds, per_operator, args.top))
+
+
+if __name__ == "__main__":
+    main()
