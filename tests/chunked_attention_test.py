@@ -5,8 +5,9 @@ every weight), with and without masks, eagerly and compiled (JAX `jit`,
 TensorFlow XLA; PyTorch runs eagerly), at M = 37 inputs in chunks of 8
 (the last chunk overlaps the one before). Also: the chunk-size rule, bad
 arguments, configs, a training step through the Keras trainer, mixed
-bfloat16, the shared input projections of cross-attends 2..B, and (on JAX)
-the compiled backward pass's memory.
+bfloat16, the shared input projections of cross-attends 2..B, and what the
+backward pass keeps (on JAX the compiled scratch memory, on PyTorch the
+saved tensors).
 """
 
 import keras
@@ -427,3 +428,28 @@ def test_backward_pass_keeps_no_logit_matrix():
     assert whole > 4 * logit_bytes, (whole, logit_bytes)
     # Chunked: a chunk's worth (1/16 of the logits) and the statistics.
     assert chunked < logit_bytes / 2, (chunked, logit_bytes)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's own backward pass")
+def test_torch_backward_pass_keeps_nothing_per_chunk():
+    """What a chunked cross-attend keeps for its backward pass does not
+    grow with the number of chunks: the output and one log-sum-exp per
+    query, not statistics per chunk (which fragmented glibc's heap)."""
+    import torch
+
+    latents = torch.tensor(LATENTS, requires_grad=True)
+
+    def saved_bytes(chunk_size):
+        layer = CrossAttention(input_chunk_size=chunk_size)
+        layer(LATENTS, INPUTS)
+        saved = []
+
+        def pack(tensor):
+            saved.append(tensor.numel() * tensor.element_size())
+            return tensor
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            layer(latents, INPUTS)
+        return sum(saved)
+
+    assert saved_bytes(4) == saved_bytes(16)
