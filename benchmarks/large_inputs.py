@@ -381,7 +381,8 @@ def _sharing_lines(points):
         if mode != "whole" or unshared is None:
             continue
         lines.append(
-            f"M = {num_inputs:,}: {shared['step_s'] / unshared['step_s']:.2f}x"
+            f"{backend} M = {num_inputs:,}: "
+            f"{shared['step_s'] / unshared['step_s']:.2f}x"
             " the step time, "
             f"{shared['peak_rss_bytes'] / unshared['peak_rss_bytes']:.2f}x "
             "the peak RSS")
