@@ -8,8 +8,9 @@ Builds the two models of the throughput comparison on the same batch:
 eager) and perceiver-pytorch (`perceiver_pytorch_throughput.build_steps`).
 For each it times `--steps` training steps after three warm-up steps, then
 profiles three more with `torch.profiler` and prints the operators' self
-time per step, largest first, and how much of it is matrix products
-(`aten::mm`, `aten::bmm`, `aten::addmm`). With one thread (the default)
+time per step, largest first, how much of it is matrix products
+(`aten::mm`, `aten::bmm`, `aten::addmm`), and the matrix products' time
+per call by input shapes. With one thread (the default)
 the operators' times add up to about the step; with two threads on two
 cores they overlap. Finding 11 in benchmarks/README.md came from this.
 Needs perceiver-pytorch (`pip install -e .[bench]`); sets `KERAS_BACKEND`
@@ -46,7 +47,9 @@ def perceiver_pytorch_step(config, dtype):
 
 
 def profile(step, steps):
-    """Seconds per step, and each operator's self milliseconds per step."""
+    """Seconds per step, each operator's self milliseconds per step, and
+    each matrix product's `(operator, shapes, calls per step, µs per
+    call)`, largest total first."""
     for _ in range(3):
         step()
     start = time.perf_counter()
@@ -54,17 +57,28 @@ def profile(step, steps):
         step()
     seconds = (time.perf_counter() - start) / steps
     activities = [torch.profiler.ProfilerActivity.CPU]
-    with torch.profiler.profile(activities=activities) as profiler:
+    with torch.profiler.profile(activities=activities,
+                                record_shapes=True) as profiler:
         for _ in range(PROFILED_STEPS):
             step()
     per_operator = {
         event.key: event.self_cpu_time_total / 1e3 / PROFILED_STEPS
         for event in profiler.key_averages()
     }
-    return seconds, per_operator
+    products = sorted(
+        (event for event in profiler.key_averages(group_by_input_shape=True)
+         if event.key in MATMULS),
+        key=lambda event: -event.self_cpu_time_total,
+    )
+    matmul_shapes = [
+        (event.key, event.input_shapes, event.count / PROFILED_STEPS,
+         event.self_cpu_time_total / event.count)
+        for event in products
+    ]
+    return seconds, per_operator, matmul_shapes
 
 
-def render(name, seconds, per_operator, top):
+def render(name, seconds, per_operator, matmul_shapes, top):
     total = sum(per_operator.values())
     matmul = sum(per_operator.get(key, 0.0) for key in MATMULS)
     lines = [
@@ -74,6 +88,11 @@ def render(name, seconds, per_operator, top):
     ]
     ranked = sorted(per_operator.items(), key=lambda item: -item[1])
     lines += [f"  {ms:8.1f} ms  {key}" for key, ms in ranked[:top]]
+    lines.append("  matrix products by input shapes:")
+    lines += [
+        f"  {calls:6.0f} calls of {microseconds:7.0f} µs  {key} {shapes}"
+        for key, shapes, calls, microseconds in matmul_shapes[:top // 2]
+    ]
     return "\n".join(lines)
 
 
@@ -95,9 +114,8 @@ def main():
     print(f"{args.config}, {args.dtype}, {args.threads} thread(s)")
     for name, make_step in (("keras-perceiver (torch)", keras_perceiver_step),
                             ("perceiver-pytorch", perceiver_pytorch_step)):
-        seconds, per_operator = profile(make_step(config, args.dtype),
-                                        args.steps)
-        print(render(name, seconds, per_operator, args.top))
+        print(render(name, *profile(make_step(config, args.dtype),
+                                    args.steps), args.top))
 
 
 if __name__ == "__main__":

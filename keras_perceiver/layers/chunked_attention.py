@@ -254,10 +254,8 @@ def _torch_chunked_attention():
         def backward(ctx, output_gradient):
             queries, key_value, output, log_sum, *values = ctx.saved_tensors
             wants_inputs = ctx.needs_input_grad[6]
-            # d(loss)/d(logit) = p (dO . v - dO . output), per query.
             output_dot = ops.sum(output_gradient * output, axis=-1)
-            queries_float = ops.cast(queries, "float32")
-            query_gradient = ops.zeros_like(queries_float)
+            query_gradient = None
             value_gradients = [None] * len(values)
             input_gradients = []
             for chunk, valid in _torch_chunks(key_value, ctx.mask,
@@ -267,27 +265,12 @@ def _torch_chunked_attention():
                     leaves = [value.detach().requires_grad_()
                               for value in values]
                     keys, chunk_values = ctx.project_chunk(chunk, leaves)
-                # The forward pass's logits, exactly (same ops, same dtype).
-                logits = ops.einsum("bqhd,bkhd->bqhk", queries, keys.detach())
-                valid = valid[:, None, None, :]
-                logits = ops.where(valid > 0, ops.cast(logits, "float32"),
-                                   NEGATIVE)
-                probabilities = ops.exp(logits - log_sum[..., None]) * valid
-                values_gradient = ops.einsum(
-                    "bqhk,bqhd->bkhd", probabilities, output_gradient
+                query_part, keys_gradient, values_gradient = (
+                    _chunk_gradients(queries, keys.detach(),
+                                     chunk_values.detach(), valid, log_sum,
+                                     output_gradient, output_dot)
                 )
-                logits_gradient = probabilities * (
-                    ops.einsum("bqhd,bkhd->bqhk", output_gradient,
-                               ops.cast(chunk_values.detach(), "float32"))
-                    - output_dot[..., None]
-                )
-                query_gradient = query_gradient + ops.einsum(
-                    "bqhk,bkhd->bqhd", logits_gradient,
-                    ops.cast(keys.detach(), "float32")
-                )
-                keys_gradient = ops.einsum(
-                    "bqhk,bqhd->bkhd", logits_gradient, queries_float
-                )
+                query_gradient = _sum_of(query_gradient, query_part)
                 gradients = torch.autograd.grad(
                     (keys, chunk_values),
                     leaves + ([chunk] if wants_inputs else []),
@@ -308,6 +291,38 @@ def _torch_chunked_attention():
                     *value_gradients)
 
     return ChunkedAttention
+
+
+def _chunk_gradients(queries, keys, values, valid, log_sum, output_gradient,
+                     output_dot):
+    """One chunk's share of the attention gradient (float32).
+
+    With the probabilities `p = exp(s - log_sum)` of the chunk's logits `s`
+    (masked as in the forward pass), the output gradient `dO` and
+    `output_dot = dO . output` per query: `dV = p^T dO`,
+    `dS = p (dO V^T - output_dot)`, `dQ = dS K` and `dK = dS^T Q`.
+
+    Returns:
+        The chunk's part of the query gradient, and the gradients of its
+        keys and values.
+    """
+    # The forward pass's logits, exactly (same ops, same dtype).
+    logits = ops.einsum("bqhd,bkhd->bqhk", queries, keys)
+    valid = valid[:, None, None, :]
+    logits = ops.where(valid > 0, ops.cast(logits, "float32"), NEGATIVE)
+    probabilities = ops.exp(logits - log_sum[..., None]) * valid
+    values_gradient = ops.einsum("bqhk,bqhd->bkhd", probabilities,
+                                 output_gradient)
+    logits_gradient = probabilities * (
+        ops.einsum("bqhd,bkhd->bqhk", output_gradient,
+                   ops.cast(values, "float32"))
+        - output_dot[..., None]
+    )
+    query_part = ops.einsum("bqhk,bkhd->bqhd", logits_gradient,
+                            ops.cast(keys, "float32"))
+    keys_gradient = ops.einsum("bqhk,bqhd->bkhd", logits_gradient,
+                               ops.cast(queries, "float32"))
+    return query_part, keys_gradient, values_gradient
 
 
 def _sum_of(so_far, gradient):
