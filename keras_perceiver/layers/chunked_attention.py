@@ -102,9 +102,7 @@ def chunked_attention(
     def merge(maximum, total, accumulated, queries, chunk, valid, *values):
         """One chunk folded into the running statistics (float32)."""
         keys, chunk_values = project_chunk(chunk, values)
-        logits = ops.einsum("bqhd,bkhd->bqhk", queries, keys)
-        valid = valid[:, None, None, :]
-        logits = ops.where(valid > 0, ops.cast(logits, "float32"), NEGATIVE)
+        logits, valid = _masked_logits(queries, keys, valid)
         new_maximum = ops.maximum(
             maximum, ops.stop_gradient(ops.max(logits, axis=-1))
         )
@@ -140,6 +138,14 @@ def chunked_attention(
         )
         attended = accumulated / _nonzero(total)[..., None]
     return ops.cast(attended, dtype)
+
+
+def _masked_logits(queries, keys, valid):
+    """A chunk's logits `(batch, queries, heads, K)` in float32, NEGATIVE
+    where `valid` `(batch, K)` is 0, and `valid` broadcast to match."""
+    logits = ops.einsum("bqhd,bkhd->bqhk", queries, keys)
+    valid = valid[:, None, None, :]
+    return ops.where(valid > 0, ops.cast(logits, "float32"), NEGATIVE), valid
 
 
 def _nonzero(total):
@@ -306,10 +312,8 @@ def _chunk_gradients(queries, keys, values, valid, log_sum, output_gradient,
         The chunk's part of the query gradient, and the gradients of its
         keys and values.
     """
-    # The forward pass's logits, exactly (same ops, same dtype).
-    logits = ops.einsum("bqhd,bkhd->bqhk", queries, keys)
-    valid = valid[:, None, None, :]
-    logits = ops.where(valid > 0, ops.cast(logits, "float32"), NEGATIVE)
+    # The forward pass's logits, exactly (the same function).
+    logits, valid = _masked_logits(queries, keys, valid)
     probabilities = ops.exp(logits - log_sum[..., None]) * valid
     values_gradient = ops.einsum("bqhk,bqhd->bkhd", probabilities,
                                  output_gradient)
