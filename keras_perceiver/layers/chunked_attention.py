@@ -121,7 +121,10 @@ def chunked_attention(
     num_queries, heads = queries.shape[1], queries.shape[2]
     statistics_shape = (batch, num_queries, heads)
     state = (
-        ops.full(statistics_shape, NEGATIVE, "float32"),
+        # Not `ops.full`: on PyTorch it calls `.item()`, which the meta
+        # device (Keras' shape inference) cannot, and Keras then reruns
+        # the forward pass on real ones of the inputs' shape.
+        ops.zeros(statistics_shape, "float32") + NEGATIVE,
         ops.zeros(statistics_shape, "float32"),
         ops.zeros(statistics_shape + (value_head_channels,), "float32"),
     )
