@@ -362,5 +362,8 @@ def patch_mask(mask, first_patch, elements_per_step):
     if first_patch > 1:
         mask = ops.any(ops.reshape(mask, (-1, steps, first_patch)), axis=-1)
     if elements_per_step > 1:
-        mask = ops.repeat(mask, elements_per_step, axis=1)
+        # Not `ops.repeat`, which fails on PyTorch's meta device (Keras'
+        # shape inference).
+        mask = ops.tile(mask[:, :, None], (1, 1, elements_per_step))
+        mask = ops.reshape(mask, (-1, steps * elements_per_step))
     return mask

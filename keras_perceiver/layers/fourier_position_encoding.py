@@ -126,7 +126,9 @@ class FourierPositionEncoding(keras.layers.Layer):
         )
         angular_frequencies = angular_frequencies.astype("float32")
         # (..., d, 1) * (d, K) -> (..., d, K) -> (..., d * K)
-        angles = positions[..., None] * angular_frequencies
+        # `ops.multiply`, not `*`: PyTorch hands `tensor * ndarray` to NumPy,
+        # which the meta device (Keras' shape inference) cannot.
+        angles = ops.multiply(positions[..., None], angular_frequencies)
         # A static channel count (not -1) keeps the last axis known in
         # TensorFlow graphs with a dynamic batch size.
         channels = len(resolution) * self.num_bands

@@ -1,0 +1,50 @@
+"""Every model traces on PyTorch's meta device, as Keras' trainer needs.
+
+Before the first training step, Keras' PyTorch trainer infers the model's
+output shapes by calling it on meta tensors (shapes only, no arithmetic).
+Where that call fails, Keras silently calls the model again on real
+tensors of ones with the inputs' full shape: a whole forward pass and a
+second copy of the batch before training starts, which at a million inputs
+per example is one more byte array of memory (benchmarks/README.md,
+finding 8). Each model of `export_test.CASES` (every adapter, Perceiver IO,
+masks, mixed precision) is called here on meta tensors, and its output
+shapes must be those of a real call.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+from export_test import CASES
+
+pytestmark = pytest.mark.skipif(
+    keras.config.backend() != "torch", reason="PyTorch's meta device"
+)
+
+
+def on_meta_device(inputs):
+    """Meta tensors with the shapes and dtypes of the arrays `inputs`."""
+    import torch
+
+    def meta(array):
+        dtype = torch.from_numpy(np.asarray(array)).dtype
+        return torch.ones(np.shape(array), dtype=dtype, device="meta")
+
+    return keras.tree.map_structure(meta, inputs)
+
+
+def shapes(outputs):
+    return keras.tree.map_structure(lambda tensor: tuple(tensor.shape),
+                                    outputs)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_model_traces_on_the_meta_device(case):
+    import torch
+
+    model, inputs = CASES[case]()
+    with keras.StatelessScope(), keras.device("meta"), torch.no_grad():
+        traced = model(on_meta_device(inputs))
+    assert all(tensor.device.type == "meta"
+               for tensor in keras.tree.flatten(traced))
+    assert shapes(traced) == shapes(model(inputs))
