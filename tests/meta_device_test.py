@@ -34,6 +34,7 @@ def on_meta_device(inputs):
 
 
 def shapes(outputs):
+    """The shape of every tensor in `outputs`, as tuples."""
     return keras.tree.map_structure(lambda tensor: tuple(tensor.shape),
                                     outputs)
 
