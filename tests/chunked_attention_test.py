@@ -453,20 +453,3 @@ def test_torch_backward_pass_keeps_nothing_per_chunk():
         return sum(saved)
 
     assert saved_bytes(4) == saved_bytes(16)
-
-
-@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's meta device")
-def test_torch_chunked_cross_attend_traces_on_the_meta_device():
-    """Keras' PyTorch trainer infers output shapes on the meta device
-    (no data, no arithmetic) and, where that fails, runs the forward pass
-    again on ones of the inputs' full shape: at M = 1,048,576 a second
-    byte array and a whole forward pass before the first step."""
-    import torch
-
-    layer = CrossAttention(input_chunk_size=8)
-    layer(LATENTS, INPUTS)
-    with keras.device("meta"), torch.no_grad():
-        output = layer(torch.ones(LATENTS.shape, device="meta"),
-                       torch.ones(INPUTS.shape, device="meta"))
-    assert output.device.type == "meta"
-    assert tuple(output.shape) == LATENTS.shape
