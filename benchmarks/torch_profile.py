@@ -12,7 +12,11 @@ time per step, largest first, how much of it is matrix products
 (`aten::mm`, `aten::bmm`, `aten::addmm`), and the matrix products' time
 per call by input shapes. With one thread (the default)
 the operators' times add up to about the step; with two threads on two
-cores they overlap. Finding 11 in benchmarks/README.md came from this.
+cores they overlap. `--fixed-cost` also times both models with the
+configuration's structure (blocks, self-attends, heads) but tiny tensors
+(`tiny_config`): what a step costs that does not grow with the tensors,
+Python, Keras and operator dispatch. Finding 11 in benchmarks/README.md
+came from this.
 Needs perceiver-pytorch (`pip install -e .[bench]`); sets `KERAS_BACKEND`
 to torch itself.
 """
@@ -31,6 +35,9 @@ from benchmarks.throughput import model_and_batch  # noqa: E402
 
 MATMULS = ("aten::mm", "aten::bmm", "aten::addmm")
 PROFILED_STEPS = 3
+WARMUP_STEPS = 3
+# Tiny steps are short and noisy: time many.
+FIXED_COST_STEPS = 50
 
 
 def keras_perceiver_step(config, dtype):
@@ -46,16 +53,28 @@ def perceiver_pytorch_step(config, dtype):
     return train_step
 
 
-def profile(step, steps):
-    """Seconds per step, each operator's self milliseconds per step, and
-    each matrix product's `(operator, shapes, calls per step, µs per
-    call)`, largest total first."""
-    for _ in range(3):
+def tiny_config(config):
+    """`config` with its layers and heads but 8 latents of width 16, a 2x2
+    single-channel image and a batch of 1."""
+    return dict(config, image_shape=(2, 2, 1), num_latents=8, latent_dim=16,
+                batch_size=1)
+
+
+def seconds_per_step(step, steps):
+    """Mean seconds per call of `step` over `steps` calls, after warm-up."""
+    for _ in range(WARMUP_STEPS):
         step()
     start = time.perf_counter()
     for _ in range(steps):
         step()
-    seconds = (time.perf_counter() - start) / steps
+    return (time.perf_counter() - start) / steps
+
+
+def profile(step, steps):
+    """Seconds per step, each operator's self milliseconds per step, and
+    each matrix product's `(operator, shapes, calls per step, µs per
+    call)`, largest total first."""
+    seconds = seconds_per_step(step, steps)
     activities = [torch.profiler.ProfilerActivity.CPU]
     with torch.profiler.profile(activities=activities,
                                 record_shapes=True) as profiler:
@@ -108,14 +127,22 @@ def main():
                         help="timed steps per model")
     parser.add_argument("--top", type=int, default=20,
                         help="operators listed per model")
+    parser.add_argument("--fixed-cost", action="store_true",
+                        help="also time both models with tiny tensors")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = configs.THROUGHPUT[args.config]
     print(f"{args.config}, {args.dtype}, {args.threads} thread(s)")
-    for name, make_step in (("keras-perceiver (torch)", keras_perceiver_step),
-                            ("perceiver-pytorch", perceiver_pytorch_step)):
+    models = (("keras-perceiver (torch)", keras_perceiver_step),
+              ("perceiver-pytorch", perceiver_pytorch_step))
+    for name, make_step in models:
         print(render(name, *profile(make_step(config, args.dtype),
                                     args.steps), args.top))
+    if args.fixed_cost:
+        for name, make_step in models:
+            step = make_step(tiny_config(config), args.dtype)
+            seconds = seconds_per_step(step, FIXED_COST_STEPS)
+            print(f"{name}, tiny tensors: {seconds * 1e3:.1f} ms per step")
 
 
 if __name__ == "__main__":
