@@ -40,9 +40,11 @@ WARMUP_STEPS = 3
 FIXED_COST_STEPS = 50
 
 
-def keras_perceiver_step(config, dtype):
+def keras_perceiver_step(config, dtype, jit_compile=False):
+    """A training step of `kp.Perceiver` on the torch backend, eager or
+    (`jit_compile=True`) under `torch.compile`."""
     keras.config.set_dtype_policy(dtype)
-    model, images, labels = model_and_batch(config, jit_compile=False)
+    model, images, labels = model_and_batch(config, jit_compile)
     return lambda: model.train_on_batch(images, labels)
 
 

@@ -1,0 +1,129 @@
+"""The torch backend eager and under `torch.compile`, beside perceiver-pytorch.
+
+    python -m benchmarks.torch_compile                        # mixed bf16
+    python -m benchmarks.torch_compile --dtype float32 --configs medium
+
+For each configuration of `configs.THROUGHPUT` it builds, in one process,
+`kp.Perceiver` on the Keras torch backend twice, eager and compiled with
+`jit_compile=True` (Keras' `torch.compile`), and perceiver-pytorch (eager,
+`torch.autocast` for bf16), all on the same batch. After warming each up
+(the compiled model's warm-up is its compilation, and is reported), it
+times `--rounds` rounds, each running every model for 3 training steps in
+turn, so that all three see the same machine load; the medians over the
+rounds are reported. Writes `benchmarks/results/torch_compile.{json,md}`.
+Needs perceiver-pytorch (`pip install -e .[bench]`); sets `KERAS_BACKEND`
+to torch itself.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ["KERAS_BACKEND"] = "torch"
+
+from benchmarks import configs, machine, report  # noqa: E402
+from benchmarks.torch_profile import (keras_perceiver_step,  # noqa: E402
+                                      perceiver_pytorch_step)
+from keras_perceiver import reporting  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+WARMUP_STEPS = 3
+STEPS_PER_ROUND = 3
+
+
+def training_steps(config, dtype):
+    """A no-argument training step per model: the torch backend eager and
+    compiled, and perceiver-pytorch."""
+    return {
+        "eager": keras_perceiver_step(config, dtype),
+        "compiled": keras_perceiver_step(config, dtype, jit_compile=True),
+        "perceiver_pytorch": perceiver_pytorch_step(config, dtype),
+    }
+
+
+def measure(name, dtype, rounds):
+    """Warm-up seconds and median seconds per step of each model."""
+    steps = training_steps(configs.THROUGHPUT[name], dtype)
+    warmup_s = {}
+    for model, step in steps.items():
+        start = time.perf_counter()
+        for _ in range(WARMUP_STEPS):
+            step()
+        warmup_s[model] = time.perf_counter() - start
+        print(f"{name}: {model} warmed up in {warmup_s[model]:.0f} s",
+              flush=True)
+    per_step = {model: [] for model in steps}
+    for _ in range(rounds):
+        for model, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(STEPS_PER_ROUND):
+                step()
+            per_step[model].append(
+                (time.perf_counter() - start) / STEPS_PER_ROUND)
+    return {"config": name, "dtype": dtype, "warmup_s": warmup_s,
+            "per_step_s": per_step,
+            "median_s": {model: statistics.median(times)
+                         for model, times in per_step.items()}}
+
+
+def render(results):
+    rows = []
+    for m in results["measurements"]:
+        median = m["median_s"]
+        reference = median["perceiver_pytorch"]
+        rows.append([
+            m["config"], m["dtype"],
+            f"{1000 * median['eager']:.0f} ms "
+            f"({reference / median['eager']:.2f}x)",
+            f"{1000 * median['compiled']:.0f} ms "
+            f"({reference / median['compiled']:.2f}x)",
+            f"{1000 * reference:.0f} ms",
+            f"{m['warmup_s']['compiled']:.0f} s",
+        ])
+    return "\n\n".join([
+        "# The torch backend eager and under torch.compile",
+        f"Written by `python -m benchmarks.torch_compile "
+        f"{' '.join(results['argv'])}`: training steps, medians of "
+        f"{results['rounds']} alternating rounds of {STEPS_PER_ROUND} steps "
+        "per model in one process; in brackets, the speed against "
+        "perceiver-pytorch's. See the module docstring for the method.",
+        reporting.markdown_table(
+            ["config", "dtype", "kp.Perceiver eager",
+             "kp.Perceiver jit_compile=True", "perceiver-pytorch (eager)",
+             "compilation (warm-up)"],
+            rows,
+        ),
+        "## Machine",
+        report.machine_summary(results),
+    ])
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--configs", nargs="+", default=["small", "medium"],
+                        choices=sorted(configs.THROUGHPUT))
+    parser.add_argument("--dtype", default="mixed_bfloat16",
+                        choices=configs.DTYPES)
+    parser.add_argument("--rounds", type=int, default=12)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    results = {"argv": sys.argv[1:], "rounds": args.rounds, "quick": False,
+               "load_average_before": machine.load_average(),
+               "machine": machine.describe()}
+    results["measurements"] = [measure(name, args.dtype, args.rounds)
+                               for name in args.configs]
+    results["load_average_after"] = machine.load_average()
+    results["total_s"] = time.perf_counter() - start
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "torch_compile.json").write_text(json.dumps(results, indent=2))
+    (RESULTS / "torch_compile.md").write_text(render(results) + "\n")
+    print(render(results))
+
+
+if __name__ == "__main__":
+    main()
