@@ -239,10 +239,7 @@ def _scaling_table(scaling):
 def machine_summary(results):
     m = results["machine"]
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
-    loads = [s for s in results.get("stages", [])]
-    load_line = "; ".join(
-        f"{s['stage']} {s['load_average'][0]:.2f}" for s in loads)
-    return "\n".join([
+    lines = [
         f"- CPU: {m['cpu_model']} ({m['architecture']}), {m['cpus']} cores, "
         f"{m['threads_per_core']} thread(s) per core, L2 {m['l2_cache']}, "
         f"L3 {m['l3_cache']}",
@@ -255,10 +252,14 @@ def machine_summary(results):
         + ", ".join(f"{x:.2f}" for x in results["load_average_before"])
         + "; after: "
         + ", ".join(f"{x:.2f}" for x in results["load_average_after"]),
-        f"- 1-minute load average after each stage: {load_line}",
-        f"- total run time: {results['total_s'] / 60:.1f} min"
-        + (" (--quick)" if results["quick"] else ""),
-    ])
+    ]
+    stages = results.get("stages", [])
+    if stages:
+        lines.append("- 1-minute load average after each stage: " + "; ".join(
+            f"{s['stage']} {s['load_average'][0]:.2f}" for s in stages))
+    lines.append(f"- total run time: {results['total_s'] / 60:.1f} min"
+                 + (" (--quick)" if results.get("quick") else ""))
+    return "\n".join(lines)
 
 
 def _peak_table(peak):

@@ -26,12 +26,12 @@ from pathlib import Path
 os.environ["KERAS_BACKEND"] = "torch"
 
 from benchmarks import configs, machine, report  # noqa: E402
-from benchmarks.torch_profile import (keras_perceiver_step,  # noqa: E402
+from benchmarks.torch_profile import (WARMUP_STEPS,  # noqa: E402
+                                      keras_perceiver_step, mean_seconds,
                                       perceiver_pytorch_step)
 from keras_perceiver import reporting  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WARMUP_STEPS = 3
 STEPS_PER_ROUND = 3
 
 
@@ -46,24 +46,18 @@ def training_steps(config, dtype):
 
 
 def measure(name, dtype, rounds):
-    """Warm-up seconds and median seconds per step of each model."""
+    """Each model's warm-up seconds, seconds per step in every round, and
+    their median."""
     steps = training_steps(configs.THROUGHPUT[name], dtype)
     warmup_s = {}
     for model, step in steps.items():
-        start = time.perf_counter()
-        for _ in range(WARMUP_STEPS):
-            step()
-        warmup_s[model] = time.perf_counter() - start
+        warmup_s[model] = WARMUP_STEPS * mean_seconds(step, WARMUP_STEPS)
         print(f"{name}: {model} warmed up in {warmup_s[model]:.0f} s",
               flush=True)
     per_step = {model: [] for model in steps}
     for _ in range(rounds):
         for model, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(STEPS_PER_ROUND):
-                step()
-            per_step[model].append(
-                (time.perf_counter() - start) / STEPS_PER_ROUND)
+            per_step[model].append(mean_seconds(step, STEPS_PER_ROUND))
     return {"config": name, "dtype": dtype, "warmup_s": warmup_s,
             "per_step_s": per_step,
             "median_s": {model: statistics.median(times)
@@ -71,6 +65,10 @@ def measure(name, dtype, rounds):
 
 
 def render(results):
+    """`results` as Markdown: a table of the three models' steps per
+    configuration, then the machine."""
+    command = " ".join(["python -m benchmarks.torch_compile",
+                        *results["argv"]])
     rows = []
     for m in results["measurements"]:
         median = m["median_s"]
@@ -86,8 +84,7 @@ def render(results):
         ])
     return "\n\n".join([
         "# The torch backend eager and under torch.compile",
-        f"Written by `python -m benchmarks.torch_compile "
-        f"{' '.join(results['argv'])}`: training steps, medians of "
+        f"Written by `{command}`: training steps, medians of "
         f"{results['rounds']} alternating rounds of {STEPS_PER_ROUND} steps "
         "per model in one process; in brackets, the speed against "
         "perceiver-pytorch's. See the module docstring for the method.",
@@ -112,7 +109,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=12)
     args = parser.parse_args()
     start = time.perf_counter()
-    results = {"argv": sys.argv[1:], "rounds": args.rounds, "quick": False,
+    results = {"argv": sys.argv[1:], "rounds": args.rounds,
                "load_average_before": machine.load_average(),
                "machine": machine.describe()}
     results["measurements"] = [measure(name, args.dtype, args.rounds)

@@ -62,14 +62,19 @@ def tiny_config(config):
                 batch_size=1)
 
 
-def seconds_per_step(step, steps):
-    """Mean seconds per call of `step` over `steps` calls, after warm-up."""
-    for _ in range(WARMUP_STEPS):
-        step()
+def mean_seconds(step, steps):
+    """Mean seconds per call of `step` over `steps` calls."""
     start = time.perf_counter()
     for _ in range(steps):
         step()
     return (time.perf_counter() - start) / steps
+
+
+def seconds_per_step(step, steps):
+    """`mean_seconds` after `WARMUP_STEPS` untimed calls."""
+    for _ in range(WARMUP_STEPS):
+        step()
+    return mean_seconds(step, steps)
 
 
 def profile(step, steps):
