@@ -39,13 +39,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import configs, machine, report
+from benchmarks import configs, report
 from benchmarks.throughput import model_and_batch
 from benchmarks.timing import emit, parse_results
 from keras_perceiver import reporting
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
 PARAMETER_PATTERN = re.compile(r"arg\d+\.\d+: (\w+)\[([\d,]*)\]")
 NUMPY_DTYPES = {"f32": "float32", "s32": "int32", "s64": "int64",
                 "pred": "bool"}
@@ -209,18 +208,10 @@ def main():
         return tensorflow_worker(args.configs[0], args.folder, timing)
     if args.worker == "jax":
         return jax_worker(args.configs[0], args.folder, timing)
-    start = time.perf_counter()
-    results = {"argv": sys.argv[1:], "repeats": args.repeats, "quick": False,
-               "load_average_before": machine.load_average(),
-               "machine": machine.describe()}
-    results["measurements"] = [measure(name, args.repeats)
-                               for name in args.configs]
-    results["load_average_after"] = machine.load_average()
-    results["total_s"] = time.perf_counter() - start
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "backend_gap.json").write_text(json.dumps(results, indent=2))
-    (RESULTS / "backend_gap.md").write_text(render(results) + "\n")
-    print(render(results))
+    report.measure_and_write(
+        "backend_gap", {"repeats": args.repeats},
+        lambda: [measure(name, args.repeats) for name in args.configs],
+        render)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,12 @@
 import json
 import math
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks import machine
 from keras_perceiver.reporting import (format_number, markdown_table,
                                        new_figure, save_figure)
 
@@ -367,6 +369,28 @@ def plot(results, output):
     ax_memory.set_ylabel("peak RSS (GiB)")
     ax_memory.legend()
     save_figure(fig, output / "scaling.png")
+
+
+def measure_and_write(name, settings, measure, render_results):
+    """Runs one benchmark and writes `benchmarks/results/NAME.{json,md}`.
+
+    The results are the command line, `settings`, the machine, the load
+    average before and after, `measure()` as `measurements` and the total
+    seconds; the Markdown is `render_results(results)`, also printed.
+    """
+    start = time.perf_counter()
+    results = {"argv": sys.argv[1:], **settings,
+               "load_average_before": machine.load_average(),
+               "machine": machine.describe()}
+    results["measurements"] = measure()
+    results["load_average_after"] = machine.load_average()
+    results["total_s"] = time.perf_counter() - start
+    folder = Path(__file__).resolve().parent / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(results, indent=2))
+    (folder / f"{name}.md").write_text(render_results(results) + "\n")
+    print(render_results(results))
+    return results
 
 
 def write(results, output):

@@ -16,22 +16,17 @@ to torch itself.
 """
 
 import argparse
-import json
 import os
 import statistics
-import sys
-import time
-from pathlib import Path
 
 os.environ["KERAS_BACKEND"] = "torch"
 
-from benchmarks import configs, machine, report  # noqa: E402
+from benchmarks import configs, report  # noqa: E402
 from benchmarks.torch_profile import (WARMUP_STEPS,  # noqa: E402
                                       keras_perceiver_step, mean_seconds,
                                       perceiver_pytorch_step)
 from keras_perceiver import reporting  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 STEPS_PER_ROUND = 3
 
 
@@ -108,18 +103,11 @@ def main():
                         choices=configs.DTYPES)
     parser.add_argument("--rounds", type=int, default=12)
     args = parser.parse_args()
-    start = time.perf_counter()
-    results = {"argv": sys.argv[1:], "rounds": args.rounds,
-               "load_average_before": machine.load_average(),
-               "machine": machine.describe()}
-    results["measurements"] = [measure(name, args.dtype, args.rounds)
-                               for name in args.configs]
-    results["load_average_after"] = machine.load_average()
-    results["total_s"] = time.perf_counter() - start
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "torch_compile.json").write_text(json.dumps(results, indent=2))
-    (RESULTS / "torch_compile.md").write_text(render(results) + "\n")
-    print(render(results))
+    report.measure_and_write(
+        "torch_compile", {"rounds": args.rounds},
+        lambda: [measure(name, args.dtype, args.rounds)
+                 for name in args.configs],
+        render)
 
 
 if __name__ == "__main__":
