@@ -70,9 +70,9 @@ def throughput(quick, torch_compile, log):
     results = []
     runs = [(backend, []) for backend in configs.KERAS_BACKENDS]
     if torch_compile:
-        # Compiling takes minutes and dynamo compiles Keras' layers in
-        # fragments; it pays in mixed bfloat16 (benchmarks/README.md,
-        # finding 5, and benchmarks/torch_compile.py): opt-in only.
+        # Compiling takes minutes; it pays in mixed bfloat16
+        # (benchmarks/README.md, finding 5, and benchmarks/torch_compile.py):
+        # opt-in only.
         runs.append(("torch", ["--torch-compile", "--configs", "medium",
                                "--dtypes", "float32"]))
     for backend, extra in runs:

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from keras_perceiver.layers import FourierPositionEncoding
+from keras_perceiver.layers.fourier_position_encoding import (grid_positions,
+                                                             linspace)
 from support import assert_config_round_trip, to_numpy
 
 
@@ -117,3 +119,21 @@ def test_non_positive_resolution_raises():
     encoding = FourierPositionEncoding(num_bands=3, max_resolution=(4, 0))
     with pytest.raises(ValueError, match="max_resolution"):
         encoding.grid_features((4, 4))
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("start, stop", [(-1.0, 1.0), (1.0, 112.0),
+                                         (1.0, 0.5), (1.0, 1.0)])
+def test_linspace_equals_numpy_bit_for_bit(start, stop):
+    # The grid positions and frequencies are built from it: any difference
+    # from NumPy would move the features off the checked values.
+    for num in [*range(1, 1100), 50176]:
+        np.testing.assert_array_equal(
+            np.array(linspace(start, stop, num)),
+            np.linspace(start, stop, num), err_msg=f"num={num}")
+
+
+def test_grid_positions_equal_numpy_in_float32():
+    positions = to_numpy(grid_positions((99, 197, 1)))
+    expected = reference_grid((99, 197, 1)).astype(np.float32)
+    np.testing.assert_array_equal(positions, expected)

@@ -1,7 +1,6 @@
 import math
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_perceiver import argument_checks
@@ -118,13 +117,14 @@ class FourierPositionEncoding(keras.layers.Layer):
 
     def _features(self, positions, resolution):
         positions = ops.cast(positions, "float32")
-        # pi * f_k as one float64 NumPy constant, so that each angle is a
+        # pi * f_k as one float64 constant, so that each angle is a
         # single correctly rounded float32 multiply on every backend (angles
         # reach ~1760 rad at mu = 1120, where float32 rounding shows).
-        angular_frequencies = math.pi * np.stack(
-            [np.linspace(1.0, mu / 2.0, self.num_bands) for mu in resolution]
+        angular_frequencies = ops.convert_to_tensor(
+            [[math.pi * f for f in linspace(1.0, mu / 2.0, self.num_bands)]
+             for mu in resolution],
+            dtype="float32",
         )
-        angular_frequencies = angular_frequencies.astype("float32")
         # (..., d, 1) * (d, K) -> (..., d, K) -> (..., d * K)
         # `ops.multiply`, not `*`: PyTorch hands `tensor * ndarray` to NumPy,
         # which the meta device (Keras' shape inference) cannot.
@@ -166,7 +166,22 @@ def grid_positions(index_shape):
     Each axis takes `linspace(-1, 1, size)` (both ends included); the grid is
     flattened in row-major order, matching `reshape` of the data.
     """
-    axes = [np.linspace(-1.0, 1.0, size, dtype="float32")
+    axes = [ops.convert_to_tensor(linspace(-1.0, 1.0, size), dtype="float32")
             for size in index_shape]
     mesh = ops.meshgrid(*axes, indexing="ij")
     return ops.reshape(ops.stack(mesh, axis=-1), (-1, len(index_shape)))
+
+
+def linspace(start, stop, num):
+    """`np.linspace(start, stop, num)` as a list of Python floats.
+
+    The same float64 arithmetic as NumPy's (`start + i * step`, the last
+    point `stop`), so the same values bit for bit. Python floats rather
+    than an ndarray: `torch.compile` traces them as constants, while Keras
+    converting an ndarray (it reads the array's dtype) breaks the compiled
+    step's graph.
+    """
+    if num == 1:
+        return [float(start)]
+    step = (stop - start) / (num - 1)
+    return [start + i * step for i in range(num - 1)] + [float(stop)]
