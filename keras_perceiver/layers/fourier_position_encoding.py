@@ -126,8 +126,6 @@ class FourierPositionEncoding(keras.layers.Layer):
             dtype="float32",
         )
         # (..., d, 1) * (d, K) -> (..., d, K) -> (..., d * K)
-        # `ops.multiply`, not `*`: PyTorch hands `tensor * ndarray` to NumPy,
-        # which the meta device (Keras' shape inference) cannot.
         angles = ops.multiply(positions[..., None], angular_frequencies)
         # A static channel count (not -1) keeps the last axis known in
         # TensorFlow graphs with a dynamic batch size.
