@@ -3,7 +3,8 @@
 The package runs the same code on TensorFlow, JAX and PyTorch except for
 what is listed here: how a launcher marks the processes of a multi-process
 run, which multi-device engine trains, whether the weights can be split
-over devices, and how a TensorFlow SavedModel is written. Code that needs
+over devices, whether a compiled step trains on several devices, and how
+a TensorFlow SavedModel is written. Code that needs
 one of these asks `current()` instead of testing the backend's name.
 
 Performance workarounds stay beside the code they fix, each guarded where
@@ -60,6 +61,11 @@ class BackendDifferences:
         exports_in_process: bool. Whether `export_saved_model` writes the
             SavedModel in this process; otherwise the model is saved and
             rebuilt under TensorFlow in a new process.
+        compiles_on_devices: bool. Whether a model compiled with
+            `jit_compile=True` trains on several devices. Not under
+            tf.distribute (XLA's step cannot read the replicas' variables
+            on other devices), nor in fit_ddp's loop, which does not use
+            Keras' compiled step.
     """
 
     name: str
@@ -71,6 +77,7 @@ class BackendDifferences:
     relaunches_for_devices: bool
     trains_with_keras_fit: bool
     exports_in_process: bool
+    compiles_on_devices: bool
 
     def require(self, what):
         """Raises a `ValueError` unless `what` runs on this backend.
@@ -98,6 +105,7 @@ BACKENDS = {
             launched=_variable_set(JAX_JOB_ADDRESSES_VARIABLE),
             model_parallel=True, relaunches_for_devices=False,
             trains_with_keras_fit=True, exports_in_process=False,
+            compiles_on_devices=True,
         ),
         BackendDifferences(
             name="tensorflow", title="TensorFlow",
@@ -107,6 +115,7 @@ BACKENDS = {
             launched=_variable_set(TF_CONFIG_VARIABLE),
             model_parallel=False, relaunches_for_devices=False,
             trains_with_keras_fit=True, exports_in_process=True,
+            compiles_on_devices=False,
         ),
         BackendDifferences(
             name="torch", title="torch",
@@ -115,6 +124,7 @@ BACKENDS = {
             launched=under_torchrun,
             model_parallel=False, relaunches_for_devices=True,
             trains_with_keras_fit=False, exports_in_process=False,
+            compiles_on_devices=False,
         ),
     )
 }

@@ -12,6 +12,7 @@ def test_current_is_the_running_backend():
     # Only TensorFlow writes a SavedModel in-process; only JAX splits weights.
     assert differences.exports_in_process == (differences.name == "tensorflow")
     assert differences.model_parallel == (differences.name == "jax")
+    assert differences.compiles_on_devices == (differences.name == "jax")
 
 
 @pytest.mark.backend_independent

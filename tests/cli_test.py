@@ -46,6 +46,7 @@ def test_train_evaluate_and_predict_on_digits(tmp_path):
         assert (tmp_path / name).is_file(), name
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["backend"] == backend  # --backend took effect
+    assert metrics["jit_compile"] is (backend == "jax")  # Keras' "auto"
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
     assert epochs_logged(tmp_path / "history.csv") == [0, 1]
 
@@ -283,6 +284,65 @@ def test_an_output_directory_that_cannot_be_written_is_refused_first(
 )
 def test_bad_input_exits_with_a_one_line_error(arguments, message):
     assert_one_line_error(run_in_process(*arguments), message)
+
+
+def test_jit_compile_reaches_the_compiled_model():
+    from keras_perceiver import datasets
+    from keras_perceiver.cli.main import build_parser
+    from keras_perceiver.cli.train import build_model
+
+    dataset = datasets.load("digits")
+    arguments = ["train", "--dataset", "digits", *TINY_MODEL]
+    for flags in ([], ["--jit-compile"]):
+        args = build_parser().parse_args(arguments + flags)
+        model = build_model(args, dataset, None)
+        # Keras' "auto" compiles with XLA on JAX only: it leaves TensorFlow
+        # on CPU-only machines and torch eager.
+        expected = bool(flags) or keras.config.backend() == "jax"
+        assert model.jit_compile is expected, flags
+
+
+@pytest.mark.slow
+def test_a_jit_compiled_run_trains_evaluates_and_says_so(tmp_path):
+    # JAX compiles every run (test_train_evaluate_and_predict_on_digits);
+    # torch.compile takes minutes per step function and batch shape, and
+    # tests/torch_compile_test.py trains a compiled model.
+    if keras.config.backend() != "tensorflow":
+        pytest.skip("XLA on TensorFlow only")
+    result = run_in_process("train", "--dataset", "digits", "--epochs", "1",
+                            "--jit-compile", "--output-dir", tmp_path,
+                            *TINY_MODEL)
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["jit_compile"] is True
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+
+
+def test_commands_load_a_model_without_its_training_setup(tmp_path):
+    from keras_perceiver import datasets
+    from keras_perceiver.cli.model_file import load_keras_model
+    from keras_perceiver.models import perceiver_for_dataset
+    from keras_perceiver.training import compile_for_classification
+
+    model = perceiver_for_dataset(datasets.load("digits"), num_latents=8,
+                                  latent_dim=16, num_blocks=1)
+    compile_for_classification(model, jit_compile=True)
+    model.save(tmp_path / "model.keras")
+    loaded = load_keras_model(tmp_path / "model.keras")
+    # Keras' "auto" again: predict does not torch.compile after a
+    # --jit-compile run.
+    assert loaded.jit_compile is (keras.config.backend() == "jax")
+    assert not loaded.compiled
+
+
+def test_jit_compile_is_refused_where_devices_cannot_run_it(tmp_path):
+    from keras_perceiver import backend_differences
+
+    if backend_differences.current().compiles_on_devices:
+        pytest.skip("jit_compile trains on this backend's devices")
+    result = run_in_process("train", "--dataset", "digits", "--devices", "2",
+                            "--jit-compile", "--output-dir", tmp_path)
+    assert_one_line_error(result, "--jit-compile")
 
 
 @pytest.mark.backend_independent

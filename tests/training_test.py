@@ -77,6 +77,14 @@ def test_learning_rate_schedules():
     assert training.steps_per_epoch(1000, 64) == 16
 
 
+def test_compile_for_classification_passes_jit_compile_to_keras():
+    model = tiny_model(tiny_dataset())
+    training.compile_for_classification(model, jit_compile=False)
+    assert model.jit_compile is False
+    training.compile_for_classification(model, jit_compile=True)
+    assert model.jit_compile is True
+
+
 def test_compile_fit_and_evaluate_a_classifier():
     data = tiny_dataset()
     model = tiny_model(data)

@@ -20,7 +20,11 @@ def load_keras_model(path):
             f"cannot load {path}: it is not a .keras file (a zip archive)"
         )
     try:
-        return keras.saving.load_model(path)
+        # Without the training setup it was saved with: evaluate compiles
+        # it again, and predict and export keep Keras' "auto" jit_compile
+        # rather than spend minutes in torch.compile after a --jit-compile
+        # run.
+        return keras.saving.load_model(path, compile=False)
     except (ValueError, OSError, KeyError, EOFError,
             zipfile.BadZipFile) as error:
         raise CommandError(

@@ -51,7 +51,8 @@ RESULT_FILES = ("model.keras", "history.csv", "training_curves.png",
                 "attention_maps.png", "metrics.json")
 # Options that may change between the runs of one output directory.
 NOT_RUN_OPTIONS = ("run", "command", "backend", "output_dir", "epochs",
-                   "continue_training", "restart", "devices", "distribution")
+                   "continue_training", "restart", "devices", "distribution",
+                   "jit_compile")
 
 
 def add_parser(subparsers):
@@ -97,6 +98,13 @@ def add_parser(subparsers):
     training.add_argument(
         "--mixed-precision", action="store_true",
         help="train in mixed_bfloat16 (much faster on CPUs with AMX)",
+    )
+    training.add_argument(
+        "--jit-compile", action="store_true",
+        help="compile the training step: with XLA on TensorFlow (which "
+             "Keras leaves off on CPU-only machines) and with torch.compile "
+             "on torch (minutes to compile, then faster, above all with "
+             "--mixed-precision); JAX always compiles it",
     )
     training.add_argument("--seed", type=int, default=0)
     training.add_argument(
@@ -221,6 +229,7 @@ def build_model(args, dataset, training):
             learning_rate_schedule(args.learning_rate, steps * args.epochs,
                                    args.schedule),
             weight_decay=args.weight_decay,
+            jit_compile=True if args.jit_compile else "auto",
         )
     return model
 
@@ -396,6 +405,7 @@ def write_results(model, dataset, output_dir, args, training, test_loss,
         "parameters": int(model.count_params()),
         "epochs": args.epochs,
         "training_seconds_this_run": round(training_seconds, 1),
+        "jit_compile": bool(model.jit_compile),
     }
     if training is not None:
         metrics["devices"] = training.num_devices
@@ -455,6 +465,12 @@ def start_distributed_training(args):
     launched = differences.launched()
     if args.devices is None and args.distribution == "data" and not launched:
         return None
+    if args.jit_compile and not differences.compiles_on_devices:
+        raise CommandError(
+            f"--jit-compile does not train on several devices with "
+            f"{differences.title}'s engine, {differences.engine}; leave out "
+            "--jit-compile or --devices"
+        )
     if (differences.relaunches_for_devices and not launched
             and (args.devices or 1) > 1):
         relaunch_under_torchrun(args.devices)
