@@ -4,8 +4,9 @@
     python -m benchmarks.main_command --epochs 2      # a quick check
 
 Runs `keras-perceiver --backend B train --dataset digits --epochs E` (the
-command README.md starts with) once per backend, one after the other, each
-in a fresh output directory, and records its wall-clock time (start-up,
+command README.md starts with) once per backend, and once more with
+`--jit-compile` on TensorFlow (XLA, which Keras leaves off on CPU-only
+machines), one after the other, each in a fresh output directory, and records its wall-clock time (start-up,
 compilation and evaluation included: what a user waits for) and the test
 accuracy it reports. Writes `<output>/main_command.{json,md}`; `<output>`
 is `benchmarks/results` (`benchmarks/results_quick` with `--epochs` other
@@ -26,20 +27,42 @@ from keras_perceiver import reporting
 
 ROOT = Path(__file__).resolve().parent.parent
 README_EPOCHS = 20
+# Backends where --jit-compile changes the command and compiles in seconds:
+# JAX compiles in any case, and torch.compile takes minutes per step
+# function and batch shape, longer than this command.
+JIT_COMPILE_VARIANTS = ("tensorflow",)
 
 
-def run_command(backend, epochs, output_dir):
-    """Runs the main command on `backend`; its time and test accuracy."""
+def variants(backends):
+    """The (backend, extra options) runs: each backend, and the compiled
+    variants of those in `JIT_COMPILE_VARIANTS`."""
+    runs = []
+    for backend in backends:
+        runs.append((backend, []))
+        if backend in JIT_COMPILE_VARIANTS:
+            runs.append((backend, ["--jit-compile"]))
+    return runs
+
+
+def label(record):
+    """A run's backend and extra options, e.g. "tensorflow --jit-compile"."""
+    return " ".join([record["backend"], *record.get("options", [])])
+
+
+def run_command(backend, options, epochs, output_dir):
+    """Runs the main command on `backend` with the extra `options`; its
+    time and test accuracy."""
     # The console script installed beside this interpreter.
     command = [str(Path(sys.executable).parent / "keras-perceiver"),
                "--backend", backend, "train", "--dataset", "digits", "--epochs",
-               str(epochs), "--output-dir", str(output_dir)]
+               str(epochs), *options, "--output-dir", str(output_dir)]
     print("$ " + " ".join(["keras-perceiver", *command[1:]]), flush=True)
     start = time.perf_counter()
     process = subprocess.run(command, cwd=ROOT, capture_output=True,
                              text=True)
     wall_s = time.perf_counter() - start
-    record = {"backend": backend, "epochs": epochs, "wall_s": wall_s}
+    record = {"backend": backend, "options": options, "epochs": epochs,
+              "wall_s": wall_s}
     if process.returncode != 0:
         record["error"] = (f"exit {process.returncode}: "
                            + process.stderr.strip()[-500:])
@@ -54,20 +77,21 @@ def run_command(backend, epochs, output_dir):
 
 def render(results):
     runs = results["runs"]
-    rows = [[r["backend"], f"{r['wall_s']:.0f} s",
+    rows = [[label(r), f"{r['wall_s']:.0f} s",
              reporting.format_number(r.get("test_accuracy"), ".3f")] for r in runs]
     finished = [r for r in runs if "error" not in r]
     fastest = min(finished, key=lambda r: r["wall_s"]) if finished else None
-    verdict = (f"Fastest: **{fastest['backend']}** "
+    verdict = (f"Fastest: **{label(fastest)}** "
                f"({fastest['wall_s']:.0f} s)." if fastest
                else "No backend finished.")
-    failures = [f"- {r['backend']}: {r['error']}" for r in runs
+    failures = [f"- {label(r)}: {r['error']}" for r in runs
                 if "error" in r]
     return "\n\n".join([
         "# README's main command on each backend",
         f"Written by `python -m benchmarks.main_command "
         f"{' '.join(results['argv'])}`: `keras-perceiver --backend B train "
-        f"--dataset digits --epochs {results['epochs']}`, wall-clock time "
+        f"--dataset digits --epochs {results['epochs']}` (with the options a row "
+        "names), wall-clock time "
         "including start-up, compilation and evaluation.",
         reporting.markdown_table(["backend", "time", "test accuracy"], rows),
         verdict,
@@ -96,10 +120,11 @@ def main():
                "stages": []}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        for backend in args.backends:
-            results["runs"].append(
-                run_command(backend, args.epochs, Path(scratch) / backend))
-            results["stages"].append({"stage": backend,
+        for index, (backend, options) in enumerate(variants(args.backends)):
+            record = run_command(backend, options, args.epochs,
+                                 Path(scratch) / f"run-{index}")
+            results["runs"].append(record)
+            results["stages"].append({"stage": label(record),
                                       "load_average": machine.load_average()})
     results["load_average_after"] = machine.load_average()
     results["total_s"] = time.perf_counter() - start
