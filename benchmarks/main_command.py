@@ -6,12 +6,13 @@
 Runs `keras-perceiver --backend B train --dataset digits --epochs E` (the
 command README.md starts with) once per backend, and once more with
 `--jit-compile` on TensorFlow (XLA, which Keras leaves off on CPU-only
-machines), one after the other, each in a fresh output directory, and records its wall-clock time (start-up,
-compilation and evaluation included: what a user waits for) and the test
-accuracy it reports. Writes `<output>/main_command.{json,md}`; `<output>`
-is `benchmarks/results` (`benchmarks/results_quick` with `--epochs` other
-than 20). Time it only on a quiet machine: the table records the load
-average.
+machines), one after the other, each in a fresh output directory, and
+records its wall-clock time (start-up, compilation and evaluation
+included: what a user waits for), the test accuracy it reports and
+whether its step was compiled. Writes `<output>/main_command.{json,md}`;
+`<output>` is `benchmarks/results` (`benchmarks/results_quick` with
+`--epochs` other than 20). Time it only on a quiet machine: the table
+records the load average.
 """
 
 import argparse
@@ -46,7 +47,7 @@ def variants(backends):
 
 def label(record):
     """A run's backend and extra options, e.g. "tensorflow --jit-compile"."""
-    return " ".join([record["backend"], *record.get("options", [])])
+    return " ".join([record["backend"], *record["options"]])
 
 
 def run_command(backend, options, epochs, output_dir):
@@ -70,6 +71,7 @@ def run_command(backend, options, epochs, output_dir):
         return record
     metrics = json.loads((output_dir / "metrics.json").read_text())
     record["test_accuracy"] = metrics["test_accuracy"]
+    record["jit_compile"] = metrics["jit_compile"]
     print(f"  {wall_s:.0f} s, test accuracy {record['test_accuracy']:.3f}",
           flush=True)
     return record
@@ -90,9 +92,9 @@ def render(results):
         "# README's main command on each backend",
         f"Written by `python -m benchmarks.main_command "
         f"{' '.join(results['argv'])}`: `keras-perceiver --backend B train "
-        f"--dataset digits --epochs {results['epochs']}` (with the options a row "
-        "names), wall-clock time "
-        "including start-up, compilation and evaluation.",
+        f"--dataset digits --epochs {results['epochs']}` (with the options "
+        "a row names), wall-clock time including start-up, compilation and "
+        "evaluation.",
         reporting.markdown_table(["backend", "time", "test accuracy"], rows),
         verdict,
         "\n".join(failures) or "",

@@ -61,8 +61,8 @@ class BackendDifferences:
         exports_in_process: bool. Whether `export_saved_model` writes the
             SavedModel in this process; otherwise the model is saved and
             rebuilt under TensorFlow in a new process.
-        compiles_on_devices: bool. Whether a model compiled with
-            `jit_compile=True` trains on several devices. Not under
+        trains_jit_compiled_on_devices: bool. Whether a model compiled
+            with `jit_compile=True` trains on several devices. Not under
             tf.distribute (XLA's step cannot read the replicas' variables
             on other devices), nor in fit_ddp's loop, which does not use
             Keras' compiled step.
@@ -77,7 +77,7 @@ class BackendDifferences:
     relaunches_for_devices: bool
     trains_with_keras_fit: bool
     exports_in_process: bool
-    compiles_on_devices: bool
+    trains_jit_compiled_on_devices: bool
 
     def require(self, what):
         """Raises a `ValueError` unless `what` runs on this backend.
@@ -105,7 +105,7 @@ BACKENDS = {
             launched=_variable_set(JAX_JOB_ADDRESSES_VARIABLE),
             model_parallel=True, relaunches_for_devices=False,
             trains_with_keras_fit=True, exports_in_process=False,
-            compiles_on_devices=True,
+            trains_jit_compiled_on_devices=True,
         ),
         BackendDifferences(
             name="tensorflow", title="TensorFlow",
@@ -115,7 +115,7 @@ BACKENDS = {
             launched=_variable_set(TF_CONFIG_VARIABLE),
             model_parallel=False, relaunches_for_devices=False,
             trains_with_keras_fit=True, exports_in_process=True,
-            compiles_on_devices=False,
+            trains_jit_compiled_on_devices=False,
         ),
         BackendDifferences(
             name="torch", title="torch",
@@ -124,7 +124,7 @@ BACKENDS = {
             launched=under_torchrun,
             model_parallel=False, relaunches_for_devices=True,
             trains_with_keras_fit=False, exports_in_process=False,
-            compiles_on_devices=False,
+            trains_jit_compiled_on_devices=False,
         ),
     )
 }

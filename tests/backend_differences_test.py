@@ -9,10 +9,11 @@ from keras_perceiver import backend_differences
 def test_current_is_the_running_backend():
     differences = backend_differences.current()
     assert differences.name == keras.config.backend()
-    # Only TensorFlow writes a SavedModel in-process; only JAX splits weights.
+    # Only TensorFlow writes a SavedModel in-process; only JAX splits
+    # weights and trains a jit-compiled model on several devices.
     assert differences.exports_in_process == (differences.name == "tensorflow")
     assert differences.model_parallel == (differences.name == "jax")
-    assert differences.compiles_on_devices == (differences.name == "jax")
+    assert differences.trains_jit_compiled_on_devices == (differences.name == "jax")
 
 
 @pytest.mark.backend_independent

@@ -229,7 +229,7 @@ def build_model(args, dataset, training):
             learning_rate_schedule(args.learning_rate, steps * args.epochs,
                                    args.schedule),
             weight_decay=args.weight_decay,
-            jit_compile=True if args.jit_compile else "auto",
+            jit_compile=args.jit_compile or "auto",
         )
     return model
 
@@ -465,11 +465,10 @@ def start_distributed_training(args):
     launched = differences.launched()
     if args.devices is None and args.distribution == "data" and not launched:
         return None
-    if args.jit_compile and not differences.compiles_on_devices:
+    if args.jit_compile and not differences.trains_jit_compiled_on_devices:
         raise CommandError(
-            f"--jit-compile does not train on several devices with "
-            f"{differences.title}'s engine, {differences.engine}; leave out "
-            "--jit-compile or --devices"
+            f"--jit-compile does not work in {differences.title}'s "
+            f"multi-device training ({differences.engine}); train without it"
         )
     if (differences.relaunches_for_devices and not launched
             and (args.devices or 1) > 1):
