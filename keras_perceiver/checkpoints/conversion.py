@@ -20,6 +20,8 @@ Covered architectures (config.json `"architectures"`):
 The others are refused with the reason (`UNSUPPORTED_ARCHITECTURES`).
 """
 
+import re
+
 import numpy as np
 
 from keras_perceiver import adapters
@@ -80,6 +82,16 @@ CONFIG_DEFAULTS = {
     "image_size": 56,
 }
 
+# config.json sizes: positive integers, and those that may be null.
+POSITIVE_INT_KEYS = (
+    "num_latents", "d_latents", "d_model", "num_blocks",
+    "num_self_attends_per_block", "num_self_attention_heads",
+    "num_cross_attention_heads", "self_attention_widening_factor",
+    "cross_attention_widening_factor", "vocab_size",
+    "max_position_embeddings", "image_size",
+)
+OPTIONAL_INT_KEYS = ("qk_channels", "v_channels", "num_labels")
+
 # The fixed settings of transformers' image classifiers.
 FOURIER_BANDS = 64
 FOURIER_MAX_RESOLUTION = 224
@@ -89,6 +101,9 @@ LEARNED_CHANNELS = 256
 MASKED_LM_DECODER_HEADS = 8
 MASKED_LM_DECODER_QK_CHANNELS = 8 * 32
 DEFAULT_IMAGE_SIZE = 224
+
+# The names of the self-attention layers' tensors.
+SELF_ATTEND = re.compile(r"perceiver\.encoder\.self_attends\.(\d+)\.")
 
 # Tensors that hold no weights (BatchNorm's update counter).
 IGNORED_SUFFIXES = ("num_batches_tracked",)
@@ -103,7 +118,9 @@ def architecture_of(config):
             f"{model_type!r}). Received: model_type={model_type!r}"
         )
     architectures = config.get("architectures") or []
-    if len(architectures) != 1:
+    if not isinstance(architectures, list) or len(architectures) != 1 or (
+        not isinstance(architectures[0], str)
+    ):
         raise ValueError(
             "config.json must name one Perceiver architecture under "
             f"`architectures`, one of {list(SUPPORTED_ARCHITECTURES)}. "
@@ -126,8 +143,24 @@ def architecture_of(config):
 
 
 def full_config(config):
-    """config.json with transformers' defaults for the keys it omits."""
+    """config.json with transformers' defaults for the keys it omits.
+
+    Raises a `ValueError` naming the key unless every setting has the type
+    and range transformers gives it.
+    """
     config = {**CONFIG_DEFAULTS, **config}
+    for key in POSITIVE_INT_KEYS + OPTIONAL_INT_KEYS:
+        value = config.get(key)
+        if value is None and key in OPTIONAL_INT_KEYS:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or (
+            value <= 0
+        ):
+            raise ValueError(
+                f"config.json `{key}` must be a positive integer"
+                f"{' or null' if key in OPTIONAL_INT_KEYS else ''}. "
+                f"Received: {key}={value!r}"
+            )
     if config["hidden_act"] != "gelu":
         raise ValueError(
             "Only the exact GELU of the published checkpoints is supported "
@@ -140,6 +173,12 @@ def full_config(config):
             "`cross_attention_shape_for_attention` must be 'kv' or 'q'. "
             f"Received: cross_attention_shape_for_attention={shape!r}"
         )
+    if not isinstance(config["use_query_residual"], bool):
+        raise ValueError(
+            "config.json `use_query_residual` must be true or false. "
+            f"Received: use_query_residual={config['use_query_residual']!r}"
+        )
+    class_names_of(config)
     return config
 
 
@@ -148,7 +187,16 @@ def class_names_of(config):
     id2label = config.get("id2label")
     if not id2label:
         return None
-    labels = {int(key): str(value) for key, value in id2label.items()}
+    if not isinstance(id2label, dict) or not all(
+        _class_number(key) is not None and isinstance(value, str)
+        for key, value in id2label.items()
+    ):
+        raise ValueError(
+            "config.json `id2label` must map class numbers to names, as in "
+            '{"0": "tench", "1": "goldfish"}. '
+            f"Received: id2label={str(id2label)[:100]}"
+        )
+    labels = {_class_number(key): value for key, value in id2label.items()}
     if sorted(labels) != list(range(len(labels))):
         raise ValueError(
             "config.json `id2label` must number the classes 0..n-1. "
@@ -157,11 +205,20 @@ def class_names_of(config):
     return [labels[index] for index in range(len(labels))]
 
 
+def _class_number(key):
+    """An `id2label` key as an int (JSON keys are strings), or None."""
+    if isinstance(key, int) and not isinstance(key, bool) and key >= 0:
+        return key
+    if isinstance(key, str) and re.fullmatch(r"\d{1,9}", key):
+        return int(key)
+    return None
+
+
 def num_classes_of(config):
     names = class_names_of(config)
     if names is not None:
         return len(names)
-    return int(config.get("num_labels", 2))
+    return config.get("num_labels") or 2
 
 
 def image_size_of(architecture, config, image_size, preprocessor_config):
@@ -185,6 +242,96 @@ def image_size_of(architecture, config, image_size, preprocessor_config):
             f"Received: image_size={image_size!r}"
         )
     return image_size
+
+
+def check_sizes(architecture, config, image_size, shapes):
+    """Raises unless config.json's sizes match the checkpoint's tensors.
+
+    Runs before `build_model`, so that a config.json whose sizes the
+    weights do not have (`num_latents=1e6`, a thousand self-attends) is
+    refused before any memory is allocated for them.
+
+    Args:
+        architecture: str. One of `SUPPORTED_ARCHITECTURES`.
+        config: dict. The checkpoint's config.json.
+        image_size: pair of ints or None. The size the model is built for.
+        shapes: dict of tensor name -> shape (`files.read_shapes`).
+    """
+    config = full_config(config)
+    self_attends = {
+        int(match.group(1)) for match in map(SELF_ATTEND.match, shapes)
+        if match
+    }
+    if config["num_self_attends_per_block"] != len(self_attends):
+        raise ValueError(
+            "config.json `num_self_attends_per_block` does not match the "
+            "weights. Received: num_self_attends_per_block="
+            f"{config['num_self_attends_per_block']}, weights holding "
+            f"{len(self_attends)} self-attention layers"
+        )
+    for key, value, name, axis, expected in _size_rules(
+        architecture, config, image_size
+    ):
+        if name not in shapes or len(shapes[name]) <= axis:
+            raise ValueError(
+                f"The weights lack {name}, by which config.json `{key}` is "
+                f"checked. Received: {key}={value}, "
+                f"{name} of shape {shapes.get(name)}"
+            )
+        if shapes[name][axis] != expected:
+            raise ValueError(
+                f"config.json `{key}` does not match the weights: {name} "
+                f"of shape {shapes[name]} needs {expected} along axis "
+                f"{axis}. Received: {key}={value}"
+            )
+
+
+def _size_rules(architecture, config, image_size):
+    """`(config key, value, tensor name, axis, expected length)` for each
+    size the config gives the model."""
+    latents = "perceiver.embeddings.latents"
+    cross = "perceiver.encoder.cross_attention"
+    first = "perceiver.encoder.self_attends.0"
+    width = config["d_latents"]
+    rules = [
+        ("num_latents", config["num_latents"], latents, 0,
+         config["num_latents"]),
+        ("d_latents", width, latents, 1, width),
+        ("d_model", config["d_model"],
+         f"{cross}.attention.self.layernorm2.weight", 0, config["d_model"]),
+        ("cross_attention_widening_factor",
+         config["cross_attention_widening_factor"], f"{cross}.mlp.dense1.weight",
+         0, config["cross_attention_widening_factor"] * width),
+        ("self_attention_widening_factor",
+         config["self_attention_widening_factor"], f"{first}.mlp.dense1.weight",
+         0, config["self_attention_widening_factor"] * width),
+    ]
+    for key, layer in (("qk_channels", "query"), ("v_channels", "value")):
+        if config[key] is not None:
+            rules.append((key, config[key],
+                          f"{first}.attention.self.{layer}.weight", 0,
+                          config[key]))
+    prefix = "perceiver.input_preprocessor"
+    if architecture in (TEXT_CLASSIFIER, MASKED_LM):
+        rules += [
+            ("vocab_size", config["vocab_size"], f"{prefix}.embeddings.weight",
+             0, config["vocab_size"]),
+            ("max_position_embeddings", config["max_position_embeddings"],
+             f"{prefix}.position_embeddings.weight", 0,
+             config["max_position_embeddings"]),
+        ]
+    if architecture == LEARNED:
+        pixels = image_size[0] * image_size[1]
+        rules.append(
+            ("image_size", image_size,
+             f"{prefix}.position_embeddings.position_embeddings", 0, pixels)
+        )
+    if architecture != MASKED_LM:
+        key = "id2label" if class_names_of(config) else "num_labels"
+        rules.append((key, f"{num_classes_of(config)} classes",
+                      "perceiver.decoder.decoder.final_layer.weight", 0,
+                      num_classes_of(config)))
+    return rules
 
 
 def build_model(architecture, config, image_size=None):

@@ -53,6 +53,8 @@ def load_checkpoint(checkpoint, image_size=None):
     config = files.read_config(folder)
     architecture = conversion.architecture_of(config)
     size = _image_size(architecture, config, image_size, folder)
+    shapes = files.read_shapes(folder)
+    conversion.check_sizes(architecture, config, size, shapes)
     model = conversion.build_model(architecture, config, size)
     conversion.load_weights(model, architecture, files.read_weights(folder))
     return model
@@ -84,6 +86,10 @@ def convert_transformers_model(model, image_size=None):
         for name, tensor in model.state_dict().items()
         if tensor.is_floating_point()
     }
+    conversion.check_sizes(
+        architecture, config, size,
+        {name: tuple(value.shape) for name, value in weights.items()},
+    )
     converted = conversion.build_model(architecture, config, size)
     conversion.load_weights(converted, architecture, weights)
     return converted
