@@ -11,6 +11,7 @@ files does not depend on the backend.
 import functools
 import json
 import os
+import pathlib
 import resource
 import struct
 import time
@@ -28,6 +29,7 @@ from bad_input import unchanged  # noqa: E402
 from checkpoint_support import save_tiny_checkpoint  # noqa: E402
 from checkpoint_support import tiny_hf_model  # noqa: E402
 from command_line import run_in_process  # noqa: E402
+from packaging.requirements import Requirement  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from keras_perceiver import checkpoints  # noqa: E402
@@ -382,3 +384,41 @@ def test_train_refuses_in_one_line(folder, tmp_path):
         )
     assert_refused(result, "config.json `num_latents` does not match")
 
+
+
+# The dependency floors: what the loaders rely on (torch's weights_only
+# loader, Keras' safe_mode) has no published bypass in the versions allowed.
+
+
+@pytest.mark.parametrize(
+    "python, package, vulnerable, fixed",
+    [
+        ("3.10", "keras", ["3.10.0", "3.11.3", "3.12.3"], "3.12.4"),
+        ("3.12", "keras", ["3.11.3", "3.13.1", "3.14.0", "3.15.0"], "3.15.1"),
+        ("3.12", "torch", ["2.2.0", "2.5.1", "2.9.1"], "2.10.0"),
+    ],
+)
+def test_dependency_floors_exclude_vulnerable_loaders(
+    python, package, vulnerable, fixed
+):
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = pathlib.Path(__file__).parents[1] / "pyproject.toml"
+    project = tomllib.loads(pyproject.read_text())["project"]
+    lines = project["dependencies"] + [
+        line for extra in project["optional-dependencies"].values()
+        for line in extra
+    ]
+    requirements = [Requirement(line) for line in lines]
+    specifiers = [
+        requirement.specifier for requirement in requirements
+        if requirement.name == package and (
+            requirement.marker is None
+            or requirement.marker.evaluate({"python_version": python})
+        )
+    ]
+    assert specifiers, package
+    for version in vulnerable:
+        assert any(version not in specifier for specifier in specifiers), (
+            package, version
+        )
+    assert all(fixed in specifier for specifier in specifiers)
