@@ -156,6 +156,15 @@ def test_sizes_that_the_weights_do_not_have(folder, changes, fragments):
     refused(folder, "config.json", "does not match the weights", *fragments)
 
 
+def test_folder_that_cannot_be_listed(tmp_path, monkeypatch):
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "listdir", refuse)
+    refused(tmp_path, "lacks config.json", "cannot be listed",
+            "Permission denied")
+
+
 # model.safetensors and its index
 
 

@@ -111,10 +111,13 @@ def check_folder(folder):
     if not _has_weights(folder):
         missing.append(f"{SAFETENSORS_FILE} or {PYTORCH_FILE}")
     if missing:
+        try:
+            holding = f"holding {sorted(os.listdir(folder))}"
+        except OSError as error:
+            holding = f"which cannot be listed ({_first_line(error)})"
         raise ValueError(
             f"The checkpoint folder lacks {' and '.join(missing)}. "
-            f"Received: checkpoint={folder!r} holding "
-            f"{sorted(os.listdir(folder))}"
+            f"Received: checkpoint={folder!r} {holding}"
         )
     return folder
 
