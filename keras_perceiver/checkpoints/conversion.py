@@ -292,45 +292,46 @@ def _size_rules(architecture, config, image_size):
     latents = "perceiver.embeddings.latents"
     cross = "perceiver.encoder.cross_attention"
     first = "perceiver.encoder.self_attends.0"
+    prefix = "perceiver.input_preprocessor"
     width = config["d_latents"]
+
+    def rule(key, name, axis, expected=None):
+        if expected is None:
+            expected = config[key]
+        return key, config[key], name, axis, expected
+
     rules = [
-        ("num_latents", config["num_latents"], latents, 0,
-         config["num_latents"]),
-        ("d_latents", width, latents, 1, width),
-        ("d_model", config["d_model"],
-         f"{cross}.attention.self.layernorm2.weight", 0, config["d_model"]),
-        ("cross_attention_widening_factor",
-         config["cross_attention_widening_factor"], f"{cross}.mlp.dense1.weight",
-         0, config["cross_attention_widening_factor"] * width),
-        ("self_attention_widening_factor",
-         config["self_attention_widening_factor"], f"{first}.mlp.dense1.weight",
-         0, config["self_attention_widening_factor"] * width),
+        rule("num_latents", latents, 0),
+        rule("d_latents", latents, 1),
+        rule("d_model", f"{cross}.attention.self.layernorm2.weight", 0),
+        rule("cross_attention_widening_factor", f"{cross}.mlp.dense1.weight",
+             0, config["cross_attention_widening_factor"] * width),
+        rule("self_attention_widening_factor", f"{first}.mlp.dense1.weight",
+             0, config["self_attention_widening_factor"] * width),
     ]
     for key, layer in (("qk_channels", "query"), ("v_channels", "value")):
         if config[key] is not None:
-            rules.append((key, config[key],
-                          f"{first}.attention.self.{layer}.weight", 0,
-                          config[key]))
-    prefix = "perceiver.input_preprocessor"
+            name = f"{first}.attention.self.{layer}.weight"
+            rules.append(rule(key, name, 0))
     if architecture in (TEXT_CLASSIFIER, MASKED_LM):
         rules += [
-            ("vocab_size", config["vocab_size"], f"{prefix}.embeddings.weight",
-             0, config["vocab_size"]),
-            ("max_position_embeddings", config["max_position_embeddings"],
-             f"{prefix}.position_embeddings.weight", 0,
-             config["max_position_embeddings"]),
+            rule("vocab_size", f"{prefix}.embeddings.weight", 0),
+            rule("max_position_embeddings",
+                 f"{prefix}.position_embeddings.weight", 0),
         ]
     if architecture == LEARNED:
-        pixels = image_size[0] * image_size[1]
         rules.append(
             ("image_size", image_size,
-             f"{prefix}.position_embeddings.position_embeddings", 0, pixels)
+             f"{prefix}.position_embeddings.position_embeddings", 0,
+             image_size[0] * image_size[1])
         )
     if architecture != MASKED_LM:
-        key = "id2label" if class_names_of(config) else "num_labels"
-        rules.append((key, f"{num_classes_of(config)} classes",
-                      "perceiver.decoder.decoder.final_layer.weight", 0,
-                      num_classes_of(config)))
+        classes = num_classes_of(config)
+        rules.append(
+            ("id2label" if class_names_of(config) else "num_labels",
+             f"{classes} classes",
+             "perceiver.decoder.decoder.final_layer.weight", 0, classes)
+        )
     return rules
 
 

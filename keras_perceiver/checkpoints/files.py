@@ -90,8 +90,9 @@ def download(repo_id):
     except Exception as error:  # Offline, unknown id, no access, ...
         raise ValueError(
             f"The model {repo_id!r} could not be fetched from the Hugging "
-            f"Face Hub ({_first_line(error)}); pass a local folder with config.json and "
-            f"model.safetensors instead. Received: checkpoint={repo_id!r}"
+            f"Face Hub ({_first_line(error)}); pass a local folder with "
+            "config.json and model.safetensors instead. "
+            f"Received: checkpoint={repo_id!r}"
         ) from None
     return folder
 
