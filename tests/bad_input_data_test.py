@@ -4,14 +4,11 @@ place (line and column, array and example, image file), and the source
 folder is left as it was. `--skip-bad-files` leaves bad files out quietly,
 with known step counts."""
 
-import struct
-import zlib
-
 import numpy as np
 import pytest
 from bad_input import assert_refused, assert_value_error, unchanged
 from command_line import run_in_process
-from data_source_files import class_folder
+from data_source_files import bomb_png, class_folder
 
 from keras_perceiver import checkpoints, datasets
 
@@ -21,21 +18,6 @@ TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
 independent = pytest.mark.backend_independent
 HEADER = "a,b,label\n"
 GOOD_ROWS = "1,2,x\n3,4,y\n5,6,x\n7,8,y\n"
-
-
-def bomb_png(path, side=30000):
-    """A PNG whose header claims `side` x `side` grey pixels (a
-    decompression bomb's header; Pillow refuses it from the header)."""
-
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-
-    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                     + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-                     + chunk(b"IEND", b""))
-    return path
 
 
 def write_csv(folder, text):
@@ -180,6 +162,17 @@ def test_a_decompression_bomb_in_a_folder_is_refused_or_skipped(tmp_path):
                            "900000000 pixels", "--skip-bad-files")
         data = datasets.load_source(folder, skip_bad_files=True)
     assert data.skipped_files == [str(bomb)]
+
+
+@independent
+def test_a_decompression_bomb_is_one_line_on_the_command_line(tmp_path):
+    folder = class_folder(tmp_path / "data", "image")
+    bomb_png(folder / "cat" / "bomb.png")
+    with unchanged(folder):
+        result = run_in_process("train", "--data", folder, "--output-dir",
+                                tmp_path / "run", *TINY_MODEL)
+    assert_refused(result, "cat/bomb.png is too large to read safely",
+                   "--skip-bad-files")
 
 
 @independent
