@@ -64,14 +64,15 @@ def load_npz_source(path, modality=None, test_fraction=0.2, seed=0):
     path = pathlib.Path(path)
     if not path.is_file():
         raise ValueError(f"The .npz file does not exist. Received: {path}")
-    arrays = load_npz(path, ("x_train", "y_train"), "an .npz data source")
-    if ("x_test" in arrays.files) != ("y_test" in arrays.files):
-        raise ValueError(
-            f"{path} must hold both x_test and y_test, or neither. Received "
-            f"arrays: {sorted(arrays.files)}"
-        )
-    arrays = {key: _array(arrays, key, path) for key in NPZ_ARRAYS
-              if key in arrays.files}
+    with load_npz(path, ("x_train", "y_train"),
+                  "an .npz data source") as archive:
+        if ("x_test" in archive.files) != ("y_test" in archive.files):
+            raise ValueError(
+                f"{path} must hold both x_test and y_test, or neither. "
+                f"Received arrays: {sorted(archive.files)}"
+            )
+        arrays = {key: _array(archive, key, path) for key in NPZ_ARRAYS
+                  if key in archive.files}
     splits = ("train", "test") if "x_test" in arrays else ("train",)
     modality = _array_modality(arrays["x_train"], modality, path)
     parts = [_npz_part(arrays, split, modality, path) for split in splits]
@@ -92,9 +93,9 @@ def load_csv_source(path, label_column="label", test_fraction=0.2, seed=0):
 
     Each row becomes a sequence of its features (one element per column,
     `(n, features, 1)`). Blank lines are ignored. Labels that are all
-    numbers are compared as numbers: "1" and "1.0" are one class, "1".
-    `test_fraction` of the rows (a seeded random sample) is held out for
-    testing.
+    numbers are compared as numbers: "1" and "1.0" are one class, named
+    "1". `test_fraction` of the rows (a seeded random sample) is held out
+    for testing.
 
     Args:
         path: str or path. The `.csv` file (UTF-8).
@@ -197,10 +198,10 @@ def _csv_labels(labels, path):
     return _label_values(numbers, f"{path}'s labels")
 
 
-def _array(arrays, key, path):
+def _array(archive, key, path):
     """One array of an `.npz` file, or a `ValueError` naming it."""
     try:
-        return arrays[key]
+        return archive[key]
     except (ValueError, OSError, EOFError, MemoryError,
             zipfile.BadZipFile) as error:
         raise ValueError(
