@@ -1,7 +1,9 @@
 """Tiny data files of every kind the data sources read, for the tests."""
 
 import functools
+import struct
 import wave
+import zlib
 
 import numpy as np
 
@@ -14,6 +16,21 @@ def write_image(path, size, rng, mode="RGB"):
     channels = {"RGB": 3, "L": 1}[mode]
     pixels = rng.integers(0, 256, (*size, channels), dtype=np.uint8)
     Image.fromarray(pixels.squeeze(-1) if channels == 1 else pixels).save(path)
+
+
+def bomb_png(path, side=30000):
+    """A PNG whose header claims `side` x `side` grey pixels (a
+    decompression bomb's header; Pillow refuses it from the header)."""
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+    return path
 
 
 def write_wav(path, num_samples, rng, sample_rate=8000):

@@ -3,10 +3,15 @@ import os
 import numpy as np
 
 from keras_perceiver import argument_checks
+from keras_perceiver.datasets.image_files import load_image_file
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 BICUBIC = 3  # PIL.Image.Resampling.BICUBIC
+# Pillow's modes of 16-bit grey images ("I" for some PNGs and older
+# Pillows), and the factor from their 0-65535 range down to 0-255.
+WIDE_INTEGER_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+WIDE_INTEGER_SCALE = 65535 / 255
 
 
 class ImagePreprocessor:
@@ -202,17 +207,9 @@ def _load_rgb(image):
     from PIL import Image
 
     if isinstance(image, (str, os.PathLike)):
-        path = os.fspath(image)
-        try:
-            with Image.open(path) as opened:
-                return np.asarray(opened.convert("RGB"))
-        except (OSError, ValueError) as error:
-            raise ValueError(
-                f"The image could not be read ({error}). "
-                f"Received: {path!r}"
-            ) from None
+        image = load_image_file(os.fspath(image))
     if isinstance(image, Image.Image):
-        return np.asarray(image.convert("RGB"))
+        return np.asarray(_eight_bit(image).convert("RGB"))
     if isinstance(image, np.ndarray) and image.dtype == np.uint8 and (
         image.ndim == 2 or (image.ndim == 3 and image.shape[-1] in (1, 3, 4))
     ):
@@ -229,6 +226,18 @@ def _load_rgb(image):
         "An image must be a file path, a PIL image or a uint8 array "
         f"(height, width[, 1, 3 or 4 channels]). Received: {description}"
     )
+
+
+def _eight_bit(image):
+    """A grey image of 16-bit values (Pillow's "I" modes, as 16-bit PNGs
+    open) scaled to 8 bits, which Pillow's RGB conversion would clip to
+    white instead."""
+    from PIL import Image
+
+    if image.mode not in WIDE_INTEGER_MODES:
+        return image
+    pixels = np.asarray(image, "float64") / WIDE_INTEGER_SCALE
+    return Image.fromarray(np.clip(np.round(pixels), 0, 255).astype("uint8"))
 
 
 def _three_floats(name, value):

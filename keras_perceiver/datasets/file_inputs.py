@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from keras_perceiver import argument_checks
+from keras_perceiver.datasets.image_files import load_image_file
 from keras_perceiver.datasets.log_mel import log_mel_spectrograms
 from keras_perceiver.datasets.point_cloud_files import (
     POINT_CLOUD_EXTENSIONS,
@@ -167,22 +168,21 @@ def inspect_files(paths, modality, skip_bad_files=False):
 
 
 def _inspect_image(path):
-    """Height, width and mode of an image that decodes whole, with the
-    decoder of training: a file cut short after a valid header is refused
-    here, not in the middle of an epoch."""
+    """Height, width and mode of an image that decodes whole, with Pillow
+    and then with the decoder of training: a file cut short after a valid
+    header is refused here, not in the middle of an epoch. Pillow decodes
+    first, so that TensorFlow, which logs what it cannot decode, meets
+    only files that decode."""
     import tensorflow as tf
-    from PIL import Image, UnidentifiedImageError
 
+    image = load_image_file(path)
     try:
-        with Image.open(path) as image:
-            facts = image.height, image.width, image.mode
         _decode_image(str(path))
-    except (OSError, UnidentifiedImageError, ValueError,
-            tf.errors.OpError) as error:
+    except tf.errors.OpError as error:
         raise ValueError(
             f"{path} is not a readable image ({type(error).__name__})."
         ) from None
-    return facts
+    return image.height, image.width, image.mode
 
 
 def _inspect_wav(path):

@@ -22,8 +22,9 @@ def load_folder(folder, modality=None, image_size=None,
     .bmp, .gif), WAV audio (.wav), point clouds (.ply, .off, .xyz, .txt)
     or sequences (.csv); `.npy` files join either, and alone need
     `modality`. Every file is opened once up front, to check it and to
-    choose the preprocessing; the examples are then decoded in parallel
-    each epoch (`tf.data`), never held in memory all at once.
+    choose the preprocessing (unreadable ones are refused, or left out
+    with `skip_bad_files`); the examples are then decoded in parallel each
+    epoch (`tf.data`), never held in memory all at once.
 
     Images are resized to `image_size` (default: the most common size) and
     scaled to [0, 1], grey when all files are grey, RGB otherwise. WAV
@@ -81,7 +82,7 @@ def load_folder(folder, modality=None, image_size=None,
 
     def read(split, start, stop, shuffle):
         return _read(splits[split], start, stop, shuffle, preprocessing,
-                     skip_bad_files, seed)
+                     seed)
 
     return StreamedDataset(
         name=folder.name,
@@ -177,8 +178,10 @@ def _check_splits(splits, class_names, folder):
             )
 
 
-def _read(split_files, start, stop, shuffle, preprocessing, skip_bad_files,
-          seed):
+def _read(split_files, start, stop, shuffle, preprocessing, seed):
+    """The stream of a split's examples `start` to `stop`: files that
+    `inspect_files` decoded whole, so its length is known (no step count
+    is unknown to Keras) and no decoder meets a bad file."""
     import tensorflow as tf
 
     paths, labels = split_files
@@ -187,10 +190,9 @@ def _read(split_files, start, stop, shuffle, preprocessing, skip_bad_files,
     )
     if shuffle:
         stream = stream.shuffle(stop - start, seed=seed)
-    stream = stream.map(
+    return stream.map(
         lambda path, label: (
             file_inputs.inputs_from_file(path, preprocessing), label
         ),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    return stream.ignore_errors() if skip_bad_files else stream
