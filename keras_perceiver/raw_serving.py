@@ -45,15 +45,14 @@ def raw_input_spec(model):
     if not isinstance(model, (Perceiver, PerceiverIOClassifier)):
         return None
     adapter = _adapter_of(model)
-    shape = _data_shape(model)
-    if adapter.input_name == "images" and (
-        len(shape) == 4 and shape[-1] in IMAGE_CHANNELS
-    ):
-        return keras.InputSpec(shape=(None,) * 4, dtype="uint8",
-                               name="images")
-    if isinstance(adapter, AudioAdapter) and len(shape) == 2:
-        return keras.InputSpec(shape=(None, None), dtype="float32",
-                               name="waveforms")
+    if isinstance(adapter, AudioAdapter):
+        if len(_data_shape(model)) == 2:
+            return keras.InputSpec(shape=(None, None), dtype="float32",
+                                   name="waveforms")
+    elif getattr(adapter, "input_name", None) == "images":
+        if _data_shape(model)[-1] in IMAGE_CHANNELS:
+            return keras.InputSpec(shape=(None,) * 4, dtype="uint8",
+                                   name="images")
     return None
 
 
