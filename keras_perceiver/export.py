@@ -81,9 +81,8 @@ def export_saved_model(model, path, overwrite=False):
     (a class name) and `class_names` (each column's name); see
     `keras_perceiver.raw_serving`.
 
-    The export holds a marker file, `assets.extra/
-    keras_perceiver_export.json`: `overwrite=True` replaces only such an
-    export.
+    The export holds a marker file (`MARKER_FILE`, under `assets.extra`):
+    `overwrite=True` replaces only a directory that holds it.
 
     Args:
         model: a built `keras_perceiver.Perceiver`, `PerceiverEncoder` or
