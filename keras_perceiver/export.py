@@ -9,6 +9,7 @@ way the result is a plain TensorFlow graph that TensorFlow Serving and
 """
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import tempfile
 import keras
 
 from keras_perceiver import backend_differences
+from keras_perceiver import raw_serving
 from keras_perceiver.adapters import input_adapter
 from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
@@ -29,13 +31,17 @@ from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
 
 ENDPOINT_NAME = "serve"
 OUTPUT_NAME = "logits"
+# Written into every export: `overwrite=True` replaces only a folder that
+# holds it (and a saved_model.pb), so it never deletes anything else.
+MARKER_FILE = os.path.join("assets.extra", "keras_perceiver_export.json")
 # Models whose one output is logits; other models' outputs are "outputs",
 # or the keys of their dict of outputs.
 _LOGIT_MODELS = (Perceiver, PerceiverIOClassifier, PerceiverMaskedLM)
 
-# Run by `python -c` under the TensorFlow backend. Arguments: the `.keras`
-# file, the SavedModel directory, then the modules that define the model's
-# classes (importing them registers the classes for loading).
+# Run by `python -c` under the TensorFlow backend, in the staging folder.
+# Arguments: the `.keras` file, the SavedModel directory, then the modules
+# that define the model's classes (importing them registers the classes for
+# loading).
 _EXPORT_SCRIPT = """
 import importlib
 import sys
@@ -63,17 +69,31 @@ def export_saved_model(model, path, overwrite=False):
     token ids) with a dynamic batch dimension, and returns float32 outputs,
     also for mixed-precision models: `{"logits": ...}` for `Perceiver`,
     `PerceiverIOClassifier` and `PerceiverMaskedLM`, `{"outputs": ...}`
-    for a `PerceiverIO`, or its dict of outputs under their own keys.
+    for a `PerceiverIO`, or its dict of outputs under their own keys. An
+    input of another shape fails (InvalidArgumentError) rather than being
+    read as other examples.
+
+    Classifiers on images (1 or 3 channels) or waveforms also get a
+    `"serve_raw"` signature that takes what a client has: uint8 `images`
+    of any size and number of channels (resized to the model's size,
+    scaled to [0, 1]) or float32 `waveforms` of any length (cut, or padded
+    and masked), and returns `logits`, `probabilities`, `predicted_class`
+    (a class name) and `class_names` (each column's name); see
+    `keras_perceiver.raw_serving`.
+
+    The export holds a marker file (`MARKER_FILE`, under `assets.extra`):
+    `overwrite=True` replaces only a directory that holds it.
 
     Args:
         model: a built `keras_perceiver.Perceiver`, `PerceiverEncoder` or
             Perceiver IO model (called on data, trained, built or loaded
             from a `.keras` file).
         path: str or path-like. The SavedModel directory to create. It must
-            not exist or be an empty directory, unless `overwrite` is True.
-        overwrite: bool. Whether to replace what is at `path`. The old
-            content is removed only once the new SavedModel is written.
-            Defaults to False.
+            not exist or be an empty directory, unless `overwrite` is True;
+            it may not be the working directory or one above it.
+        overwrite: bool. Whether to replace an earlier export at `path`
+            (written by this function). The old export is removed only once
+            the new SavedModel is written. Defaults to False.
 
     Returns:
         The absolute path of the SavedModel directory, as a str.
@@ -94,8 +114,8 @@ def export_saved_model(model, path, overwrite=False):
         ValueError: if `model` is not a built Perceiver, was built with
             inputs that make no signature, or (off TensorFlow) uses classes
             defined in `__main__`, which a new process cannot import.
-        FileExistsError: if `path` exists and is not an empty directory
-            and `overwrite` is False.
+        FileExistsError: if `path` exists and is not an empty directory,
+            unless `overwrite` is True and it is an earlier export.
         ImportError: if TensorFlow is not installed.
         RuntimeError: if the export process (JAX and PyTorch) fails.
     """
@@ -111,7 +131,7 @@ def export_saved_model(model, path, overwrite=False):
             _write_saved_model(model, saved_model)
         else:
             _write_in_tensorflow_process(model, staging, saved_model)
-        _remove(path)
+        _clear_target(path, overwrite)
         os.replace(saved_model, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -134,11 +154,13 @@ def check_export_target(path, overwrite=False):
     >>> check_export_target("/tmp/new_directory")
 
     Raises:
-        FileExistsError: if `path` exists and is not an empty directory
-            and `overwrite` is False.
+        ValueError: if `path` is the working directory or one above it, or
+            lies under a file.
+        FileExistsError: if `path` exists and is not an empty directory,
+            unless `overwrite` is True and it is an earlier export.
         ImportError: if TensorFlow is not installed.
     """
-    _check_target(os.fspath(path), overwrite)
+    _check_target(os.path.abspath(os.fspath(path)), overwrite)
     _check_tensorflow_installed()
 
 
@@ -204,17 +226,39 @@ def _write_saved_model(model, path):
     Raises:
         ValueError: if `model` is not a built Perceiver.
     """
+    import tensorflow as tf
+
     specs = serving_input_specs(model)
+    raw_spec = raw_serving.raw_input_spec(model)
 
     def serve(inputs):
+        # The graph takes any size along the signature's axes: check them.
+        inputs = keras.tree.map_structure(
+            lambda tensor, spec: tf.ensure_shape(tensor, spec.shape),
+            inputs, specs,
+        )
         return _serving_outputs(model, model(inputs, training=False))
 
-    # The endpoint tracks the variables it uses; `archive.track(model)`
+    def serve_raw(raw):
+        return raw_serving.raw_outputs(model, raw)
+
+    # The endpoints track the variables they use; `archive.track(model)`
     # would also search the model for lookup tables (a Perceiver has none)
     # and double the export time.
     archive = keras.export.ExportArchive()
     archive.add_endpoint(ENDPOINT_NAME, serve, input_signature=[specs])
+    if raw_spec is not None:
+        archive.add_endpoint(raw_serving.ENDPOINT_NAME, serve_raw,
+                             input_signature=[raw_spec])
     archive.write_out(path, verbose=False)
+    _write_marker(path)
+
+
+def _write_marker(path):
+    marker = os.path.join(path, MARKER_FILE)
+    os.makedirs(os.path.dirname(marker), exist_ok=True)
+    with open(marker, "w") as file:
+        json.dump({"written_by": "keras_perceiver.export_saved_model"}, file)
 
 
 def _serving_outputs(model, outputs):
@@ -265,15 +309,68 @@ def _check_unique_names(specs):
 
 
 def _check_target(path, overwrite):
-    if overwrite or not os.path.exists(path):
+    _check_not_above_working_directory(path)
+    _check_under_a_directory(path)
+    if not os.path.lexists(path) or _is_empty_directory(path):
         return
-    if os.path.isdir(path) and not os.listdir(path):
-        return
-    raise FileExistsError(
-        "The SavedModel path must not exist or be an empty directory; pass "
-        "overwrite=True (--overwrite on the command line) to replace it. "
-        f"Received: path={path!r}, which exists and is not empty"
-    )
+    if not overwrite:
+        raise FileExistsError(
+            "The SavedModel path must not exist or be an empty directory; "
+            "pass overwrite=True (--overwrite on the command line) to "
+            "replace an earlier export. "
+            f"Received: path={path!r}, which exists and is not empty"
+        )
+    if not _is_earlier_export(path):
+        raise FileExistsError(
+            "overwrite=True (--overwrite) replaces only a SavedModel "
+            f"written by keras-perceiver export (one with {MARKER_FILE}); "
+            "choose another path, or remove it yourself. "
+            f"Received: path={path!r}, which is not one"
+        )
+
+
+def _check_not_above_working_directory(path):
+    real, working = os.path.realpath(path), os.path.realpath(os.getcwd())
+    if os.path.commonpath([real, working]) == real:
+        raise ValueError(
+            "The SavedModel path must not be the working directory or one "
+            f"above it. Received: path={path!r}"
+        )
+
+
+def _check_under_a_directory(path):
+    parent = os.path.dirname(path)
+    while not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ValueError(
+            "The SavedModel path must lie in a directory. "
+            f"Received: path={path!r}, under the file {parent!r}"
+        )
+
+
+def _is_empty_directory(path):
+    return (os.path.isdir(path) and not os.path.islink(path)
+            and not os.listdir(path))
+
+
+def _is_earlier_export(path):
+    def regular_file(name):
+        entry = os.path.join(path, name)
+        return os.path.isfile(entry) and not os.path.islink(entry)
+
+    return (os.path.isdir(path) and not os.path.islink(path)
+            and regular_file("saved_model.pb") and regular_file(MARKER_FILE))
+
+
+def _clear_target(path, overwrite):
+    """Removes an empty directory or earlier export at `path`, checked
+    again (it may have changed while the model was exported)."""
+    _check_target(path, overwrite)
+    if _is_empty_directory(path):
+        os.rmdir(path)
+    elif os.path.lexists(path):
+        shutil.rmtree(path)
 
 
 def _tensorflow_is_installed():
@@ -296,14 +393,21 @@ def _write_in_tensorflow_process(model, staging, saved_model):
     model.save(keras_file)
     modules = sorted({module for module, _ in classes if module})
     command = [sys.executable, "-c", _EXPORT_SCRIPT, keras_file, saved_model]
+    # The new process imports from where this one does: this process's
+    # path, never the working directory (`python -c` puts its directory
+    # first on the path, so a `keras.py` there would run): it starts in the
+    # staging directory, which holds only the model file.
     env = dict(
         os.environ,
         KERAS_BACKEND="tensorflow",
-        PYTHONPATH=os.pathsep.join(entry for entry in sys.path if entry),
+        PYTHONPATH=os.pathsep.join(
+            os.path.abspath(entry) for entry in sys.path if entry
+        ),
         TF_CPP_MIN_LOG_LEVEL="2",
     )
     result = subprocess.run(
         command + modules,
+        cwd=staging,
         env=env,
         capture_output=True,
         text=True,
@@ -342,10 +446,3 @@ def _check_importable(classes):
             "defined in `__main__`: move them into an importable module. "
             f"Received: {', '.join(in_main)} defined in __main__"
         )
-
-
-def _remove(path):
-    if os.path.isdir(path):
-        shutil.rmtree(path)
-    elif os.path.exists(path):
-        os.remove(path)

@@ -3,10 +3,12 @@
 Each entry of `CASES` builds a model and the inputs `model.predict` takes
 (batch 7). A module fixture exports every case (under TensorFlow; off it,
 `CASES_OFF_TENSORFLOW`), `CLI_CASE` through the `keras-perceiver export`
-command, and loads all the SavedModels with
-`tf.saved_model.load` in one new process (process start-up is the cost),
-which compares them with `model.predict` at batch 1 and 7. To cover
-another modality, add a case.
+command (run in a directory whose `keras.py` must not run), and loads all
+the SavedModels with `tf.saved_model.load` in one new process (process
+start-up is the cost), which compares them with `model.predict` at batch 1
+and 7, checks that an input of another shape is refused, and calls the
+`serve_raw` signature of the cases in `RAW_INPUTS`. To cover another
+modality, add a case.
 """
 
 import contextlib
@@ -21,6 +23,7 @@ from keras import ops
 
 import keras_perceiver as kp
 from keras_perceiver import export
+from keras_perceiver import raw_serving
 from keras_perceiver.cli.main import main
 from support import run_under_backend, tiny_perceiver
 
@@ -184,6 +187,12 @@ def multimodal_case():
     return model, inputs
 
 
+def named_rgb_classes_case():
+    model = tiny_perceiver(class_names=["cat", "dog", "owl", "bee", "ant"])
+    model.build((None, 8, 8, 3))
+    return model, rng.uniform(size=(7, 8, 8, 3)).astype("float32")
+
+
 def perceiver_io_classifier_case():
     encoder = kp.PerceiverEncoder(
         num_latents=8, latent_dim=16, num_blocks=2,
@@ -239,6 +248,7 @@ CASES = {
     "sequence": sequence_case,
     "masked_audio": masked_audio_case,
     "multimodal": multimodal_case,
+    "named_rgb_classes": named_rgb_classes_case,
 }
 CLI_CASE = "images"
 # Off TensorFlow every model is rebuilt from its config and weights in a
@@ -246,7 +256,8 @@ CLI_CASE = "images"
 # the full set of cases runs under TensorFlow; off it, these cover what the
 # rebuild carries (precision, nested inputs, Perceiver IO models).
 CASES_OFF_TENSORFLOW = (CLI_CASE, "mixed_bfloat16", "multimodal",
-                        "perceiver_io_dense", "masked_lm")
+                        "perceiver_io_dense", "masked_lm",
+                        "named_rgb_classes")
 # Every other case serves its logits under "logits".
 OUTPUT_NAMES = {"perceiver_io_dense": "outputs"}
 
@@ -259,6 +270,30 @@ def flat_named_arrays(inputs, names=()):
     for key, value in inputs.items():
         arrays.update(flat_named_arrays(value, names + (key,)))
     return arrays
+
+
+def raw_images(images):
+    """uint8 pixels of `images` (in [0, 1]) at twice their size (2 x 2
+    blocks, which the bilinear resize to the model's size undoes), and
+    those images as the model takes them."""
+    pixels = np.round(images * 255).astype("uint8")
+    return pixels.repeat(2, axis=1).repeat(2, axis=2), pixels / 255
+
+
+def raw_waveforms(inputs):
+    """40 samples of each waveform (of 64), and the padded and masked
+    inputs the model takes."""
+    short = inputs["inputs"][:, :40]
+    mask = np.arange(64)[None].repeat(len(short), 0) < 40
+    return short, {"inputs": np.where(mask, inputs["inputs"], 0), "mask": mask}
+
+
+# Cases with a `serve_raw` signature: the raw feed's name, and what makes
+# it (with the model's inputs for the same examples) of the case's inputs.
+RAW_INPUTS = {
+    "named_rgb_classes": ("images", raw_images),
+    "masked_audio": ("waveforms", raw_waveforms),
+}
 
 
 def serving_feed(model, inputs):
@@ -284,6 +319,12 @@ def export_case(name, directory):
     np.savez(os.path.join(directory, "feed.npz"), **feed)
     expected = model.predict(inputs, batch_size=max(BATCH_SIZES), verbose=0)
     np.save(os.path.join(directory, "expected.npy"), expected)
+    if name in RAW_INPUTS:
+        key, make_raw = RAW_INPUTS[name]
+        raw, model_inputs = make_raw(inputs)
+        np.savez(os.path.join(directory, "raw_feed.npz"), **{key: raw})
+        np.save(os.path.join(directory, "expected_raw.npy"),
+                model.predict(model_inputs, verbose=0))
     saved_model = os.path.join(directory, "saved_model")
     if name == CLI_CASE:
         return export_with_cli_over_an_old_export(model, saved_model)
@@ -292,17 +333,45 @@ def export_case(name, directory):
 
 
 def export_with_cli_over_an_old_export(model, saved_model):
-    """Runs `keras-perceiver export MODEL.keras DIR --overwrite`."""
-    model_path = os.path.join(os.path.dirname(saved_model), "model.keras")
+    """Runs `keras-perceiver export MODEL.keras DIR --overwrite` over an
+    earlier export, in a directory holding a `keras.py` that writes
+    `KERAS_PY_RAN` if it runs."""
+    directory = os.path.dirname(saved_model)
+    model_path = os.path.join(directory, "model.keras")
     model.save(model_path)
-    os.makedirs(saved_model)
-    with open(os.path.join(saved_model, "stale.txt"), "w") as file:
-        file.write("old export")
+    write_earlier_export(saved_model)
+    working = os.path.join(directory, "working")
+    os.makedirs(working)
+    with open(os.path.join(working, "keras.py"), "w") as file:
+        file.write(f"open({KERAS_PY_RAN!r}, 'w').close()\n"
+                   "raise SystemExit('keras.py in the working directory')\n")
     stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
+    with contextlib.redirect_stdout(stdout), working_directory(working):
         status = main(["export", model_path, saved_model, "--overwrite"])
     assert status == 0
     return stdout.getvalue()
+
+
+KERAS_PY_RAN = "keras_py_ran"
+
+
+def write_earlier_export(path):
+    """A folder as an earlier export leaves it (graph, marker) plus
+    `stale.txt`, which the new export must not keep."""
+    os.makedirs(os.path.dirname(os.path.join(path, export.MARKER_FILE)))
+    for name in ("saved_model.pb", export.MARKER_FILE, "stale.txt"):
+        with open(os.path.join(path, name), "w") as file:
+            file.write("old export")
+
+
+@contextlib.contextmanager
+def working_directory(path):
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 # Run after the lines `CASES_FILE = <path of a JSON dict: case name ->
@@ -319,6 +388,15 @@ for name, directory in directories.items():
     loaded = tf.saved_model.load(directory + "/saved_model")
     signature = loaded.signatures["serving_default"]
     feed = np.load(directory + "/feed.npz")
+    first = sorted(feed.files)[0]
+    wrong_size = {key: feed[key][:1] for key in feed.files}
+    wrong_size[first] = np.concatenate([wrong_size[first]] * 2, axis=1)
+    try:
+        signature(**{key: tf.constant(value)
+                     for key, value in wrong_size.items()})
+        wrong_size_refused = False
+    except tf.errors.InvalidArgumentError:
+        wrong_size_refused = True
     result = {
         "inputs": {key: spec.dtype.name for key, spec
                    in signature.structured_input_signature[1].items()},
@@ -326,6 +404,7 @@ for name, directory in directories.items():
             spec.shape[0] is None
             for spec in signature.structured_input_signature[1].values()),
         "max_abs_difference": {},
+        "wrong_size_refused": wrong_size_refused,
     }
     for batch_size in BATCH_SIZES:
         outputs = signature(**{key: tf.constant(feed[key][:batch_size])
@@ -336,6 +415,26 @@ for name, directory in directories.items():
         expected = np.load(directory + "/expected.npy")[:batch_size]
         result["max_abs_difference"][batch_size] = float(
             np.abs(logits.numpy() - expected).max())
+    try:
+        raw_feed = np.load(directory + "/raw_feed.npz")
+    except FileNotFoundError:
+        raw_feed = None
+    if raw_feed is not None:
+        outputs = loaded.signatures["serve_raw"](
+            **{key: tf.constant(raw_feed[key]) for key in raw_feed.files})
+        expected = np.load(directory + "/expected_raw.npy")
+        names = outputs["class_names"].numpy().astype(str)
+        result["raw"] = {
+            "max_abs_difference": float(
+                np.abs(outputs["logits"].numpy() - expected).max()),
+            "probabilities_difference": float(np.abs(
+                outputs["probabilities"].numpy()
+                - tf.nn.softmax(expected).numpy()).max()),
+            "predicted_is_top": bool(np.all(
+                outputs["predicted_class"].numpy().astype(str)
+                == names[0][expected.argmax(-1)])),
+            "class_names": names[0].tolist(),
+        }
     results[name] = result
 print(json.dumps(results))
 """
@@ -390,6 +489,7 @@ def test_saved_model_matches_predict_in_a_new_process(exported, name):
     assert result["output_names"] == [OUTPUT_NAMES.get(name, "logits")]
     assert result["dynamic_batch"]
     assert result["output_dtype"] == "float32"
+    assert result["wrong_size_refused"]
     for batch_size in BATCH_SIZES:
         difference = result["max_abs_difference"][str(batch_size)]
         assert difference <= tolerance(name, expected), (
@@ -471,15 +571,49 @@ def test_classes_from_main_are_refused_off_tensorflow(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(RAW_INPUTS))
+def test_serve_raw_resizes_and_names_the_classes(exported, name):
+    if name not in cases_to_export():
+        pytest.skip("exported as under TensorFlow: runs under TensorFlow")
+    results, directories, _ = exported
+    raw = results[name]["raw"]
+    model, _ = CASES[name]()
+    assert raw["max_abs_difference"] <= FLOAT32_TOLERANCE
+    assert raw["probabilities_difference"] <= FLOAT32_TOLERANCE
+    assert raw["predicted_is_top"]
+    assert raw["class_names"] == (
+        model.class_names or [str(index) for index in range(5)])
+
+
+def test_serve_raw_is_offered_to_image_and_audio_classifiers_only():
+    offered = {}
+    for name in ("named_rgb_classes", "masked_audio", "images",
+                 "perceiver_io_dense", "masked_lm", "sequence"):
+        spec = raw_serving.raw_input_spec(CASES[name]()[0])
+        offered[name] = spec and (spec.name, spec.dtype, spec.shape)
+    assert offered == {
+        "named_rgb_classes": ("images", "uint8", (None, None, None, None)),
+        "masked_audio": ("waveforms", "float32", (None, None)),
+        "images": None,  # Two channels: no standard conversion.
+        "perceiver_io_dense": None,
+        "masked_lm": None,
+        "sequence": None,
+    }
+
+
+@pytest.mark.slow
 def test_cli_export_replaced_the_old_export(exported):
     _, directories, printed = exported
     directory = directories[CLI_CASE]
     assert sorted(os.listdir(directory)) == [
-        "expected.npy", "feed.npz", "model.keras", "saved_model"
+        "expected.npy", "feed.npz", "model.keras", "saved_model", "working"
     ]  # No staging directory left behind.
     assert not os.path.exists(os.path.join(directory, "saved_model",
                                            "stale.txt"))
     assert "images float32 (None, 8, 8, 2) -> logits float32" in printed
+    # The export process did not import the working directory's keras.py.
+    assert not os.path.exists(os.path.join(directory, "working",
+                                           KERAS_PY_RAN))
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):

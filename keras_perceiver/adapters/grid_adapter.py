@@ -324,12 +324,16 @@ def extract_patches(data, patch_shape):
     index_shape = tuple(data.shape[1:-1])
     channels = data.shape[-1]
     grid = tuple(size // patch for size, patch in zip(index_shape, patch_shape))
+    # The batch size is given, not inferred (-1): a grid larger than the
+    # shape traced with (a SavedModel's input) fails rather than being read
+    # as more examples.
+    batch = ops.shape(data)[0]
     if all(patch == 1 for patch in patch_shape):
-        return ops.reshape(data, (-1, math.prod(grid), channels))
+        return ops.reshape(data, (batch, math.prod(grid), channels))
     split = []
     for size, patch in zip(grid, patch_shape):
         split += [size, patch]
-    data = ops.reshape(data, (-1, *split, channels))
+    data = ops.reshape(data, (batch, *split, channels))
     num_dims = len(patch_shape)
     order = (
         [0]
@@ -339,7 +343,7 @@ def extract_patches(data, patch_shape):
     )
     data = ops.transpose(data, order)
     return ops.reshape(
-        data, (-1, math.prod(grid), math.prod(patch_shape) * channels)
+        data, (batch, math.prod(grid), math.prod(patch_shape) * channels)
     )
 
 
@@ -358,12 +362,13 @@ def patch_mask(mask, first_patch, elements_per_step):
     Returns:
         A boolean tensor `(batch, length // first_patch * elements_per_step)`.
     """
+    batch = ops.shape(mask)[0]
     steps = mask.shape[1] // first_patch
     if first_patch > 1:
-        mask = ops.any(ops.reshape(mask, (-1, steps, first_patch)), axis=-1)
+        mask = ops.any(ops.reshape(mask, (batch, steps, first_patch)), axis=-1)
     if elements_per_step > 1:
         # Not `ops.repeat`, which fails on PyTorch's meta device (Keras'
         # shape inference).
         mask = ops.tile(mask[:, :, None], (1, 1, elements_per_step))
-        mask = ops.reshape(mask, (-1, steps * elements_per_step))
+        mask = ops.reshape(mask, (batch, steps * elements_per_step))
     return mask

@@ -157,9 +157,9 @@ class LearnedPositionImageAdapter(InputAdapter):
             )
         images = ops.cast(images, self.compute_dtype)
         num_positions = self.image_shape[0] * self.image_shape[1]
-        pixels = ops.reshape(
-            self.pixel_projection(images), (-1, num_positions,
-                                            self.num_channels)
+        pixels = ops.reshape(  # With the batch size: see extract_patches.
+            self.pixel_projection(images),
+            (ops.shape(images)[0], num_positions, self.num_channels),
         )
         positions = ops.cast(self.position_embeddings, self.compute_dtype)
         if self.position_projection is not None:

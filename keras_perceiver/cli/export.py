@@ -11,15 +11,19 @@ def add_parser(subparsers):
         "export",
         help="export a saved model as a TensorFlow SavedModel for serving",
         description="Write a TensorFlow SavedModel (signature "
-        "'serving_default', dynamic batch size, float32 logits) from a "
-        ".keras file saved on any backend. TensorFlow must be installed.",
+        "'serving_default', dynamic batch size, float32 logits; for image "
+        "and audio classifiers also 'serve_raw': uint8 images of any size "
+        "or waveforms of any length, giving probabilities and class names) "
+        "from a .keras file saved on any backend. TensorFlow must be "
+        "installed.",
     )
     parser.add_argument("model", help="a .keras file written by `train`")
     parser.add_argument("output_dir", help="the SavedModel directory")
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace OUTPUT_DIR if it exists and is not empty",
+        help="replace OUTPUT_DIR if it is an earlier export (written by "
+        "this command); anything else is refused",
     )
     parser.set_defaults(run=run)
 
@@ -28,6 +32,7 @@ def run(args):
     import keras
 
     from keras_perceiver import export
+    from keras_perceiver import raw_serving
 
     with one_line_errors():
         export.check_export_target(args.output_dir, args.overwrite)
@@ -43,6 +48,11 @@ def run(args):
     print(f"Exported {args.model} to {path}")
     print(f"Signature 'serving_default': {inputs} -> "
           f"{export.OUTPUT_NAME} float32")
+    raw_spec = raw_serving.raw_input_spec(model)
+    if raw_spec is not None:
+        print(f"Signature '{raw_serving.ENDPOINT_NAME}': {raw_spec.name} "
+              f"{raw_spec.dtype} (any size) -> logits, probabilities, "
+              "predicted_class, class_names")
 
 
 @contextlib.contextmanager
