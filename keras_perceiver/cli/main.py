@@ -160,16 +160,20 @@ def build_parser():
 def quiet_tensorflow_off_its_backend():
     """No TensorFlow start-up log lines unless TensorFlow is the backend.
 
-    Off TensorFlow, Keras still imports it where it is installed (its
-    `set_random_seed` seeds TensorFlow too), and so do tf.data pipelines;
+    Off TensorFlow, tf.data pipelines still import it where it is
+    installed;
     its C++ start-up lines (oneDNN, CUDA) would follow. Unless the user set
     them, only TensorFlow's errors are shown, and its oneDNN kernels (whose
     notice is printed regardless of the log level; off TensorFlow they
-    would only run tf.data's few ops) are left off.
+    would only run tf.data's few ops) are left off. Keras is not imported
+    to learn the backend: before it loads, `KERAS_BACKEND` (set from
+    `--backend`) names it; without it, TensorFlow's lines are left alone.
     """
-    import keras
-
-    if keras.config.backend() != "tensorflow":
+    if "keras" in sys.modules:
+        backend = sys.modules["keras"].config.backend()
+    else:
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
