@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from bad_input import assert_refused, unchanged
 from command_line import run_in_process
+from support import tiny_image_model_file
 
-import keras_perceiver as kp
 from keras_perceiver.cli import main
 
 pytestmark = pytest.mark.backend_independent
@@ -20,18 +20,7 @@ pytestmark = pytest.mark.backend_independent
 
 @pytest.fixture(scope="module")
 def image_model(tmp_path_factory):
-    """A tiny untrained image model that records how to read PNG files."""
-    model = kp.Perceiver(
-        num_classes=2, class_names=["cat", "dog"], num_latents=4,
-        latent_dim=8, num_blocks=1, num_self_attends_per_block=1,
-        num_self_heads=1, num_bands=2,
-        input_preprocessing={"modality": "image", "image_size": [8, 8],
-                             "channels": 1},
-    )
-    model.build((None, 8, 8, 1))
-    path = tmp_path_factory.mktemp("model") / "model.keras"
-    model.save(path)
-    return path
+    return tiny_image_model_file(tmp_path_factory.mktemp("model"))
 
 
 # Argument errors: argparse's, as one line.

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import pytest
 from command_line import run_in_process
-from support import other_backends
+from support import other_backends, tiny_image_model_file
 
 import keras_perceiver as kp
 from keras_perceiver.cli import main
@@ -111,16 +111,7 @@ def test_evaluate_help_does_not_mention_checkpoints(capsys):
 
 @pytest.fixture
 def image_model(tmp_path):
-    model = kp.Perceiver(
-        num_classes=2, class_names=["cat", "dog"], num_latents=4,
-        latent_dim=8, num_blocks=1, num_self_attends_per_block=1,
-        num_self_heads=1, num_bands=2,
-        input_preprocessing={"modality": "image", "image_size": [8, 8],
-                             "channels": 1},
-    )
-    model.build((None, 8, 8, 1))
-    model.save(tmp_path / "model.keras")
-    return tmp_path / "model.keras"
+    return tiny_image_model_file(tmp_path)
 
 
 def test_predict_model_then_files_with_the_alias_too(image_model, tmp_path):
