@@ -96,6 +96,13 @@ def measure(root, repeats):
     return rows
 
 
+def loaded_text(loaded):
+    """The loaded libraries for the table ("?" where none was reported)."""
+    if loaded is None:
+        return "?"
+    return " ".join(loaded) or "none"
+
+
 def render(results):
     lines = [
         "# Start-up time of the `keras-perceiver` command",
@@ -108,6 +115,13 @@ def render(results):
         "\"loaded\" lists the heavy libraries the process imported. The "
         "machine is shared (2 cores), so the times are rough; the loaded "
         "libraries are exact.",
+        "",
+        "Once a command runs, Keras loads its backend, and, on torch, JAX "
+        "(`keras.src.backend.torch.trainer` imports it). A torch or JAX "
+        "`train` run also imports TensorFlow where it is installed: Keras' "
+        "`set_random_seed` and `serialize_keras_object` (checkpoints, "
+        "`model.save`) ask `tensorflow.available`, which imports it "
+        "(Keras 3.15.1; left alone here).",
     ]
     for section in ("before", "after"):
         if section not in results:
@@ -118,7 +132,7 @@ def render(results):
         lines.append(markdown_table(
             ["backend", "command", "best of 3 (s)", "loaded"],
             [[r["backend"], r["command"], f"{r['best_s']:.2f}",
-              " ".join(r["loaded"] or ["?"])] for r in result["rows"]]))
+              loaded_text(r["loaded"])] for r in result["rows"]]))
         lines += ["", "Slowest imports of `KERAS_BACKEND=torch python -X "
                   "importtime -m keras_perceiver.cli --help` (cumulative):",
                   ""]

@@ -7,8 +7,8 @@ Runs on the TensorFlow, JAX and PyTorch backends; choose one with the
 answers `--help` and argument errors at once: each name below is imported
 on its first use (`keras_perceiver.Perceiver`, `from keras_perceiver import
 layers`). Before `keras.saving.load_model` reads a saved model, import
-`keras_perceiver.models` (or use any model class): that registers the
-package's classes with Keras.
+`keras_perceiver.models` (or use any model class): that registers every
+class of the package with Keras.
 """
 
 import importlib

@@ -18,7 +18,6 @@ Example:
 """
 
 import math
-import sys
 
 import keras
 import numpy as np
@@ -31,36 +30,6 @@ from keras_perceiver.training_defaults import (  # noqa: F401  (public here)
     SCHEDULES,
     WEIGHT_DECAY,
 )
-
-
-def set_random_seed(seed):
-    """`keras.utils.set_random_seed`, without importing TensorFlow for it.
-
-    Keras' seeds TensorFlow wherever it is installed, importing it (seconds,
-    and its log lines) into torch and JAX runs that never use it. Here
-    TensorFlow is seeded where it is loaded already: on its backend, or
-    after a tf.data source was read; Python, NumPy, the backend and Keras'
-    own seed generator always are.
-
-    Args:
-        seed: int. The seed.
-
-    Example:
-
-    >>> set_random_seed(0)
-    """
-    if "tensorflow" in sys.modules:
-        keras.utils.set_random_seed(seed)
-        return
-    from keras.src.utils.module_utils import tensorflow
-
-    # Keras asks `tensorflow.available`, which imports it; the answer it
-    # caches is put back afterwards.
-    available, tensorflow._available = tensorflow._available, False
-    try:
-        keras.utils.set_random_seed(seed)
-    finally:
-        tensorflow._available = available
 
 
 def compile_for_classification(model, learning_rate=LEARNING_RATE,

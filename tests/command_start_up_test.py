@@ -11,7 +11,6 @@ import pathlib
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 from command_line import run_in_process
@@ -54,24 +53,6 @@ def test_help_version_and_argument_errors_import_no_library(arguments,
                                                             status):
     result = in_fresh_python("-c", PARSE_AND_LIST, *arguments)
     assert result.stdout.splitlines()[-1] == str(status), result.stderr
-
-
-@pytest.mark.skipif(keras.config.backend() == "tensorflow",
-                    reason="TensorFlow is the backend")
-def test_seeding_imports_no_tensorflow():
-    # keras.utils.set_random_seed imports TensorFlow wherever installed.
-    result = in_fresh_python("-c", (
-        "import sys\n"
-        "from keras_perceiver.training import set_random_seed\n"
-        "set_random_seed(3)\n"
-        "import numpy\n"
-        "from keras.src.utils.rng_utils import get_random_seed\n"
-        "print('tensorflow' in sys.modules, get_random_seed(),"
-        " numpy.random.randint(1000))\n"
-    ))
-    numpy_draw = np.random.RandomState(3).randint(1000)
-    assert result.stdout.split() == ["False", "3", str(numpy_draw)], (
-        result.stderr[-2000:])
 
 
 @pytest.mark.backend_independent

@@ -160,9 +160,9 @@ def build_parser():
 def quiet_tensorflow_off_its_backend():
     """No TensorFlow start-up log lines unless TensorFlow is the backend.
 
-    Off TensorFlow, tf.data pipelines still import it where it is
-    installed;
-    its C++ start-up lines (oneDNN, CUDA) would follow. Unless the user set
+    Off TensorFlow, Keras still imports it where it is installed (its
+    `set_random_seed` and its serialization look for it), and so do tf.data
+    pipelines; its C++ start-up lines (oneDNN, CUDA) would follow. Unless the user set
     them, only TensorFlow's errors are shown, and its oneDNN kernels (whose
     notice is printed regardless of the log level; off TensorFlow they
     would only run tf.data's few ops) are left off. Keras is not imported

@@ -163,7 +163,7 @@ def train_in(run_directory, args, training):
     import keras
 
     from keras_perceiver.run_checkpoint import RunCheckpoint
-    from keras_perceiver.training import evaluate, set_random_seed
+    from keras_perceiver.training import evaluate
 
     chief = run_directory is not None
     output_dir = run_directory.path if chief else None
@@ -176,7 +176,7 @@ def train_in(run_directory, args, training):
             return
     # Several devices split in-memory arrays.
     dataset = load_dataset(args, in_memory=training is not None)
-    set_random_seed(args.seed)
+    keras.utils.set_random_seed(args.seed)
     if args.mixed_precision:
         keras.config.set_dtype_policy("mixed_bfloat16")
     model = build_model(args, dataset, training)

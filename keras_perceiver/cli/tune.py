@@ -219,12 +219,13 @@ def run(args):
 
 def search_in(output_dir, args):
     """Searches (or resumes) and writes the results to `output_dir`."""
+    import keras
+
     from keras_perceiver import tuning
-    from keras_perceiver.training import set_random_seed
 
     # The tuner searches on in-memory arrays (--data sources are read whole).
     dataset = load_dataset(args, in_memory=True)
-    set_random_seed(args.seed)
+    keras.utils.set_random_seed(args.seed)
     with tuner_state_written_atomically():
         try:
             tuner = make_tuner(args, make_hypermodel(args, dataset),
