@@ -1,11 +1,12 @@
 """The `keras-perceiver` console script: the backend first, then Keras.
 
-Keras fixes its backend when it is first imported, and importing
-`keras_perceiver` imports Keras. This module lies outside the package so
-that the script can set `KERAS_BACKEND` from `--backend` before that import.
-(Otherwise, with `KERAS_BACKEND` unset, Keras would load its default,
-TensorFlow, and print TensorFlow's start-up log lines, only for the command
-to start itself again under the backend asked for.)
+Keras fixes its backend when it is first imported. This script checks the
+backend that `--backend` (or else `KERAS_BACKEND`) names and sets
+`KERAS_BACKEND` before anything imports Keras: an unknown or uninstalled
+backend is a one-line error, not an import traceback. (Otherwise, with
+`KERAS_BACKEND` unset, Keras would load its default, TensorFlow, and print
+TensorFlow's start-up log lines.) The command itself
+(`keras_perceiver.cli.main`) parses its arguments without Keras.
 """
 
 import importlib.util

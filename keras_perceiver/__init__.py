@@ -2,24 +2,48 @@
 
 Runs on the TensorFlow, JAX and PyTorch backends; choose one with the
 `KERAS_BACKEND` environment variable before importing keras.
+
+`import keras_perceiver` itself loads no Keras, so that the command line
+answers `--help` and argument errors at once: each name below is imported
+on its first use (`keras_perceiver.Perceiver`, `from keras_perceiver import
+layers`). Before `keras.saving.load_model` reads a saved model, import
+`keras_perceiver.models` (or use any model class): that registers every
+class of the package with Keras.
 """
 
-from keras_perceiver import adapters
-from keras_perceiver import checkpoints
-from keras_perceiver import datasets
-from keras_perceiver import distribution
-from keras_perceiver import layers
-from keras_perceiver import models
-from keras_perceiver import schedules
-from keras_perceiver import training
-from keras_perceiver.byte_tokenizer import ByteTokenizer
-from keras_perceiver.export import export_saved_model
-from keras_perceiver.models.perceiver import Perceiver
-from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
-from keras_perceiver.models.perceiver_io import PerceiverIO
-from keras_perceiver.models.perceiver_io_classifier import (
-    PerceiverIOClassifier,
-)
-from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
+import importlib
 
 __version__ = "0.1.0"
+
+# The public names, each with the module it comes from.
+_PUBLIC_NAMES = {
+    "adapters": "keras_perceiver",
+    "checkpoints": "keras_perceiver",
+    "datasets": "keras_perceiver",
+    "distribution": "keras_perceiver",
+    "layers": "keras_perceiver",
+    "models": "keras_perceiver",
+    "schedules": "keras_perceiver",
+    "training": "keras_perceiver",
+    "ByteTokenizer": "keras_perceiver.byte_tokenizer",
+    "export_saved_model": "keras_perceiver.export",
+    "Perceiver": "keras_perceiver.models.perceiver",
+    "PerceiverEncoder": "keras_perceiver.models.perceiver_encoder",
+    "PerceiverIO": "keras_perceiver.models.perceiver_io",
+    "PerceiverIOClassifier": "keras_perceiver.models.perceiver_io_classifier",
+    "PerceiverMaskedLM": "keras_perceiver.models.perceiver_masked_lm",
+}
+
+
+def __getattr__(name):
+    """Imports the public name `name` on its first use (PEP 562)."""
+    if name not in _PUBLIC_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _PUBLIC_NAMES[name]
+    if module == __name__:
+        return importlib.import_module(f"{__name__}.{name}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__():
+    return sorted([*globals(), *_PUBLIC_NAMES])

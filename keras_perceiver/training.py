@@ -24,11 +24,12 @@ import numpy as np
 
 from keras_perceiver import argument_checks
 from keras_perceiver.schedules import warmup_cosine_decay
-
-SCHEDULES = ("cosine", "constant")
-LEARNING_RATE = 1e-3
-WEIGHT_DECAY = 1e-4
-GRADIENT_CLIP_NORM = 1.0
+from keras_perceiver.training_defaults import (  # noqa: F401  (public here)
+    GRADIENT_CLIP_NORM,
+    LEARNING_RATE,
+    SCHEDULES,
+    WEIGHT_DECAY,
+)
 
 
 def compile_for_classification(model, learning_rate=LEARNING_RATE,

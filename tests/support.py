@@ -150,3 +150,18 @@ def assert_same_config(layer, other):
         return json.dumps(config, sort_keys=True, default=str)
 
     assert normalized(layer.get_config()) == normalized(other.get_config())
+
+
+def tiny_image_model_file(folder):
+    """A tiny untrained image model saved as `folder/model.keras`: classes
+    "cat" and "dog", and how to read 8x8 grey image files (for `predict`)."""
+    model = kp.Perceiver(
+        num_classes=2, class_names=["cat", "dog"], num_latents=4,
+        latent_dim=8, num_blocks=1, num_self_attends_per_block=1,
+        num_self_heads=1, num_bands=2,
+        input_preprocessing={"modality": "image", "image_size": [8, 8],
+                             "channels": 1},
+    )
+    model.build((None, 8, 8, 1))
+    model.save(folder / "model.keras")
+    return folder / "model.keras"

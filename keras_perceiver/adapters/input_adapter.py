@@ -137,6 +137,31 @@ class InputAdapter(keras.layers.Layer):
         """
         return None
 
+    @property
+    def output_shape(self):
+        """The byte array's shape `(batch, M, C)`, once the adapter is built.
+
+        `model.summary()` shows it. (Without it, the summary would format
+        the whole output structure `(byte array, mask)`, whose mask shape
+        is None without a mask: Keras' torch and JAX structure utilities
+        fail on it.)
+
+        Example:
+
+        >>> adapter = keras_perceiver.adapters.ImageAdapter(num_bands=4)
+        >>> adapter.build((None, 28, 32, 1))
+        >>> adapter.output_shape
+        (None, 896, 19)
+        """
+        if not self._build_shapes_dict:
+            raise AttributeError(
+                "`output_shape` is known once the adapter is built"
+            )
+        byte_array_shape, _ = self.compute_output_shape(
+            **self._build_shapes_dict
+        )
+        return tuple(byte_array_shape)
+
     def serving_input_specs(self, input_shape):
         """The inputs of a serving signature for inputs of `input_shape`.
 

@@ -18,7 +18,11 @@ _SET_BY_CHECKPOINT = [
 def add_checkpoint_arguments(parser, help_text):
     """Adds `--checkpoint` to `parser` (whose `--image-size`, from the data
     options, also sets the checkpoint's image size)."""
-    group = parser.add_argument_group("checkpoint options")
+    group = parser.add_argument_group(
+        "checkpoint options", "With --checkpoint, --image-size is the size "
+        "the checkpoint's model is built for (Fourier and conv checkpoints; "
+        "default: 224)."
+    )
     group.add_argument(
         "--checkpoint", default=None, metavar="NAME_OR_FOLDER",
         help=help_text,

@@ -12,9 +12,7 @@ SOURCE_OPTIONS = (
      "from the file extensions or array shapes)"),
     ("--image-size", "image_size", int,
      "images and video frames of --data: resize to this square size "
-     "(default: the TFDS feature's size, else the most common size); with "
-     "--checkpoint: the size to build the checkpoint's "
-     "model for (Fourier and conv checkpoints; default: 224)"),
+     "(default: the TFDS feature's size, else the most common size)"),
     ("--max-length", "max_length", int,
      "audio samples, sequence steps or video frames per example; longer "
      "ones are cut, shorter ones padded and masked (default: the longest; "

@@ -10,7 +10,6 @@ from keras_perceiver.cli.main import (
     first_line,
 )
 from keras_perceiver.cli.model_file import load_keras_model
-from keras_perceiver.training import compile_for_evaluation, evaluate
 
 
 def add_parser(subparsers):
@@ -19,11 +18,14 @@ def add_parser(subparsers):
     )
     parser.add_argument("model", help="a .keras file written by `train`")
     add_dataset_arguments(parser)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="examples per batch")
     parser.set_defaults(run=run)
 
 
 def run(args):
+    from keras_perceiver.training import compile_for_evaluation, evaluate
+
     check_positive_ints(args, "batch_size")
     model = compile_for_evaluation(load_keras_model(args.model))
     dataset = load_dataset(args, model=model)

@@ -1,18 +1,18 @@
 """Entry point of the `keras-perceiver` command.
 
-`--backend` must take effect, but Keras fixes its backend when it is first
-imported, and importing this package imports Keras. The `keras-perceiver`
-script (`keras_perceiver_command`, also `python -m keras_perceiver_command`)
-sets `KERAS_BACKEND` before that import, and an unknown or uninstalled
-backend is a one-line error there. Run otherwise (`python -m
-keras_perceiver.cli`), Keras has loaded `KERAS_BACKEND` (and raised its own
-error for a bad one) before this module runs; when `--backend` names another
-backend, the command starts itself again with `KERAS_BACKEND` set (one
-`exec`, before any work).
+The parser is built without Keras: `--help`, `--version` and argument
+errors answer at once, and Keras (with its backend) is imported only by
+the command that runs. `--backend` must take effect before that import:
+the `keras-perceiver` script (`keras_perceiver_command`) checks it and sets
+`KERAS_BACKEND` first, and so does `main` when Keras is not loaded yet.
+Called where Keras has already loaded another backend, the command starts
+itself again with `KERAS_BACKEND` set (one `exec`, before any work), in an
+isolated Python that does not import modules from the working directory.
 """
 
 import argparse
 import importlib
+import importlib.metadata
 import math
 import os
 import re
@@ -21,9 +21,9 @@ import warnings
 
 from keras_perceiver.optional_dependencies import MissingExtraError
 from keras_perceiver.optional_dependencies import import_optional
+from keras_perceiver.python_command import isolated_module_command
 from keras_perceiver_command import BACKEND_MODULES
 from keras_perceiver_command import backend_problem
-from keras_perceiver_command import split_backend_argument
 
 # This package's folder: warnings raised from it are the command's own.
 PACKAGE_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +39,39 @@ COMMAND_EXTRAS = {
 
 class CommandError(Exception):
     """A user error: printed as one line, exit status 2."""
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that ends each option's text with its default.
+
+    Left out where the text already says its default, and where there is
+    none to show (None, a flag's False).
+    """
+
+    def _get_help_string(self, action):
+        text = action.help
+        nothing = action.default is None or action.default is False
+        if (nothing or not action.option_strings or "default" in text
+                or action.default == argparse.SUPPRESS):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of the command and its subcommands.
+
+    Its help shows the defaults, and an argument error is a CommandError:
+    one line, exit status 2, also when `main` runs in a caller's process.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(**kwargs)
+
+    def error(self, message):
+        subcommand = self.prog.removeprefix("keras-perceiver").strip()
+        where = f"{subcommand}: " if subcommand else ""
+        raise CommandError(f"{where}{message} (see `{self.prog} --help`)")
 
 
 def check_range(flag, value, low, high, expected, low_included=True):
@@ -91,17 +124,33 @@ def show_warning_on_one_line(message, category, filename, lineno,
     print(f"keras-perceiver: warning: {message}", file=file or sys.stderr)
 
 
+def package_version():
+    """The installed package's version (the source's, run from a copy)."""
+    try:
+        return importlib.metadata.version("keras-perceiver")
+    except importlib.metadata.PackageNotFoundError:
+        from keras_perceiver import __version__
+
+        return __version__
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    """The command's parser; it imports no Keras and no backend."""
+    parser = CommandParser(
         prog="keras-perceiver",
         description="Train, evaluate, tune and export Perceiver models.",
+    )
+    parser.add_argument(
+        "--version", action="version",
+        version=f"%(prog)s {package_version()}",
     )
     parser.add_argument(
         "--backend",
         choices=sorted(BACKEND_MODULES),
         help="Keras backend to run on (default: $KERAS_BACKEND or keras's).",
     )
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                       required=True)
     for name in SUBCOMMAND_MODULES:
         module = importlib.import_module(f"keras_perceiver.cli.{name}")
         module.add_parser(subparsers)
@@ -112,26 +161,45 @@ def quiet_tensorflow_off_its_backend():
     """No TensorFlow start-up log lines unless TensorFlow is the backend.
 
     Off TensorFlow, Keras still imports it where it is installed (its
-    `set_random_seed` seeds TensorFlow too), and so do tf.data pipelines;
-    its C++ start-up lines (oneDNN, CUDA) would follow. Unless the user set
+    `set_random_seed` and its serialization look for it), and so do tf.data
+    pipelines; its C++ start-up lines (oneDNN, CUDA) would follow. Unless the user set
     them, only TensorFlow's errors are shown, and its oneDNN kernels (whose
     notice is printed regardless of the log level; off TensorFlow they
-    would only run tf.data's few ops) are left off.
+    would only run tf.data's few ops) are left off. Keras is not imported
+    to learn the backend: before it loads, `KERAS_BACKEND` (set from
+    `--backend`) names it; without it, TensorFlow's lines are left alone.
     """
-    import keras
-
-    if keras.config.backend() != "tensorflow":
+    if "keras" in sys.modules:
+        backend = sys.modules["keras"].config.backend()
+    else:
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
-def restart_under_backend(backend, argv):
+def use_backend(backend, argv):
+    """Makes `backend` the Keras backend of this command.
+
+    Before Keras is imported, setting `KERAS_BACKEND` is enough; after, the
+    command starts itself again (`restart_under_backend`).
+    """
+    if backend == os.environ.get("KERAS_BACKEND"):
+        return
     problem = backend_problem(backend, "--backend")
     if problem:
         raise CommandError(problem)
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = backend
+        return
+    restart_under_backend(backend, argv)
+
+
+def restart_under_backend(backend, argv):
+    """Replaces this process with the command run under `backend`."""
     env = dict(os.environ, KERAS_BACKEND=backend)
-    command = [sys.executable, "-m", "keras_perceiver.cli", *argv]
-    os.execvpe(sys.executable, command, env)
+    command = isolated_module_command("keras_perceiver.cli", *argv)
+    os.execve(sys.executable, command, env)
 
 
 def main(argv=None):
@@ -144,11 +212,10 @@ def main(argv=None):
 def run_command(argv):
     """Runs the command in `argv`; returns its exit status."""
     try:
-        backend = split_backend_argument(argv)
-        if backend and backend != os.environ.get("KERAS_BACKEND"):
-            restart_under_backend(backend, argv)
-        quiet_tensorflow_off_its_backend()
         args = build_parser().parse_args(argv)
+        if args.backend:
+            use_backend(args.backend, argv)
+        quiet_tensorflow_off_its_backend()
         for module, feature in COMMAND_EXTRAS.get(args.command, ()):
             import_optional(module, feature)
         return args.run(args) or 0

@@ -10,7 +10,7 @@ def load_keras_model(path):
     """Loads a `.keras` file, or raises CommandError with one line."""
     import keras
 
-    import keras_perceiver  # noqa: F401  (registers the serializable classes)
+    from keras_perceiver import models  # noqa: F401  (registers the classes)
 
     path = pathlib.Path(path)
     if not path.is_file():

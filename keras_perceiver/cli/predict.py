@@ -1,15 +1,17 @@
 """`keras-perceiver predict`: class predictions of a saved model.
 
-With `--model`, the top classes of raw files (images, WAV audio, point
-clouds, sequences), read as the model's training data were. With `--checkpoint`, the predictions of a Hugging Face Perceiver image
-checkpoint for image files: the top 5 classes with their names.
+One syntax, `predict MODEL INPUT...`: the top classes of raw files (images,
+WAV audio, point clouds, sequences, or the files in folders), read as the
+model's training data were; or, with `--input`, `--dataset` or `--data`
+instead of files, the predicted class of each example of an array or a
+data set's test split. With `--checkpoint NAME IMAGE...`, the top classes
+of image files under a Hugging Face Perceiver image checkpoint.
 """
 
 import csv
+import os
 import pathlib
 import zipfile
-
-import numpy as np
 
 from keras_perceiver.cli.dataset_options import (
     add_source_arguments,
@@ -26,31 +28,35 @@ from keras_perceiver.cli.main import (
 )
 from keras_perceiver.cli.model_file import load_keras_model
 
+USAGE = ("give the model, then what to predict: predict MODEL "
+         "FILE_OR_FOLDER..., predict MODEL --input FILE (or --dataset NAME, "
+         "--data SOURCE), or predict --checkpoint NAME IMAGE...")
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "predict",
         help="predict classes with a saved model",
-        description="Predict classes for a .npy array, a .npz file of named "
-        "arrays (dict inputs such as {'inputs', 'mask'}), or the test split "
-        "of a data set; with --model, print the top classes of files (or "
-        "of the files in folders) of the model's modality, read as in "
-        "training; or, with --checkpoint, print the top 5 classes of "
+        description="Print the top classes of files (or of the files in "
+        "folders) of the model's modality, read as in training; or the "
+        "predicted class of each example of a .npy array, a .npz file of "
+        "named arrays (dict inputs such as {'inputs', 'mask'}) or the test "
+        "split of a data set; or, with --checkpoint, the top classes of "
         "image files under a Hugging Face Perceiver image checkpoint.",
-        usage="%(prog)s MODEL (--input FILE | --dataset NAME | --data "
+        usage="%(prog)s MODEL FILE_OR_FOLDER [FILE_OR_FOLDER ...] "
+        "[options]\n"
+        "       %(prog)s MODEL (--input FILE | --dataset NAME | --data "
         "SOURCE) [options]\n"
-        "       %(prog)s --model MODEL FILE_OR_FOLDER [FILE_OR_FOLDER ...]\n"
         "       %(prog)s --checkpoint NAME_OR_FOLDER IMAGE [IMAGE ...]",
     )
     parser.add_argument(
-        "paths", nargs="+", metavar="MODEL_OR_FILE",
-        help="a .keras file written by `train`; with --model, files and "
-             "folders to classify; with --checkpoint, the image files",
+        "paths", nargs="*", metavar="MODEL INPUT",
+        help="a .keras file written by `train`, then the files and folders "
+             "to classify (with --checkpoint: the image files alone)",
     )
     parser.add_argument(
         "--model", default=None,
-        help="a .keras file written by `train --data` on files or TFDS: "
-             "classify the files given",
+        help="the .keras file, given as an option instead of first",
     )
     add_checkpoint_arguments(
         parser,
@@ -60,37 +66,52 @@ def add_parser(subparsers):
     )
     parser.add_argument(
         "--top-k", type=int, default=5,
-        help="with --model or --checkpoint: classes printed per file "
-             "(default: 5)",
+        help="files: classes printed per file",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--input", help="a .npy or .npz file of examples")
     add_source_arguments(parser, source)
     parser.add_argument(
-        "--output", default=None, help="CSV file for the predictions"
+        "--output", default=None,
+        help="CSV file for the predictions (checked before any work)",
     )
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="examples per batch")
     parser.set_defaults(run=run)
 
 
 def run(args):
-    import keras
-
-    if args.checkpoint and args.model:
-        raise CommandError("give --model or --checkpoint, not both")
-    if args.checkpoint:
-        return predict_checkpoint(args)
-    if args.model:
-        return predict_files(args)
-    if len(args.paths) != 1 or not (args.input or args.dataset
-                                    or args.data):
-        raise CommandError(
-            "give one .keras model and --input, --dataset or --data (files "
-            "are classified with --model or --checkpoint)"
-        )
     check_positive_ints(args, "batch_size")
     check_output_path(args.output)
-    model = load_keras_model(args.paths[0])
+    if args.checkpoint:
+        return predict_checkpoint(args)
+    model_path, inputs = model_and_inputs(args)
+    if inputs:
+        return predict_files(args, model_path, inputs)
+    return predict_examples(args, model_path)
+
+
+def model_and_inputs(args):
+    """The .keras file and the files to classify (none for --input,
+    --dataset and --data), or raises CommandError."""
+    paths = list(args.paths)
+    model_path = args.model or (paths.pop(0) if paths else None)
+    if model_path is None:
+        raise CommandError(USAGE)
+    arrays = args.input or args.dataset or args.data
+    if paths:
+        check_file_arguments(args)
+    elif not arrays:
+        raise CommandError(USAGE)
+    return model_path, paths
+
+
+def predict_examples(args, model_path):
+    """Prints (and with --output writes) the class of each example."""
+    import keras
+    import numpy as np
+
+    model = load_keras_model(model_path)
     inputs = read_inputs(args, model)
     num_examples = len(keras.tree.flatten(inputs)[0])
     if num_examples == 0:
@@ -107,9 +128,10 @@ def run(args):
             f"example {not_finite[0]}) are not finite: their inputs hold "
             "NaN or infinite values where they are not masked"
         )
+    names = class_names(model, probabilities.shape[-1])
     classes = probabilities.argmax(axis=-1)
     for index, label in enumerate(classes[:10]):
-        print(f"example {index}: class {label} "
+        print(f"example {index}: class {names[label]} "
               f"(p={probabilities[index, label]:.3f})")
     if len(classes) > 10:
         print(f"... {len(classes)} predictions in all")
@@ -118,7 +140,16 @@ def run(args):
         print(f"Wrote {args.output}")
 
 
+def class_names(model, num_classes):
+    """The model's class names, or its class numbers as str."""
+    return (getattr(model, "class_names", None)
+            or [str(c) for c in range(num_classes)])
+
+
 def read_inputs(args, model):
+    """The examples of --dataset or --data (test split), or --input's."""
+    import numpy as np
+
     if args.dataset or args.data:
         dataset = load_dataset(args, model=model)
         inputs, _ = dataset.first_examples(dataset.num_test_examples, "test")
@@ -148,6 +179,8 @@ def check_output_path(output):
         raise CommandError(
             f"--output {path}: the directory {path.parent} does not exist"
         )
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise CommandError(f"--output {path}: permission denied")
 
 
 def write_predictions(path, probabilities):
@@ -167,26 +200,35 @@ def predict_checkpoint(args):
     """Prints the top classes of each image file under a checkpoint."""
     from keras_perceiver.checkpoints import classify_images
 
-    check_file_arguments(args, "--checkpoint")
+    check_file_arguments(args)
+    if args.model:
+        raise CommandError("give --model or --checkpoint, not both")
+    if not args.paths:
+        raise CommandError(USAGE)
     for path in args.paths:
         if not pathlib.Path(path).is_file():
             raise CommandError(f"image file not found: {path}")
     model, preprocessor = load_image_checkpoint(args)
+    results = []
     for start in range(0, len(args.paths), args.batch_size):
         paths = args.paths[start:start + args.batch_size]
         try:
-            results = classify_images(model, preprocessor, paths, args.top_k)
+            results += classify_images(model, preprocessor, paths,
+                                       args.top_k)
         except ValueError as error:
             raise CommandError(first_line(error)) from None
-        print_top_classes(paths, results)
+        print_top_classes(paths, results[start:])
+    if args.output:
+        write_top_classes(args.output, args.paths, results)
+        print(f"Wrote {args.output}")
 
 
-def check_file_arguments(args, flag):
-    """Raises unless the options fit classifying files with `flag`."""
+def check_file_arguments(args):
+    """Raises unless the options fit classifying files."""
     if args.input or args.dataset or args.data:
         raise CommandError(
-            f"{flag} classifies the files given; --input, --dataset and "
-            f"--data are for a .keras model given without {flag}"
+            "give files to classify or --input, --dataset or --data, not "
+            "both"
         )
     if args.top_k <= 0:
         raise CommandError(
@@ -202,28 +244,28 @@ def print_top_classes(paths, results):
             print(f"  {rank}. {name} ({probability:.3f})")
 
 
-def predict_files(args):
+def predict_files(args, model_path, inputs):
     """Prints (and with --output writes) the top classes of raw files."""
     import keras
+    import numpy as np
 
     from keras_perceiver.datasets import file_inputs
 
-    check_file_arguments(args, "--model")
-    model = load_keras_model(args.model)
+    model = load_keras_model(model_path)
     preprocessing = getattr(model, "input_preprocessing", None)
     if not preprocessing:
         raise CommandError(
-            f"{args.model} does not record how to read files: train it with "
+            f"{model_path} does not record how to read files: train it with "
             "--data on a folder or a TFDS data set"
         )
     if preprocessing["modality"] not in file_inputs.FILE_FORMATS:
         raise CommandError(
-            f"{args.model} takes {preprocessing['modality']} data, not "
+            f"{model_path} takes {preprocessing['modality']} data, not "
             "files (predict reads image, WAV, point-cloud and sequence "
-            f"files); classify its data with: predict {args.model} --data "
+            f"files); classify its data with: predict {model_path} --data "
             "SOURCE"
         )
-    paths = files_to_classify(args.paths, preprocessing["modality"])
+    paths = files_to_classify(inputs, preprocessing["modality"])
     try:
         paths, _, skipped = file_inputs.inspect_files(
             paths, preprocessing["modality"], args.skip_bad_files
@@ -238,7 +280,7 @@ def predict_files(args):
         print(f"Skipped {len(skipped)} unreadable files (the first: "
               f"{skipped[0]})")
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
-    names = model.class_names or [str(c) for c in range(model.num_classes)]
+    names = class_names(model, probabilities.shape[-1])
     results = [
         [(names[c], float(row[c])) for c in np.argsort(-row)[:args.top_k]]
         for row in probabilities

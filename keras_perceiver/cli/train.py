@@ -32,17 +32,11 @@ from keras_perceiver.cli.model_options import (
     input_kwargs,
     model_kwargs,
 )
-from keras_perceiver.run_checkpoint import RunCheckpoint, finite_or_none
 from keras_perceiver.run_directory import RunDirectory
-from keras_perceiver.training import (
+from keras_perceiver.training_defaults import (
     LEARNING_RATE,
     SCHEDULES,
     WEIGHT_DECAY,
-    compile_for_classification,
-    evaluate,
-    learning_rate_schedule,
-    split_validation,
-    steps_per_epoch,
 )
 
 DISTRIBUTIONS = ("data", "model")
@@ -78,8 +72,10 @@ def add_parser(subparsers):
         "--dropout, do not apply)",
     )
     training = parser.add_argument_group("training options")
-    training.add_argument("--epochs", type=int, default=10)
-    training.add_argument("--batch-size", type=int, default=64)
+    training.add_argument("--epochs", type=int, default=10,
+                          help="passes over the training data")
+    training.add_argument("--batch-size", type=int, default=64,
+                          help="examples per training step")
     training.add_argument(
         "--learning-rate", type=float, default=LEARNING_RATE,
         help=f"peak learning rate (default: {LEARNING_RATE})",
@@ -90,7 +86,8 @@ def add_parser(subparsers):
              "cosine decay to 0; constant: the learning rate throughout "
              "(default: cosine)",
     )
-    training.add_argument("--weight-decay", type=float, default=WEIGHT_DECAY)
+    training.add_argument("--weight-decay", type=float, default=WEIGHT_DECAY,
+                          help="AdamW weight decay")
     training.add_argument(
         "--validation-split", type=float, default=0.1,
         help="share of the training data held out for validation curves",
@@ -106,7 +103,8 @@ def add_parser(subparsers):
              "on torch (minutes to compile, then faster, above all with "
              "--mixed-precision); JAX always compiles it",
     )
-    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--seed", type=int, default=0,
+                          help="random seed (weights, shuffling, dropout)")
     training.add_argument(
         "--output-dir", default=None,
         help="where results go; give the directory of a run to resume it "
@@ -164,6 +162,9 @@ def train_in(run_directory, args, training):
     """Trains, evaluates and (in the chief) writes to `run_directory`."""
     import keras
 
+    from keras_perceiver.run_checkpoint import RunCheckpoint
+    from keras_perceiver.training import evaluate
+
     chief = run_directory is not None
     output_dir = run_directory.path if chief else None
     checkpoint = None
@@ -210,6 +211,11 @@ def train_in(run_directory, args, training):
 def build_model(args, dataset, training):
     """The compiled model: a new Perceiver or a fine-tuned checkpoint."""
     from keras_perceiver.models import perceiver_for_dataset
+    from keras_perceiver.training import (
+        compile_for_classification,
+        learning_rate_schedule,
+        steps_per_epoch,
+    )
 
     scope = training.scope() if training else contextlib.nullcontext()
     with scope:
@@ -266,6 +272,8 @@ def train_model(model, dataset, args, training, checkpoint, output_dir):
 
 def fit(model, dataset, args, training, callbacks, chief):
     """`model.fit`, or the distributed engine's fit, as the options ask."""
+    from keras_perceiver.training import split_validation
+
     if training is None:
         model.fit(
             **dataset.fit_data(args.batch_size, args.validation_split),
@@ -389,6 +397,7 @@ def write_results(model, dataset, output_dir, args, training, test_loss,
     import keras
 
     from keras_perceiver import plotting
+    from keras_perceiver.run_checkpoint import finite_or_none
 
     with atomic_path(output_dir / "model.keras") as temporary:
         model.save(temporary)
@@ -495,11 +504,11 @@ def can_resume(training):
 
 def relaunch_under_torchrun(num_processes):
     """Starts this command again as `num_processes` torchrun processes."""
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone",
-        f"--nproc_per_node={num_processes}",
-        "-m", "keras_perceiver.cli", *sys.argv[1:],
-    ]
+    from keras_perceiver.distribution.torchrun_command import (
+        torchrun_command,
+    )
+
+    command = torchrun_command(num_processes, sys.argv[1:])
     sys.stdout.flush()
     os.execv(sys.executable, command)
 

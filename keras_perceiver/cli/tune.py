@@ -20,13 +20,7 @@ from keras_perceiver.cli.main import (
     first_line,
 )
 from keras_perceiver.cli.model_options import MODEL_OPTIONS
-from keras_perceiver.run_checkpoint import finite_or_none
 from keras_perceiver.run_directory import RunDirectory
-from keras_perceiver.training import (
-    evaluate,
-    shuffled_examples,
-    split_validation,
-)
 
 # Perceiver arguments that `PerceiverHyperModel` can search over; the other
 # model options stay fixed.
@@ -123,7 +117,8 @@ def add_search_arguments(parser):
         "--hyperband-factor", type=int, default=3,
         help="hyperband's reduction factor (default: 3)",
     )
-    group.add_argument("--batch-size", type=int, default=64)
+    group.add_argument("--batch-size", type=int, default=64,
+                       help="examples per training step")
     group.add_argument(
         "--validation-split", type=float, default=0.1,
         help="share of the training data held out to select on "
@@ -149,7 +144,8 @@ def add_search_arguments(parser):
         help="fail trials whose model has more parameters, without "
         "training them",
     )
-    group.add_argument("--seed", type=int, default=0)
+    group.add_argument("--seed", type=int, default=0,
+                       help="random seed (weights, shuffling, the sample)")
     group.add_argument(
         "--output-dir", default=None,
         help="where results go (default: runs/tune-<dataset>)",
@@ -416,6 +412,8 @@ def search_data(dataset, args):
     --max-train-samples, drawn with --seed) whose last --validation-split
     is held out to select on (`keras_perceiver.training`).
     """
+    from keras_perceiver.training import shuffled_examples, split_validation
+
     x, y = shuffled_examples(dataset.x_train, dataset.y_train,
                              args.max_train_samples, args.seed)
     try:
@@ -441,6 +439,9 @@ def search_data(dataset, args):
 def save_best(tuner, dataset, args, output_dir):
     """Saves the best trial's model and a summary with its test scores."""
     from keras_tuner.engine.trial import TrialStatus
+
+    from keras_perceiver.run_checkpoint import finite_or_none
+    from keras_perceiver.training import evaluate
 
     completed = [
         trial for trial in tuner.oracle.trials.values()

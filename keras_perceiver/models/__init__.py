@@ -1,3 +1,9 @@
+"""The Perceiver models. Importing this package also imports the layers
+and adapters, which registers every class a saved model can hold with
+Keras (`keras.saving.load_model` needs them)."""
+
+from keras_perceiver import adapters  # noqa: F401
+from keras_perceiver import layers  # noqa: F401
 from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 from keras_perceiver.models.perceiver_for_dataset import perceiver_for_dataset

@@ -1,0 +1,74 @@
+"""`model.summary()` on every model class, built, on every backend.
+
+Subclassed models list each sub-layer's output shape from its
+`compute_output_shape`; an input adapter's is `(byte_array, mask)` with the
+mask shape None, which Keras' torch and JAX structure utilities cannot
+map (they raised `TypeError: 'NoneType' object is not iterable`).
+"""
+
+import keras
+import pytest
+
+import keras_perceiver as kp
+
+ENCODER = dict(num_latents=8, latent_dim=16, num_blocks=1,
+               num_self_attends_per_block=1, num_self_heads=2, num_bands=4)
+
+
+def perceiver():
+    return kp.Perceiver(num_classes=3, **ENCODER), (None, 8, 8, 1)
+
+
+def perceiver_on_byte_arrays():
+    return kp.Perceiver(num_classes=3, **ENCODER), {
+        "inputs": (None, 10, 4), "mask": (None, 10)}
+
+
+def perceiver_encoder():
+    return kp.PerceiverEncoder(**ENCODER), (None, 8, 8, 1)
+
+
+def perceiver_io():
+    model = kp.PerceiverIO(
+        kp.PerceiverEncoder(**ENCODER),
+        output_queries=kp.layers.FourierQueries((8, 8), num_bands=4),
+        decoder=kp.layers.PerceiverDecoder(2, use_query_residual=False),
+    )
+    return model, (None, 8, 8, 1)
+
+
+def perceiver_io_classifier():
+    encoder = kp.PerceiverEncoder(block_scheme="perceiver_io", **ENCODER)
+    return kp.PerceiverIOClassifier(encoder, num_classes=3), (None, 8, 8, 1)
+
+
+def perceiver_masked_lm():
+    encoder = kp.PerceiverEncoder(
+        block_scheme="perceiver_io",
+        input_adapter=kp.adapters.TextAdapter(max_length=16, embedding_dim=8),
+        **{key: value for key, value in ENCODER.items()
+           if key != "num_bands"},
+    )
+    model = kp.PerceiverMaskedLM(encoder, decoder_num_heads=2)
+    return model, {"inputs": (None, 16), "mask": (None, 16)}
+
+
+MODELS = [perceiver, perceiver_on_byte_arrays, perceiver_encoder,
+          perceiver_io, perceiver_io_classifier, perceiver_masked_lm]
+
+
+def test_every_model_class_is_covered():
+    exported = {value for value in vars(kp.models).values()
+                if isinstance(value, type) and issubclass(value, keras.Model)}
+    assert {type(make()[0]) for make in MODELS} == exported
+
+
+@pytest.mark.parametrize("make", MODELS, ids=lambda make: make.__name__)
+def test_summary_of_a_built_model_lists_its_layers(make, capsys):
+    model, input_shape = make()
+    model.build(input_shape)
+    model.summary()
+    printed = capsys.readouterr().out
+    assert "Total params" in printed
+    for layer in model.layers:
+        assert layer.name in printed
