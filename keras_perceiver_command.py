@@ -66,6 +66,10 @@ def main():
         return 2
     if backend:
         os.environ["KERAS_BACKEND"] = backend
+    # Run as `python -m keras_perceiver_command` this module is `__main__`:
+    # under its own name too, the package sees that the command imports it
+    # and defers its imports (keras_perceiver/__init__.py).
+    sys.modules.setdefault("keras_perceiver_command", sys.modules[__name__])
     from keras_perceiver.cli.main import main as run_command
 
     return run_command()

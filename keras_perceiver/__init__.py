@@ -3,15 +3,16 @@
 Runs on the TensorFlow, JAX and PyTorch backends; choose one with the
 `KERAS_BACKEND` environment variable before importing keras.
 
-`import keras_perceiver` itself loads no Keras, so that the command line
-answers `--help` and argument errors at once: each name below is imported
-on its first use (`keras_perceiver.Perceiver`, `from keras_perceiver import
-layers`). Before `keras.saving.load_model` reads a saved model, import
-`keras_perceiver.models` (or use any model class): that registers every
-class of the package with Keras.
+`import keras_perceiver` loads the whole package, as a Keras library does:
+every class is registered with Keras, so `keras.saving.load_model` reads a
+saved model right after it. The `keras-perceiver` command
+(`keras_perceiver_command`) is the exception: it imports the package before
+it has parsed its arguments, so there each name below is imported on its
+first use, and `--help` and argument errors answer before Keras loads.
 """
 
 import importlib
+import sys
 
 __version__ = "0.1.0"
 
@@ -47,3 +48,14 @@ def __getattr__(name):
 
 def __dir__():
     return sorted([*globals(), *_PUBLIC_NAMES])
+
+
+def _imported_by_the_command():
+    """Whether the `keras-perceiver` command is importing the package (it
+    loads what a subcommand needs once the arguments are parsed)."""
+    return "keras_perceiver_command" in sys.modules
+
+
+if not _imported_by_the_command():
+    for _name in _PUBLIC_NAMES:
+        globals()[_name] = __getattr__(_name)

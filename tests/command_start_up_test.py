@@ -22,13 +22,13 @@ from keras_perceiver.distribution.torchrun_command import torchrun_command
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 HEAVY = ("keras", "tensorflow", "jax", "torch", "numpy")
-# Parses the arguments as the command does, then lists the heavy
-# libraries loaded.
+# Runs the `keras-perceiver` script (keras_perceiver_command) as the
+# console script does, then lists the heavy libraries loaded.
 PARSE_AND_LIST = (
     "import sys\n"
-    "from keras_perceiver.cli.main import main\n"
+    "import keras_perceiver_command\n"
     "try:\n"
-    "    status = main(sys.argv[1:])\n"
+    "    status = keras_perceiver_command.main()\n"
     "except SystemExit as exit:\n"
     "    status = exit.code\n"
     f"print(status, *[m for m in {HEAVY!r} if m in sys.modules])\n"
@@ -138,6 +138,7 @@ def test_restart_under_another_backend_imports_nothing_from_the_folder(
     result = in_fresh_python(
         "-P", "-c",
         "import sys, types; sys.modules['keras'] = types.ModuleType('k'); "
+        "import keras_perceiver_command; "
         "from keras_perceiver.cli.main import main; "
         "sys.exit(main(sys.argv[1:]))",
         "--backend", backend, "predict", "missing.keras", "a.png",

@@ -198,7 +198,7 @@ def use_backend(backend, argv):
 def restart_under_backend(backend, argv):
     """Replaces this process with the command run under `backend`."""
     env = dict(os.environ, KERAS_BACKEND=backend)
-    command = isolated_module_command("keras_perceiver.cli", *argv)
+    command = isolated_module_command("keras_perceiver_command", *argv)
     os.execve(sys.executable, command, env)
 
 
