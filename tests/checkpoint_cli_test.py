@@ -119,3 +119,19 @@ def test_checkpoint_errors_are_one_line(checkpoint, tmp_path):
     ]
     for arguments, message in cases:
         assert_one_line_error(run_in_process(*arguments), message)
+
+
+@pytest.mark.backend_independent
+def test_predict_skips_unreadable_images_on_request(checkpoint, tmp_path):
+    folder, _ = checkpoint
+    (image,) = write_images(tmp_path)[:1]
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG not really")
+    arguments = ["predict", "--checkpoint", str(folder), str(broken),
+                 str(image)]
+    assert_one_line_error(run_in_process(*arguments), "broken.png")
+    result = run_in_process(*arguments, "--skip-bad-files")
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == f"Skipped 1 unreadable files (the first: {broken})"
+    assert lines[1] == f"{image}:" and len(lines) == 1 + 6

@@ -208,10 +208,11 @@ def predict_checkpoint(args):
     for path in args.paths:
         if not pathlib.Path(path).is_file():
             raise CommandError(f"image file not found: {path}")
+    readable = readable_files(args.paths, "image", args.skip_bad_files)
     model, preprocessor = load_image_checkpoint(args)
     results = []
-    for start in range(0, len(args.paths), args.batch_size):
-        paths = args.paths[start:start + args.batch_size]
+    for start in range(0, len(readable), args.batch_size):
+        paths = readable[start:start + args.batch_size]
         try:
             results += classify_images(model, preprocessor, paths,
                                        args.top_k)
@@ -219,8 +220,29 @@ def predict_checkpoint(args):
             raise CommandError(first_line(error)) from None
         print_top_classes(paths, results[start:])
     if args.output:
-        write_top_classes(args.output, args.paths, results)
+        write_top_classes(args.output, readable, results)
         print(f"Wrote {args.output}")
+
+
+def readable_files(paths, modality, skip_bad_files):
+    """The files of `paths` that can be read as `modality`.
+
+    Raises CommandError naming the first unreadable file, unless
+    `skip_bad_files`: then those are left out, and counted in one line.
+    """
+    from keras_perceiver.datasets import file_inputs
+
+    try:
+        readable, _, skipped = file_inputs.inspect_files(
+            paths, modality, skip_bad_files)
+    except ValueError as error:
+        raise CommandError(first_line(error)) from None
+    if not readable:
+        raise CommandError("no readable files to classify")
+    if skipped:
+        print(f"Skipped {len(skipped)} unreadable files (the first: "
+              f"{skipped[0]})")
+    return readable
 
 
 def check_file_arguments(args):
@@ -265,20 +287,13 @@ def predict_files(args, model_path, inputs):
             f"files); classify its data with: predict {model_path} --data "
             "SOURCE"
         )
-    paths = files_to_classify(inputs, preprocessing["modality"])
+    paths = readable_files(files_to_classify(inputs, preprocessing["modality"]),
+                           preprocessing["modality"], args.skip_bad_files)
     try:
-        paths, _, skipped = file_inputs.inspect_files(
-            paths, preprocessing["modality"], args.skip_bad_files
-        )
-        if not paths:
-            raise ValueError("no readable files to classify")
         stream = file_inputs.read_files(paths, preprocessing)
         logits = model.predict(stream.batch(args.batch_size), verbose=0)
     except ValueError as error:
         raise CommandError(first_line(error)) from None
-    if skipped:
-        print(f"Skipped {len(skipped)} unreadable files (the first: "
-              f"{skipped[0]})")
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
     names = class_names(model, probabilities.shape[-1])
     results = [
