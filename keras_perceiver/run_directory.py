@@ -182,17 +182,17 @@ def _open_lock_file(path):
         if error.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
             raise _not_a_lock(path, "a symbolic link or not a file") from None
         raise _cannot_write(path.parent, error) from None
-    lock_file = os.fdopen(descriptor, "r+b")
     status = os.fstat(descriptor)
-    content = b""
     if not stat.S_ISREG(status.st_mode):
-        problem = "not a regular file"
-    elif status.st_nlink != 1:
+        os.close(descriptor)
+        raise _not_a_lock(path, "not a regular file")
+    lock_file = os.fdopen(descriptor, "r+b")
+    content = lock_file.read(64)
+    problem = None
+    if status.st_nlink != 1:
         problem = "a hard link, which writing would change elsewhere"
-    else:
-        content = lock_file.read(64)
-        problem = (None if LOCK_CONTENT.fullmatch(content)
-                   else "it holds something other than a process id")
+    elif not LOCK_CONTENT.fullmatch(content):
+        problem = "it holds something other than a process id"
     if problem:
         lock_file.close()
         raise _not_a_lock(path, problem)
