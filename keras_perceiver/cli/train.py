@@ -242,10 +242,11 @@ def warn_if_mixed_precision_is_slow():
 
     if backend_differences.mixed_bfloat16_is_slow():
         warnings.warn(
-            "--mixed-precision: this machine trains on a CPU without native "
-            "bfloat16 (no AVX512-BF16, AMX or ARM BF16), where mixed_bfloat16 is "
-            "slower than float32 (20-30x on torch); leave out "
-            "--mixed-precision to train in float32, the faster choice here",
+            "--mixed-precision: training runs on a CPU without native "
+            "bfloat16 (no AVX512-BF16, AMX or ARM BF16), where "
+            "mixed_bfloat16 is slower than float32 (20-30x on torch); leave "
+            "out --mixed-precision to train in float32, the faster choice "
+            "here",
             stacklevel=2,
         )
 
