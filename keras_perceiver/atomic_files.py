@@ -11,8 +11,11 @@ survives a power cut. A kill at any moment leaves the destination whole
 import contextlib
 import os
 import pathlib
+import re
 
 TEMPORARY_PREFIX = ".tmp-"
+# `atomic_path`'s temporary names: the prefix, a process id, the name.
+TEMPORARY_NAME = re.compile(re.escape(TEMPORARY_PREFIX) + r"\d+-.+")
 
 
 @contextlib.contextmanager
@@ -59,7 +62,9 @@ def sync_folder(folder):
 
 
 def remove_temporary_files(folder):
-    """Removes the `.tmp-*` files an interrupted `atomic_path` left."""
-    for stray in pathlib.Path(folder).glob(f"{TEMPORARY_PREFIX}*"):
-        if stray.is_file():
+    """Removes the `.tmp-<pid>-*` files an interrupted `atomic_path` left
+    (regular files only; other `.tmp-*` names are left alone)."""
+    for stray in pathlib.Path(folder).iterdir():
+        if (TEMPORARY_NAME.fullmatch(stray.name) and stray.is_file()
+                and not stray.is_symlink()):
             stray.unlink(missing_ok=True)

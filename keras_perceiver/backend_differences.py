@@ -3,8 +3,9 @@
 The package runs the same code on TensorFlow, JAX and PyTorch except for
 what is listed here: how a launcher marks the processes of a multi-process
 run, which multi-device engine trains, whether the weights can be split
-over devices, whether a compiled step trains on several devices, and how
-a TensorFlow SavedModel is written. Code that needs
+over devices, whether a compiled step trains on several devices, how
+a TensorFlow SavedModel is written and how to tell whether it computes
+on a GPU or TPU. Code that needs
 one of these asks `current()` instead of testing the backend's name.
 
 Performance workarounds stay beside the code they fix, each guarded where
@@ -21,6 +22,7 @@ Example:
 
 import dataclasses
 import os
+import pathlib
 from typing import Callable
 
 import keras
@@ -28,6 +30,9 @@ import keras
 TORCHRUN_VARIABLES = ("WORLD_SIZE", "RANK", "LOCAL_RANK")
 TF_CONFIG_VARIABLE = "TF_CONFIG"
 JAX_JOB_ADDRESSES_VARIABLE = "KERAS_DISTRIBUTION_JOB_ADDRESSES"
+# CPU flags of native bfloat16 arithmetic in /proc/cpuinfo: x86's
+# AVX512-BF16 and AMX, ARM's BF16 (its "Features" line).
+NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
 
 
 def under_torchrun():
@@ -38,6 +43,25 @@ def under_torchrun():
 
 def _variable_set(name):
     return lambda: bool(os.environ.get(name))
+
+
+def _jax_accelerated():
+    import jax
+
+    return jax.default_backend() != "cpu"
+
+
+def _tensorflow_accelerated():
+    import tensorflow as tf
+
+    return any(tf.config.list_physical_devices(kind)
+               for kind in ("GPU", "TPU"))
+
+
+def _torch_accelerated():
+    import torch
+
+    return torch.cuda.is_available() or torch.backends.mps.is_available()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +90,8 @@ class BackendDifferences:
             tf.distribute (XLA's step cannot read the replicas' variables
             on other devices), nor in fit_ddp's loop, which does not use
             Keras' compiled step.
+        accelerated: callable returning bool. Whether the backend computes
+            on a GPU or TPU in this process (rather than on the CPU).
     """
 
     name: str
@@ -78,6 +104,7 @@ class BackendDifferences:
     trains_with_keras_fit: bool
     exports_in_process: bool
     trains_jit_compiled_on_devices: bool
+    accelerated: Callable
 
     def require(self, what):
         """Raises a `ValueError` unless `what` runs on this backend.
@@ -106,6 +133,7 @@ BACKENDS = {
             model_parallel=True, relaunches_for_devices=False,
             trains_with_keras_fit=True, exports_in_process=False,
             trains_jit_compiled_on_devices=True,
+            accelerated=_jax_accelerated,
         ),
         BackendDifferences(
             name="tensorflow", title="TensorFlow",
@@ -116,6 +144,7 @@ BACKENDS = {
             model_parallel=False, relaunches_for_devices=False,
             trains_with_keras_fit=True, exports_in_process=True,
             trains_jit_compiled_on_devices=False,
+            accelerated=_tensorflow_accelerated,
         ),
         BackendDifferences(
             name="torch", title="torch",
@@ -125,6 +154,7 @@ BACKENDS = {
             model_parallel=False, relaunches_for_devices=True,
             trains_with_keras_fit=False, exports_in_process=False,
             trains_jit_compiled_on_devices=False,
+            accelerated=_torch_accelerated,
         ),
     )
 }
@@ -143,3 +173,39 @@ def current():
             f"backend={backend!r}"
         )
     return BACKENDS[backend]
+
+
+def cpu_has_native_bfloat16(cpuinfo="/proc/cpuinfo"):
+    """Whether the CPU computes bfloat16 natively, by the flags `cpuinfo`
+    lists (x86 `avx512_bf16` or `amx_bf16`, ARM `bf16`).
+
+    Without such a file, or flags in it (not Linux), nothing is known and
+    the answer is True: no warning without evidence.
+
+    Args:
+        cpuinfo: str or path. The CPU description. Defaults to
+            "/proc/cpuinfo".
+    """
+    try:
+        text = pathlib.Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return True
+    flags = set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            flags.update(value.split())
+    return not flags or bool(flags & NATIVE_BFLOAT16_FLAGS)
+
+
+def mixed_bfloat16_is_slow(cpuinfo="/proc/cpuinfo"):
+    """Whether `mixed_bfloat16` trains slower than float32 here: on the CPU
+    (no GPU or TPU) of a machine without native bfloat16 arithmetic, where
+    bfloat16 is emulated (torch: 20-30x slower than float32).
+
+    Args:
+        cpuinfo: str or path. The CPU description. Defaults to
+            "/proc/cpuinfo".
+    """
+    return (not current().accelerated()
+            and not cpu_has_native_bfloat16(cpuinfo))

@@ -1,5 +1,6 @@
 """Crash-safe training checkpoints that a killed run resumes from."""
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -18,6 +19,7 @@ from keras_perceiver.atomic_files import (
 )
 
 CHECKPOINT_NAME = re.compile(r"epoch-(\d+)\.json")
+CHECKPOINT_FILE_NAME = re.compile(r"epoch-(\d+)\.(?:json|weights\.h5)")
 
 
 class RunCheckpoint(keras.callbacks.Callback):
@@ -139,6 +141,30 @@ class RunCheckpoint(keras.callbacks.Callback):
         self._write_history()
         return 0
 
+    def written_files(self):
+        """The files of the checkpoints in `directory`, as their own
+        metadata lists them: each `epoch-NNNN.json` of a checkpoint, then
+        the weights it names. Other files there are not listed."""
+        files = []
+        for epoch, metadata_path in self._checkpoints():
+            metadata = _read_metadata(metadata_path)
+            if (isinstance(metadata, dict)
+                    and metadata["weights"] == _weights_name(epoch)):
+                files += [metadata_path, self.directory / metadata["weights"]]
+        return files
+
+    def remove(self):
+        """Deletes the checkpoints (the files `written_files` lists, and
+        temporary files of interrupted writes), then `directory` if that
+        leaves it empty. Nothing else is deleted."""
+        if not self.directory.is_dir():
+            return
+        for path in self.written_files():  # each metadata before its weights
+            path.unlink(missing_ok=True)
+        remove_temporary_files(self.directory)
+        with contextlib.suppress(OSError):
+            self.directory.rmdir()
+
     def on_train_begin(self, logs=None):
         if self.finished_epochs is None:
             self.restore(self.model)
@@ -169,8 +195,7 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     def _save(self):
         self.directory.mkdir(parents=True, exist_ok=True)
-        stem = f"epoch-{self.finished_epochs:04d}"
-        weights_path = self.directory / f"{stem}.weights.h5"
+        weights_path = self.directory / _weights_name(self.finished_epochs)
         with atomic_path(weights_path) as temporary:
             self.model.save_weights(temporary)
             checksum = _sha256(temporary)
@@ -184,7 +209,7 @@ class RunCheckpoint(keras.callbacks.Callback):
             "history": self.history,
         }
         write_text_atomically(
-            self.directory / f"{stem}.json",
+            self.directory / f"epoch-{self.finished_epochs:04d}.json",
             json.dumps(metadata, indent=1, allow_nan=False),
         )
         self._remove_old_checkpoints()
@@ -192,11 +217,11 @@ class RunCheckpoint(keras.callbacks.Callback):
     def _remove_old_checkpoints(self):
         kept = [epoch for epoch, _ in self._checkpoints()][:self.keep]
         # Metadata first: a kill in between leaves weights without
-        # metadata, which no restore reads.
+        # metadata, which no restore reads. Only this class's file names.
         for pattern in ("epoch-*.json", "epoch-*.weights.h5"):
             for path in self.directory.glob(pattern):
-                epoch = int(path.name[len("epoch-"):].split(".")[0])
-                if epoch < min(kept):
+                match = CHECKPOINT_FILE_NAME.fullmatch(path.name)
+                if match and int(match.group(1)) < min(kept):
                     path.unlink(missing_ok=True)
 
     def _checkpoints(self):
@@ -246,6 +271,10 @@ class RunCheckpoint(keras.callbacks.Callback):
         writer.writeheader()
         writer.writerows(self.history)
         write_text_atomically(self.history_path, text.getvalue())
+
+
+def _weights_name(epoch):
+    return f"epoch-{epoch:04d}.weights.h5"
 
 
 def _read_metadata(path):

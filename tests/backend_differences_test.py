@@ -60,3 +60,27 @@ def test_an_unsupported_backend_is_a_value_error(monkeypatch):
     monkeypatch.setattr(keras.config, "backend", lambda: "numpy")
     with pytest.raises(ValueError, match="Received: backend='numpy'"):
         backend_differences.current()
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("cpuinfo, native", [
+    ("flags\t\t: fpu sse4_2 avx2 avx512f avx512_bf16\n", True),
+    ("flags\t\t: fpu avx2 amx_bf16 amx_tile\n", True),
+    ("flags\t\t: fpu sse4_2 avx2 fma\n", False),
+    ("Features\t: fp asimd bf16 i8mm\n", True),
+    ("Features\t: fp asimd evtstrm\n", False),
+    ("processor\t: 0\n", True),  # no flags: nothing known, no warning
+])
+def test_native_bfloat16_is_read_from_the_cpu_flags(cpuinfo, native,
+                                                    tmp_path):
+    path = tmp_path / "cpuinfo"
+    path.write_text(cpuinfo)
+    assert backend_differences.cpu_has_native_bfloat16(path) == native
+
+
+def test_mixed_bfloat16_is_slow_only_on_a_cpu_that_emulates_it(tmp_path):
+    emulating = tmp_path / "cpuinfo"
+    emulating.write_text("flags\t\t: fpu sse4_2 avx2\n")
+    on_cpu = not backend_differences.current().accelerated()
+    assert backend_differences.mixed_bfloat16_is_slow(emulating) == on_cpu
+    assert not backend_differences.mixed_bfloat16_is_slow(tmp_path / "none")

@@ -20,6 +20,7 @@ def test_a_held_directory_is_refused_to_a_second_holder(tmp_path):
 
 def test_a_lock_left_by_a_dead_process_is_taken_over_with_a_warning(
         tmp_path):
+    (tmp_path / ".keras-perceiver").write_text("")  # a folder of this tool
     (tmp_path / ".lock").write_text("999999999\n")  # no such process holds it
     with pytest.warns(UserWarning, match="process 999999999.*ended"):
         RunDirectory(tmp_path).lock().release()

@@ -1,6 +1,7 @@
 """Command-line options that choose and load a data set."""
 
 import pathlib
+import re
 
 from keras_perceiver.cli.main import CommandError, first_line
 
@@ -87,13 +88,19 @@ def add_source_arguments(parser, source):
 
 
 def data_name(args):
-    """A short name for the data: the built-in name, the folder or file
-    name, or the TFDS name."""
+    """A short name for the data, fit to name one folder: the built-in
+    name, the folder or file name, or the TFDS name, with every run of
+    characters other than letters, digits, `.`, `_` and `-` made one `_`
+    and leading and trailing `.`, `_` and `-` removed (so no `..`, no path
+    separator); "data" if nothing is left."""
     if args.dataset is not None:
-        return args.dataset
-    if args.data.startswith("tfds:"):
-        return args.data[len("tfds:"):]
-    return pathlib.Path(args.data).stem or "data"
+        name = args.dataset
+    elif args.data.startswith("tfds:"):
+        name = args.data[len("tfds:"):]
+    else:
+        name = pathlib.Path(args.data).stem
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")
+    return name[:100] or "data"
 
 
 def load_dataset(args, in_memory=False, model=None):

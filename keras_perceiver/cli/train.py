@@ -4,9 +4,10 @@ import contextlib
 import json
 import math
 import os
-import shutil
+import pathlib
 import sys
 import time
+import warnings
 
 from keras_perceiver.atomic_files import atomic_path, write_text_atomically
 
@@ -31,6 +32,11 @@ from keras_perceiver.cli.model_options import (
     add_model_arguments,
     input_kwargs,
     model_kwargs,
+)
+from keras_perceiver.cli.output_options import (
+    add_overwrite_argument,
+    hold_given_output_dir,
+    interrupted,
 )
 from keras_perceiver.run_directory import RunDirectory
 from keras_perceiver.training_defaults import (
@@ -94,7 +100,9 @@ def add_parser(subparsers):
     )
     training.add_argument(
         "--mixed-precision", action="store_true",
-        help="train in mixed_bfloat16 (much faster on CPUs with AMX)",
+        help="train in mixed_bfloat16: faster on GPUs, TPUs and CPUs with "
+             "native bfloat16 (AVX512-BF16, AMX); slower than float32 on "
+             "other CPUs (20-30x on torch), where a warning says so",
     )
     training.add_argument(
         "--jit-compile", action="store_true",
@@ -109,8 +117,10 @@ def add_parser(subparsers):
         "--output-dir", default=None,
         help="where results go; give the directory of a run to resume it "
              "(default: a new runs/<dataset>/<date-time>, which "
-             "runs/<dataset>/latest names)",
+             "runs/<dataset>/latest names); a folder of other files is "
+             "refused",
     )
+    add_overwrite_argument(training, RESULT_FILES, CHECKPOINTS)
     again = training.add_mutually_exclusive_group()
     again.add_argument(
         "--continue", dest="continue_training", action="store_true",
@@ -119,8 +129,8 @@ def add_parser(subparsers):
     )
     again.add_argument(
         "--restart", action="store_true",
-        help="delete the results and checkpoints in --output-dir and "
-             "train afresh",
+        help="delete the results and checkpoints that train wrote in "
+             "--output-dir (only those) and train afresh",
     )
     devices = parser.add_argument_group(
         "devices",
@@ -145,12 +155,22 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from keras_perceiver.run_checkpoint import RunCheckpoint
+
     check_training_arguments(args)
     training = start_distributed_training(args)
     chief = training is None or training.is_chief
     run_directory = hold_output_dir(args) if chief else None
+    output_dir = run_directory.path if chief else None
+    checkpoint = None
+    if training is None or can_resume(training):
+        checkpoint = RunCheckpoint(output_dir / CHECKPOINTS,
+                                   run_options(args),
+                                   history_path=output_dir / "history.csv")
     try:
-        train_in(run_directory, args, training)
+        train_in(output_dir, args, training, checkpoint)
+    except KeyboardInterrupt:
+        return interrupted(interrupted_message(checkpoint))
     finally:
         if run_directory is not None:
             run_directory.release()
@@ -158,22 +178,31 @@ def run(args):
         training.finish()
 
 
-def train_in(run_directory, args, training):
-    """Trains, evaluates and (in the chief) writes to `run_directory`."""
+def interrupted_message(checkpoint):
+    """What Ctrl-C stopped, and how to go on."""
+    if checkpoint is None:  # several processes keep no checkpoints
+        return "interrupted; run the same command to train again"
+    after = (f" after epoch {checkpoint.finished_epochs}"
+             if checkpoint.finished_epochs else "")
+    return f"interrupted{after}; run the same command to resume"
+
+
+def train_in(output_dir, args, training, checkpoint):
+    """Trains, evaluates and (in the chief) writes to `output_dir`.
+
+    `output_dir` is None in processes other than the chief; `checkpoint`
+    (a `RunCheckpoint`) is None where the run cannot resume.
+    """
     import keras
 
-    from keras_perceiver.run_checkpoint import RunCheckpoint
     from keras_perceiver.training import evaluate
 
-    chief = run_directory is not None
-    output_dir = run_directory.path if chief else None
-    checkpoint = None
-    if training is None or can_resume(training):
-        checkpoint = RunCheckpoint(output_dir / CHECKPOINTS,
-                                   run_options(args),
-                                   history_path=output_dir / "history.csv")
-        if not check_run_state(args, checkpoint, output_dir):
-            return
+    chief = output_dir is not None
+    if checkpoint is not None and not check_run_state(args, checkpoint,
+                                                      output_dir):
+        return
+    if chief and args.mixed_precision:
+        warn_if_mixed_precision_is_slow()
     # Several devices split in-memory arrays.
     dataset = load_dataset(args, in_memory=training is not None)
     keras.utils.set_random_seed(args.seed)
@@ -206,6 +235,22 @@ def train_in(run_directory, args, training):
     if chief:
         write_results(model, dataset, output_dir, args, training,
                       test_loss, test_accuracy, training_seconds)
+
+
+def warn_if_mixed_precision_is_slow():
+    """Warns (one line) where mixed_bfloat16 would train slower than
+    float32: on a CPU without native bfloat16."""
+    from keras_perceiver import backend_differences
+
+    if backend_differences.mixed_bfloat16_is_slow():
+        warnings.warn(
+            "--mixed-precision: training runs on a CPU without native "
+            "bfloat16 (no AVX512-BF16, AMX or ARM BF16), where "
+            "mixed_bfloat16 is slower than float32 (20-30x on torch); leave "
+            "out --mixed-precision to train in float32, the faster choice "
+            "here",
+            stacklevel=2,
+        )
 
 
 def build_model(args, dataset, training):
@@ -292,11 +337,20 @@ def fit(model, dataset, args, training, callbacks, chief):
 
 
 def hold_output_dir(args):
-    """The locked `RunDirectory`: --output-dir, or a new one per run."""
+    """The locked `RunDirectory`: --output-dir, or a new one per run.
+
+    An --output-dir of another tool's files is refused (unless
+    --overwrite-output-dir); one with checkpoints of this tool, written
+    before it marked its folders, is this tool's.
+    """
+    from keras_perceiver.run_checkpoint import RunCheckpoint
+
+    if args.output_dir is not None:
+        path = pathlib.Path(args.output_dir)
+        earlier = RunCheckpoint(path / CHECKPOINTS).written_files()
+        return hold_given_output_dir(path, args, bool(earlier), CHECKPOINTS)
     try:
-        if args.output_dir is None:
-            return RunDirectory.new(f"runs/{data_name(args)}").lock()
-        return RunDirectory(args.output_dir).lock()
+        return RunDirectory.new(f"runs/{data_name(args)}").lock()
     except ValueError as error:
         raise CommandError(first_line(error)) from None
 
@@ -316,7 +370,7 @@ def check_run_state(args, checkpoint, output_dir):
     without --continue.
     """
     if args.restart:
-        remove_run(output_dir)
+        remove_run(checkpoint, output_dir)
         return True
     try:
         latest = checkpoint.latest_metadata()
@@ -329,7 +383,7 @@ def check_run_state(args, checkpoint, output_dir):
         finished = results["epochs"]
         if args.epochs == finished:
             print(f"{output_dir} holds this run, finished after {finished} "
-                  f"epochs (test accuracy {results['test_accuracy']}); "
+                  f"epochs (test accuracy {results.get('test_accuracy')}); "
                   "--continue --epochs N trains it further, --restart "
                   "starts over")
             return False
@@ -376,17 +430,22 @@ def restore(checkpoint, model):
 
 
 def read_metrics(output_dir):
-    """The metrics.json of a finished run, or None."""
+    """The metrics.json of a finished run (its `epochs` a number), or None."""
     try:
         metrics = json.loads((output_dir / "metrics.json").read_text())
     except (OSError, ValueError):
         return None
-    return metrics if isinstance(metrics, dict) and "epochs" in metrics else None
+    if not isinstance(metrics, dict):
+        return None
+    epochs = metrics.get("epochs")
+    finished = isinstance(epochs, int) and not isinstance(epochs, bool)
+    return metrics if finished else None
 
 
-def remove_run(output_dir):
-    """Deletes what `train` wrote in `output_dir` (for --restart)."""
-    shutil.rmtree(output_dir / CHECKPOINTS, ignore_errors=True)
+def remove_run(checkpoint, output_dir):
+    """Deletes what `train` wrote in `output_dir` (for --restart): the
+    checkpoints their metadata lists and the results, nothing else."""
+    checkpoint.remove()
     for name in RESULT_FILES:
         (output_dir / name).unlink(missing_ok=True)
 

@@ -20,8 +20,17 @@ from keras_perceiver.cli.main import (
     first_line,
 )
 from keras_perceiver.cli.model_options import MODEL_OPTIONS
-from keras_perceiver.run_directory import RunDirectory
+from keras_perceiver.cli.output_options import (
+    add_overwrite_argument,
+    hold_given_output_dir,
+    interrupted,
+)
 
+# What the search writes in its output directory: its files, and KerasTuner's
+# folder (its project).
+RESULT_FILES = ("results.csv", "results.md", "results.png",
+                "best_model.keras", "best.json")
+SEARCH = "search"
 # Perceiver arguments that `PerceiverHyperModel` can search over; the other
 # model options stay fixed.
 SEARCHABLE_MODEL_ARGUMENTS = (
@@ -148,8 +157,10 @@ def add_search_arguments(parser):
                        help="random seed (weights, shuffling, the sample)")
     group.add_argument(
         "--output-dir", default=None,
-        help="where results go (default: runs/tune-<dataset>)",
+        help="where results go (default: runs/tune-<dataset>); a folder "
+             "of other files is refused",
     )
+    add_overwrite_argument(group, RESULT_FILES, SEARCH)
     group.add_argument(
         "--overwrite", action="store_true",
         help="start a new search instead of resuming the one in the "
@@ -207,12 +218,14 @@ def run(args):
     output_dir = pathlib.Path(
         args.output_dir or f"runs/tune-{data_name(args)}"
     )
-    try:
-        run_directory = RunDirectory(output_dir).lock()
-    except ValueError as error:
-        raise CommandError(first_line(error)) from None
+    # A search of a release before the marker file: KerasTuner's state.
+    earlier = (output_dir / SEARCH / "oracle.json").is_file()
+    run_directory = hold_given_output_dir(output_dir, args, earlier, SEARCH)
     try:
         search_in(output_dir, args)
+    except KeyboardInterrupt:
+        return interrupted("interrupted; run the same command to resume the "
+                           "search (finished trials are kept)")
     finally:
         run_directory.release()
 
@@ -394,7 +407,7 @@ def make_tuner(args, hypermodel, output_dir):
         # Trials over --max-params fail fast; they must not end the search.
         max_consecutive_failed_trials=sys.maxsize,
         directory=str(output_dir),
-        project_name="search",
+        project_name=SEARCH,
         overwrite=args.overwrite,
     )
     tuner_class = getattr(keras_tuner, TUNERS[args.tuner])
