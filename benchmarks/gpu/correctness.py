@@ -69,7 +69,7 @@ def run_variant(case, chunk_size):
     model.compile(optimizer=keras.optimizers.SGD(1.0),
                   loss=keras.losses.SparseCategoricalCrossentropy(
                       from_logits=True))
-    model(_first(inputs))  # builds it (random weights: replaced below)
+    model.build(input_shape(case))
     set_seeded_weights(model)
     before = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
     arrays = {"logits": np.asarray(model.predict_on_batch(inputs)),
@@ -80,11 +80,12 @@ def run_variant(case, chunk_size):
     return arrays
 
 
-def _first(inputs):
-    """One example of `inputs`, enough to build the model."""
-    if isinstance(inputs, dict):
-        return {key: value[:1] for key, value in inputs.items()}
-    return inputs[:1]
+def input_shape(case):
+    """The shape (or dict of shapes) the case's model is built for."""
+    if "image_shape" in case:
+        return (None,) + case["image_shape"]
+    return {"inputs": (None, case["num_inputs"], case["channels"]),
+            "mask": (None, case["num_inputs"])}
 
 
 def measure(out, smoke):
