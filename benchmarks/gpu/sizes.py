@@ -50,7 +50,7 @@ SMOKE_KERNELS = dict(batch_size=1, num_latents=8, latent_dim=16,
 # batch doubled from `start_batch` until it does not fit, reaches
 # `max_batch` or the search would pass `time_cap_s`.
 THROUGHPUT = dict(config=configs.IMAGENET, dtype="mixed_bfloat16",
-                  start_batch=16, max_batch=1024, time_cap_s=100,
+                  start_batch=32, max_batch=1024, time_cap_s=100,
                   timing=dict(warmup=2, repeats=3, steps=1))
 SMOKE_THROUGHPUT = dict(
     THROUGHPUT, config=dict(configs.IMAGENET, image_shape=(8, 8, 3),
