@@ -32,7 +32,6 @@ while [ $# -gt 0 ]; do
 done
 
 PYTHON=${PYTHON:-python3}
-work=$(mktemp -d)
 smoke_flag=()
 if [ $smoke = 1 ]; then
     # The timeouts catch hangs here: three times the GPU run's, as the CPU
@@ -60,7 +59,8 @@ else
 fi
 export PYTHONPATH=${PYTHONPATH:-$PWD} PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
 mkdir -p "$out" || die "cannot make the folder $out"
-deadline=$((SECONDS + budget))
+work=$(mktemp -d)
+deadline=$budget  # seconds from the start, the install included
 
 # run_step NAME LIMIT_S ENV... -- COMMAND...: runs one step in WORK with a
 # timeout (LIMIT_S, or less if less of the budget is left; the command
