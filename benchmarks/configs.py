@@ -20,6 +20,15 @@ THROUGHPUT = {
         batch_size=8,
     ),
 }
+# The paper's ImageNet model (Table 7: 44.9 M parameters) on 224 x 224 RGB
+# images with 64 Fourier bands per axis (261 input channels), for the GPU
+# run (benchmarks/gpu); the batch size there is searched.
+IMAGENET = dict(
+    image_shape=(224, 224, 3), num_bands=64, num_classes=1000,
+    num_latents=512, latent_dim=1024, num_blocks=8,
+    num_self_attends_per_block=6, num_cross_heads=1, num_self_heads=8,
+    batch_size=16,
+)
 QUICK_THROUGHPUT = {
     "small": dict(THROUGHPUT["small"], num_blocks=1, batch_size=4),
     "medium": dict(

@@ -120,6 +120,20 @@ def build_keras_perceiver(mode, num_inputs, config):
     return model
 
 
+def compiled_keras_perceiver(mode, num_inputs, config):
+    """The point's model, compiled for training (Adam, cross-entropy; XLA
+    on JAX and TensorFlow, eager on torch)."""
+    import keras
+
+    model = build_keras_perceiver(mode, num_inputs, config)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=keras.config.backend() != "torch",
+    )
+    return model
+
+
 def measure_keras_perceiver(mode, num_inputs, config):
     import keras
     import numpy as np
@@ -132,12 +146,7 @@ def measure_keras_perceiver(mode, num_inputs, config):
     labels = np.arange(shape[0], dtype="int32") % classes
     input_ready = peak_rss_bytes()
     keras.utils.set_random_seed(0)
-    model = build_keras_perceiver(mode, num_inputs, config)
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-4),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=backend != "torch",
-    )
+    model = compiled_keras_perceiver(mode, num_inputs, config)
     train = time_steps(lambda: model.train_on_batch(inputs, labels),
                        **config["timing"])
     cross = model.cross_attend_for_block(0)

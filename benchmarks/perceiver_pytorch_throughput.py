@@ -71,18 +71,18 @@ def _feed_forward_class():
 _ORIGINAL_FEED_FORWARD = _feed_forward_class()
 
 
-def build_steps(config, dtype, mlp_mult):
-    """The model and its training and inference steps on the fixed batch:
-    `(model, train_step, infer_step)`; `train_step` sets training mode,
-    `infer_step` evaluation mode."""
+def build_steps(config, dtype, mlp_mult, device="cpu"):
+    """The model and its training and inference steps on the fixed batch,
+    all on `device` ("cpu" or "cuda"): `(model, train_step, infer_step)`;
+    `train_step` sets training mode, `infer_step` evaluation mode."""
     torch.manual_seed(0)
-    model = build_model(config, mlp_mult)
+    model = build_model(config, mlp_mult).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     images, labels = make_batch(config)
-    images = torch.from_numpy(images)
-    labels = torch.from_numpy(labels).long()
+    images = torch.from_numpy(images).to(device)
+    labels = torch.from_numpy(labels).long().to(device)
     autocast = torch.autocast(
-        "cpu", dtype=torch.bfloat16, enabled=dtype == "mixed_bfloat16"
+        device, dtype=torch.bfloat16, enabled=dtype == "mixed_bfloat16"
     )
 
     def train_step():
@@ -97,7 +97,7 @@ def build_steps(config, dtype, mlp_mult):
     def infer_step():
         model.eval()
         with torch.inference_mode(), autocast:
-            return model(images).float().numpy()
+            return model(images).float().cpu().numpy()
 
     return model, train_step, infer_step
 
