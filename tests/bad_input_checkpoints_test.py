@@ -431,3 +431,20 @@ def test_dependency_floors_exclude_vulnerable_loaders(
             package, version
         )
     assert all(fixed in specifier for specifier in specifiers)
+
+
+@pytest.mark.parametrize("size", [100000, {"height": 224, "width": 10**6},
+                                  [5000, 5000]])
+def test_preprocessor_config_sizes_beyond_the_bound(tmp_path, size):
+    folder = tmp_path / "fourier"
+    save_tiny_checkpoint("PerceiverForImageClassificationFourier", folder)
+    (folder / "preprocessor_config.json").write_text(
+        json.dumps({"size": size}))
+    started = time.monotonic()
+    refused(folder, "preprocessor_config.json asks for images of",
+            "at most 1024 per side", "image_size")
+    with unchanged(folder):
+        assert_value_error(
+            lambda: checkpoints.load_image_preprocessor(str(folder)),
+            "at most 1024 per side")
+    assert time.monotonic() - started < 10

@@ -101,6 +101,9 @@ LEARNED_CHANNELS = 256
 MASKED_LM_DECODER_HEADS = 8
 MASKED_LM_DECODER_QK_CHANNELS = 8 * 32
 DEFAULT_IMAGE_SIZE = 224
+# The largest image side read from preprocessor_config.json: a million
+# pixels, the input size chunked cross-attention is measured at.
+MAX_IMAGE_SIDE_FROM_FILE = 1024
 
 # The names of the self-attention layers' tensors.
 SELF_ATTEND = re.compile(r"perceiver\.encoder\.self_attends\.(\d+)\.")
@@ -222,13 +225,16 @@ def num_classes_of(config):
 
 
 def image_size_of(architecture, config, image_size, preprocessor_config):
-    """The image size the converted model is built for."""
+    """The image size the converted model is built for.
+
+    A size read from `preprocessor_config.json` is refused above
+    `MAX_IMAGE_SIDE_FROM_FILE` per side: the file is not trusted to make
+    the model allocate terabytes; `image_size` chooses a larger size.
+    """
     if image_size is None and architecture == LEARNED:
         image_size = config["image_size"]
     if image_size is None and preprocessor_config:
-        image_size = preprocessor_config.get("size")
-        if isinstance(image_size, dict):
-            image_size = (image_size.get("height"), image_size.get("width"))
+        image_size = _size_from_file(preprocessor_config.get("size"))
     if image_size is None:
         image_size = DEFAULT_IMAGE_SIZE
     if isinstance(image_size, int):
@@ -242,6 +248,25 @@ def image_size_of(architecture, config, image_size, preprocessor_config):
             f"Received: image_size={image_size!r}"
         )
     return image_size
+
+
+def _size_from_file(size):
+    """`preprocessor_config.json`'s "size" as a (height, width) pair (or
+    None, or as found for `image_size_of` to refuse), within bounds."""
+    if isinstance(size, dict):
+        size = (size.get("height"), size.get("width"))
+    sides = (size, size) if isinstance(size, int) else size
+    if (isinstance(sides, (list, tuple))
+            and all(isinstance(side, int) for side in sides)
+            and max(sides, default=0) > MAX_IMAGE_SIDE_FROM_FILE):
+        raise ValueError(
+            "preprocessor_config.json asks for images of "
+            f"{' x '.join(map(str, sides))} pixels; at most "
+            f"{MAX_IMAGE_SIDE_FROM_FILE} per side is taken from a file. Pass "
+            "image_size (--image-size) to choose a larger size on purpose. "
+            f"Received: size={size!r}"
+        )
+    return size
 
 
 def check_sizes(architecture, config, image_size, shapes):
