@@ -15,9 +15,12 @@ import sys
 # on `sys.path`, for a package that is used from its source folder.
 PACKAGE_PARENT = os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))
+# `sys` is built in; everything else is imported once the working directory
+# ("") is off the path (runpy is no frozen module on Python 3.10).
 _RUN_MODULE = (
-    "import runpy, sys; sys.path[:] = [p for p in sys.path if p] + "
-    "[{parent!r}]; runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    "import sys; sys.path[:] = [p for p in sys.path if p] + [{parent!r}]; "
+    "import runpy; "
+    "runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
 )
 
 
@@ -26,7 +29,7 @@ def isolated_module_command(module, *arguments):
 
     The module runs as under `python -m`, with `sys.argv[1:]` set to
     `arguments`, but the working directory is not on `sys.path` (no ""
-    entry: the `-P` of Python 3.11, for every supported Python); `PYTHONPATH`, the
+    entry, as Python 3.11's `-P` does, on 3.10 too); `PYTHONPATH`, the
     site-packages and editable installs still count, and the folder that
     holds this package comes last.
 

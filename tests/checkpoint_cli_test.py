@@ -9,6 +9,7 @@ backend is tests/checkpoints_test.py's.
 """
 
 import json
+import sys
 
 import keras
 import numpy as np
@@ -122,7 +123,11 @@ def test_checkpoint_errors_are_one_line(checkpoint, tmp_path):
 
 
 @pytest.mark.backend_independent
-def test_predict_skips_unreadable_images_on_request(checkpoint, tmp_path):
+def test_predict_skips_unreadable_images_on_request(checkpoint, tmp_path,
+                                                    monkeypatch):
+    # Images for a checkpoint are read with Pillow alone: TensorFlow, an
+    # extra of its own, is not needed.
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
     folder, _ = checkpoint
     (image,) = write_images(tmp_path)[:1]
     broken = tmp_path / "broken.png"

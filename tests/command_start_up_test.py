@@ -133,7 +133,7 @@ def test_restart_under_another_backend_imports_nothing_from_the_folder(
         tmp_path):
     # The restart replaces the process (exec): a new process is needed. A
     # stub stands for Keras loaded under another backend.
-    write_marker_modules(tmp_path, "keras", "keras_perceiver/")
+    write_marker_modules(tmp_path, "keras", "runpy", "keras_perceiver/")
     backend = other_backends()[0]
     result = in_fresh_python(
         "-P", "-c",
@@ -153,7 +153,7 @@ def test_restart_under_another_backend_imports_nothing_from_the_folder(
 def test_torchrun_relaunch_imports_nothing_from_the_folder(tmp_path):
     pytest.importorskip("torch")
     # torchrun starts processes: a new process is needed.
-    write_marker_modules(tmp_path, "torch", "keras_perceiver/")
+    write_marker_modules(tmp_path, "torch", "runpy", "keras_perceiver/")
     command = torchrun_command(1, ["--help"])
     result = subprocess.run(
         command, capture_output=True, text=True, cwd=tmp_path, timeout=300,

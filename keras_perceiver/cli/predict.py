@@ -208,7 +208,11 @@ def predict_checkpoint(args):
     for path in args.paths:
         if not pathlib.Path(path).is_file():
             raise CommandError(f"image file not found: {path}")
-    readable = readable_files(args.paths, "image", args.skip_bad_files)
+    from keras_perceiver.datasets.image_files import load_image_file
+
+    # Pillow alone reads images for a checkpoint: no TensorFlow needed.
+    readable = readable_files(args.paths, "image", args.skip_bad_files,
+                              inspect=load_image_file)
     model, preprocessor = load_image_checkpoint(args)
     results = []
     for start in range(0, len(readable), args.batch_size):
@@ -224,17 +228,18 @@ def predict_checkpoint(args):
         print(f"Wrote {args.output}")
 
 
-def readable_files(paths, modality, skip_bad_files):
+def readable_files(paths, modality, skip_bad_files, inspect=None):
     """The files of `paths` that can be read as `modality`.
 
     Raises CommandError naming the first unreadable file, unless
     `skip_bad_files`: then those are left out, and counted in one line.
+    `inspect` checks one file (`file_inputs.inspect_files`).
     """
     from keras_perceiver.datasets import file_inputs
 
     try:
         readable, _, skipped = file_inputs.inspect_files(
-            paths, modality, skip_bad_files)
+            paths, modality, skip_bad_files, inspect)
     except ValueError as error:
         raise CommandError(first_line(error)) from None
     if not readable:

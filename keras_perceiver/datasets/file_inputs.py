@@ -132,7 +132,7 @@ def detect_modality(paths, modality=None):
     )
 
 
-def inspect_files(paths, modality, skip_bad_files=False):
+def inspect_files(paths, modality, skip_bad_files=False, inspect=None):
     """Opens every file once: checks it and reads what preprocessing needs.
 
     Args:
@@ -140,6 +140,10 @@ def inspect_files(paths, modality, skip_bad_files=False):
         modality: str. "image", "audio", "points" or "sequence".
         skip_bad_files: bool. Leave unreadable files out instead of
             raising. Defaults to False.
+        inspect: callable or None. Checks one file and returns its facts,
+            raising ValueError if it cannot be read. Defaults to the
+            modality's own check, which, for images, also decodes them as
+            the training pipeline does (with TensorFlow).
 
     Returns:
         `(readable_paths, facts, skipped_paths)`: `facts[i]` describes
@@ -150,7 +154,7 @@ def inspect_files(paths, modality, skip_bad_files=False):
         ValueError: naming the first unreadable file, unless
             `skip_bad_files`.
     """
-    inspector = FILE_FORMATS[modality].inspect
+    inspector = inspect or FILE_FORMATS[modality].inspect
     readable, facts, skipped = [], [], []
     for path in paths:
         try:
