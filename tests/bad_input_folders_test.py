@@ -12,6 +12,7 @@ the test's process and take milliseconds; one trains (slow).
 
 import json
 import os
+import pathlib
 import re
 
 import pytest
@@ -308,6 +309,36 @@ def test_ctrl_c_is_one_line_and_exit_status_130(command, module, message,
     result = run_in_process(*command, "--output-dir", tmp_path)
     assert result.returncode == 130
     assert result.stderr.splitlines() == [f"keras-perceiver: {message}"]
+
+
+def test_ctrl_c_in_a_folder_of_its_own_names_that_folder(tmp_path,
+                                                        monkeypatch):
+    from keras_perceiver.cli import train
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train, "load_dataset", interrupt)
+    result = run_in_process("train", *MISSING_DATA)
+    assert result.returncode == 130
+    (folder,) = [path for path in (tmp_path / "runs" / "data").iterdir()
+                 if not path.is_symlink()]
+    assert result.stderr.splitlines() == [
+        "keras-perceiver: interrupted; run the same command with "
+        f"--output-dir {pathlib.Path('runs') / 'data' / folder.name} to "
+        "resume"]
+
+
+@pytest.mark.parametrize("command", [
+    ["evaluate", "model.keras", "--data", "x"], ["predict", "model.keras", "x"],
+    ["export", "model.keras", "x"]], ids=["evaluate", "predict", "export"])
+def test_ctrl_c_in_any_command_is_one_line(command, monkeypatch):
+    import importlib
+
+    monkeypatch.setattr(
+        importlib.import_module(f"keras_perceiver.cli.{command[0]}"), "run",
+        interrupt)
+    result = run_in_process(*command)
+    assert result.returncode == 130
+    assert result.stderr.splitlines() == ["keras-perceiver: interrupted"]
 
 
 @pytest.mark.slow

@@ -37,8 +37,20 @@ COMMAND_EXTRAS = {
 }
 
 
+# The exit status of a command stopped by Ctrl-C: 128 + SIGINT, as shells
+# report it.
+INTERRUPTED = 130
+
+
 class CommandError(Exception):
     """A user error: printed as one line, exit status 2."""
+
+
+def interrupted(message="interrupted"):
+    """Prints the one line of a command stopped by Ctrl-C, `message`;
+    returns the exit status."""
+    print(f"keras-perceiver: {message}", file=sys.stderr)
+    return INTERRUPTED
 
 
 class DefaultsHelpFormatter(argparse.HelpFormatter):
@@ -222,3 +234,5 @@ def run_command(argv):
     except (CommandError, MissingExtraError) as error:
         print(f"keras-perceiver: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # train and tune say how to resume
+        return interrupted()

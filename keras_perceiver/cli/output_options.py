@@ -1,14 +1,9 @@
 """The output directory of `train` and `tune`: whose it is, and Ctrl-C."""
 
 import os
-import sys
 
 from keras_perceiver.cli.main import CommandError, first_line
 from keras_perceiver.run_directory import MARKER_NAME, RunDirectory
-
-# The exit status of a command stopped by Ctrl-C: 128 + SIGINT, as shells
-# report it.
-INTERRUPTED = 130
 
 
 def add_overwrite_argument(group, results, subfolder):
@@ -62,10 +57,3 @@ def hold_given_output_dir(path, args, written_before, subfolder):
         if directory.foreign() and not directory.adopt:
             hint = "; or add --overwrite-output-dir to write there beside them"
         raise CommandError(first_line(error) + hint) from None
-
-
-def interrupted(message):
-    """Prints the one line of a command stopped by Ctrl-C, `message`;
-    returns the exit status."""
-    print(f"keras-perceiver: {message}", file=sys.stderr)
-    return INTERRUPTED

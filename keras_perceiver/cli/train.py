@@ -26,6 +26,7 @@ from keras_perceiver.cli.main import (
     check_positive_ints,
     check_range,
     first_line,
+    interrupted,
 )
 from keras_perceiver.cli.model_options import (
     add_input_arguments,
@@ -36,7 +37,6 @@ from keras_perceiver.cli.model_options import (
 from keras_perceiver.cli.output_options import (
     add_overwrite_argument,
     hold_given_output_dir,
-    interrupted,
 )
 from keras_perceiver.run_directory import RunDirectory
 from keras_perceiver.training_defaults import (
@@ -170,7 +170,7 @@ def run(args):
     try:
         train_in(output_dir, args, training, checkpoint)
     except KeyboardInterrupt:
-        return interrupted(interrupted_message(checkpoint))
+        return interrupted(interrupted_message(checkpoint, args, output_dir))
     finally:
         if run_directory is not None:
             run_directory.release()
@@ -178,12 +178,16 @@ def run(args):
         training.finish()
 
 
-def interrupted_message(checkpoint):
-    """What Ctrl-C stopped, and how to go on."""
+def interrupted_message(checkpoint, args, output_dir):
+    """What Ctrl-C stopped, and how to go on: a run in a folder of its own
+    (no --output-dir) resumes with --output-dir naming that folder."""
     if checkpoint is None:  # several processes keep no checkpoints
         return "interrupted; run the same command to train again"
     after = (f" after epoch {checkpoint.finished_epochs}"
              if checkpoint.finished_epochs else "")
+    if args.output_dir is None:
+        return (f"interrupted{after}; run the same command with "
+                f"--output-dir {output_dir} to resume")
     return f"interrupted{after}; run the same command to resume"
 
 

@@ -18,12 +18,12 @@ from keras_perceiver.cli.main import (
     check_positive_ints,
     check_range,
     first_line,
+    interrupted,
 )
 from keras_perceiver.cli.model_options import MODEL_OPTIONS
 from keras_perceiver.cli.output_options import (
     add_overwrite_argument,
     hold_given_output_dir,
-    interrupted,
 )
 
 # What the search writes in its output directory: its files, and KerasTuner's
