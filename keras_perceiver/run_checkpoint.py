@@ -8,6 +8,7 @@ import json
 import math
 import pathlib
 import re
+import stat
 import warnings
 
 import keras
@@ -19,6 +20,9 @@ from keras_perceiver.atomic_files import (
 )
 
 CHECKPOINT_NAME = re.compile(r"epoch-(\d+)\.json")
+# A checkpoint's metadata (options, model config, history) is a few KB; a
+# larger file is not this tool's.
+MAX_METADATA_BYTES = 16 * 2**20
 CHECKPOINT_FILE_NAME = re.compile(r"epoch-(\d+)\.(?:json|weights\.h5)")
 
 
@@ -229,7 +233,11 @@ class RunCheckpoint(keras.callbacks.Callback):
         if not self.directory.is_dir():
             return []
         found = []
-        for path in self.directory.iterdir():
+        try:
+            paths = list(self.directory.iterdir())
+        except OSError:  # a folder it cannot list holds none of its own
+            return []
+        for path in paths:
             match = CHECKPOINT_NAME.fullmatch(path.name)
             if match:
                 found.append((int(match.group(1)), path))
@@ -278,7 +286,19 @@ def _weights_name(epoch):
 
 
 def _read_metadata(path):
-    """A checkpoint's metadata dict, or a string saying what is wrong."""
+    """A checkpoint's metadata dict, or a string saying what is wrong.
+
+    Only a regular file (not a link, a pipe or a device) of at most
+    `MAX_METADATA_BYTES` is read: folders of other tools are read too, to
+    tell whether an earlier release wrote them.
+    """
+    try:
+        info = path.lstat()
+    except OSError as error:
+        return f"{path.name} cannot be read: {error}"
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_METADATA_BYTES:
+        return (f"{path.name} is not a regular file of at most "
+                f"{MAX_METADATA_BYTES} bytes")
     try:
         metadata = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -388,3 +388,20 @@ def test_mixed_precision_warns_once_where_bfloat16_is_emulated(
         assert "float32, the faster choice" in warnings[0]
     else:
         assert warnings == []
+
+
+@pytest.mark.parametrize("kind", ["pipe", "link_to_dev_zero"])
+def test_checkpoints_of_another_tool_are_not_read_blindly(tmp_path, kind):
+    """Telling an earlier release's folder from another tool's reads
+    checkpoints/epoch-*.json only as small regular files: a named pipe
+    would hang the command, a link to /dev/zero fill its memory."""
+    checkpoints = tmp_path / "checkpoints"
+    checkpoints.mkdir()
+    if kind == "pipe":
+        os.mkfifo(checkpoints / "epoch-0001.json")
+    else:
+        os.symlink("/dev/zero", checkpoints / "epoch-0001.json")
+    with unchanged(tmp_path):
+        assert_refused(run_in_process("train", *MISSING_DATA,
+                                      "--output-dir", tmp_path),
+                       "did not write")
