@@ -448,3 +448,11 @@ def test_preprocessor_config_sizes_beyond_the_bound(tmp_path, size):
             lambda: checkpoints.load_image_preprocessor(str(folder)),
             "at most 1024 per side")
     assert time.monotonic() - started < 10
+
+
+def test_a_billion_weight_shared_blocks_are_refused_at_once(folder):
+    edit_config(folder, num_blocks=10**9)
+    started = time.monotonic()
+    refused(folder, "num_blocks", "at most 64", "Received: num_blocks="
+            "1000000000")
+    assert time.monotonic() - started < 10

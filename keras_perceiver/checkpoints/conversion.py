@@ -104,6 +104,9 @@ DEFAULT_IMAGE_SIZE = 224
 # The largest image side read from preprocessor_config.json: a million
 # pixels, the input size chunked cross-attention is measured at.
 MAX_IMAGE_SIDE_FROM_FILE = 1024
+# The most latent-Transformer repeats a config.json may ask for: the
+# published checkpoints use 1 to 8, and no weight shape bounds it.
+MAX_NUM_BLOCKS = 64
 
 # The names of the self-attention layers' tensors.
 SELF_ATTEND = re.compile(r"perceiver\.encoder\.self_attends\.(\d+)\.")
@@ -164,6 +167,13 @@ def full_config(config):
                 f"{' or null' if key in OPTIONAL_INT_KEYS else ''}. "
                 f"Received: {key}={value!r}"
             )
+    if config["num_blocks"] > MAX_NUM_BLOCKS:
+        raise ValueError(
+            f"config.json `num_blocks` must be at most {MAX_NUM_BLOCKS}: "
+            "the blocks share their weights, so the file cannot show how "
+            "many there are, and a model of more would run for hours. "
+            f"Received: num_blocks={config['num_blocks']}"
+        )
     if config["hidden_act"] != "gelu":
         raise ValueError(
             "Only the exact GELU of the published checkpoints is supported "
