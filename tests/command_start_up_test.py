@@ -6,6 +6,7 @@ The checks of what a fresh process imports, and of the relaunches, need a
 new process (this one has Keras loaded); the rest run here.
 """
 
+import json
 import os
 import pathlib
 import subprocess
@@ -161,3 +162,24 @@ def test_torchrun_relaunch_imports_nothing_from_the_folder(tmp_path):
     assert not (tmp_path / "imported").exists()
     assert result.returncode == 0, result.stderr[-2000:]
     assert "usage: keras-perceiver" in result.stdout
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("environment, keras_json, expected", [
+    ({"KERAS_BACKEND": "torch"}, {"backend": "jax"}, "torch"),
+    ({}, {"backend": "jax"}, "jax"),
+    ({}, None, "tensorflow"),
+    ({}, ["not", "an", "object"], "tensorflow"),
+], ids=["variable", "keras_json", "neither", "damaged_keras_json"])
+def test_the_backend_is_read_as_keras_reads_it(environment, keras_json,
+                                               expected, tmp_path,
+                                               monkeypatch):
+    # Before Keras loads (--help, argument errors) it is not asked.
+    monkeypatch.delitem(sys.modules, "keras")
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    if keras_json is not None:
+        (tmp_path / "keras.json").write_text(json.dumps(keras_json))
+    assert main.configured_backend() == expected

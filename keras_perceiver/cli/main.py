@@ -13,6 +13,7 @@ isolated Python that does not import modules from the working directory.
 import argparse
 import importlib
 import importlib.metadata
+import json
 import math
 import os
 import re
@@ -169,6 +170,32 @@ def build_parser():
     return parser
 
 
+def configured_backend():
+    """The backend Keras runs on, or will load, read without importing it.
+
+    As Keras decides: `KERAS_BACKEND` (set from `--backend`), else the
+    "backend" of `keras.json` in `$KERAS_HOME` (default `~/.keras`), else
+    TensorFlow.
+
+    Example:
+
+    >>> os.environ["KERAS_BACKEND"] = "jax"; configured_backend()
+    'jax'
+    """
+    if "keras" in sys.modules:
+        return sys.modules["keras"].config.backend()
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME",
+                          os.path.join(os.path.expanduser("~"), ".keras"))
+    try:
+        with open(os.path.join(home, "keras.json")) as file:
+            backend = json.load(file).get("backend")
+    except (OSError, ValueError, AttributeError):
+        backend = None
+    return backend if isinstance(backend, str) else "tensorflow"
+
+
 def quiet_tensorflow_off_its_backend():
     """No TensorFlow start-up log lines unless TensorFlow is the backend.
 
@@ -177,15 +204,9 @@ def quiet_tensorflow_off_its_backend():
     pipelines; its C++ start-up lines (oneDNN, CUDA) would follow. Unless the user set
     them, only TensorFlow's errors are shown, and its oneDNN kernels (whose
     notice is printed regardless of the log level; off TensorFlow they
-    would only run tf.data's few ops) are left off. Keras is not imported
-    to learn the backend: before it loads, `KERAS_BACKEND` (set from
-    `--backend`) names it; without it, TensorFlow's lines are left alone.
+    would only run tf.data's few ops) are left off.
     """
-    if "keras" in sys.modules:
-        backend = sys.modules["keras"].config.backend()
-    else:
-        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    if backend != "tensorflow":
+    if configured_backend() != "tensorflow":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
