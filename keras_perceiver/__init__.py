@@ -52,7 +52,10 @@ def __dir__():
 
 def _imported_by_the_command():
     """Whether the `keras-perceiver` command is importing the package (it
-    loads what a subcommand needs once the arguments are parsed)."""
+    loads what a subcommand needs once the arguments are parsed, and
+    registers the classes before it loads a saved model). A process that
+    imported `keras_perceiver_command` first gets the deferred package:
+    there, `import keras_perceiver.models` registers the classes."""
     return "keras_perceiver_command" in sys.modules
 
 

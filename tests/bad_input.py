@@ -20,7 +20,8 @@ from command_line import one_line_error
 
 def folder_digest(folder):
     """A hash of everything under `folder`: each entry's relative path, its
-    kind, a link's target (never followed) and a file's bytes."""
+    kind, a link's target (never followed) and a file's bytes (not
+    permissions or times)."""
     digest = hashlib.sha256()
     folder = pathlib.Path(folder)
     if not folder.exists() and not folder.is_symlink():
