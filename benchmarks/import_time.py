@@ -9,7 +9,8 @@ Times, best of `--repeats` fresh processes per backend, `keras-perceiver
 loaded. `--root` is the source tree measured (its code is put first on
 PYTHONPATH), so the code of another commit can be measured with this
 script. Also records the top entries, by cumulative time, of `python -X
-importtime -m keras_perceiver.cli --help`. The measured section is stored
+importtime -m keras_perceiver_command --help` (before the command
+deferred its imports, the same as `-m keras_perceiver.cli`). The measured section is stored
 in `benchmarks/results/import_time.json` beside the others; the Markdown
 `import_time.md` shows every section.
 """
@@ -69,7 +70,8 @@ def loaded_modules(arguments, root, backend):
 def importtime_top(root, backend):
     """The slowest imports (cumulative microseconds) of `--help`."""
     _, stderr = run_python(
-        ["-X", "importtime", "-m", "keras_perceiver.cli", "--help"], root,
+        ["-X", "importtime", "-m", "keras_perceiver_command", "--help"],
+        root,
         backend)
     entries = []
     for line in stderr.splitlines():
@@ -121,7 +123,10 @@ def render(results):
         "`train` run also imports TensorFlow where it is installed: Keras' "
         "`set_random_seed` and `serialize_keras_object` (checkpoints, "
         "`model.save`) ask `tensorflow.available`, which imports it "
-        "(Keras 3.15.1; left alone here).",
+        "(Keras 3.15.1; left alone here). In Python, `import "
+        "keras_perceiver` loads Keras and registers every class (so "
+        "`keras.saving.load_model` works right after it); only the command "
+        "defers that until its arguments are parsed.",
     ]
     for section in ("before", "after"):
         if section not in results:
@@ -134,7 +139,7 @@ def render(results):
             [[r["backend"], r["command"], f"{r['best_s']:.2f}",
               loaded_text(r["loaded"])] for r in result["rows"]]))
         lines += ["", "Slowest imports of `KERAS_BACKEND=torch python -X "
-                  "importtime -m keras_perceiver.cli --help` (cumulative):",
+                  "importtime -m keras_perceiver_command --help` (cumulative):",
                   ""]
         lines.append(markdown_table(
             ["module", "cumulative (ms)"],
