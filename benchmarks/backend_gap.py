@@ -42,7 +42,7 @@ from pathlib import Path
 from benchmarks import configs, report
 from benchmarks.throughput import model_and_batch
 from benchmarks.timing import emit, parse_results
-from keras_perceiver import reporting
+from keras_perceiver.reports import tables
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMETER_PATTERN = re.compile(r"arg\d+\.\d+: (\w+)\[([\d,]*)\]")
@@ -183,7 +183,7 @@ def render(results):
         f"Written by `python -m benchmarks.backend_gap "
         f"{' '.join(results['argv'])}`, float32 training steps (median of "
         f"{results['repeats']}); see the module docstring for the method.",
-        reporting.markdown_table(
+        tables.markdown_table(
             ["config", "TensorFlow", "TensorFlow's program, JAX runtime",
              "Keras-JAX", "Keras-JAX / TF program (same runtime)",
              "TF program: JAX runtime / TF runtime", "JAX speed vs TF"],

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from benchmarks import machine, report
-from keras_perceiver import reporting
+from keras_perceiver.reports import tables
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KILLS = 20
@@ -111,7 +111,7 @@ def render(results):
     rows = [[str(index), str(run["kills"]), str(run["epochs_begun_again"]),
              "yes" if run["history_each_epoch_once"] else "**no**",
              str(run["failed_restarts"]),
-             reporting.format_number(run["test_accuracy"], ".3f")]
+             tables.format_number(run["test_accuracy"], ".3f")]
             for index, run in enumerate(results["runs"])]
     return "\n\n".join([
         "# Fault injection: kills survived, work lost",
@@ -121,8 +121,8 @@ def render(results):
         " killed with SIGKILL at moments drawn uniformly over the "
         f"uninterrupted run's {reference['wall_s']:.0f} s, restarted in the "
         "same output directory until it finished. Reference test accuracy: "
-        f"{reporting.format_number(reference['test_accuracy'], '.3f')}.",
-        reporting.markdown_table(["run", "kills", "epochs begun again",
+        f"{tables.format_number(reference['test_accuracy'], '.3f')}.",
+        tables.markdown_table(["run", "kills", "epochs begun again",
                        "history: each epoch "
                        "once", "failed restarts", "test accuracy"], rows),
         f"Kills survived: {sum(r['kills'] for r in results['runs'])}; "

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks import machine
 from benchmarks.report import machine_summary
-from keras_perceiver.reporting import markdown_table
+from keras_perceiver.reports.tables import markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"

@@ -62,7 +62,7 @@ from pathlib import Path
 
 from benchmarks import configs, machine, report
 from benchmarks.timing import emit, parse_results, peak_rss_bytes, time_steps
-from keras_perceiver import reporting
+from keras_perceiver.reports import tables
 
 ROOT = Path(__file__).resolve().parent.parent
 KERAS_MODES = ("chunked", "whole", "whole_unshared")
@@ -432,7 +432,7 @@ def render(results):
                                                             num_inputs)),
                 None)))
         rows.append(row)
-    table = reporting.markdown_table(
+    table = tables.markdown_table(
         ["M", "byte array"] + [_label(*s) for s in series], rows)
     summary = []
     for backend, mode in series:
@@ -454,7 +454,7 @@ def render(results):
             f"which {fixed / 2**30:.2f} GiB does not grow with M (the peak "
             f"at M = {smallest['num_inputs']:,}), the rest is "
             f"{growth:.2f}x the byte array; time exponent "
-            f"{reporting.format_number(slope)} over M = {smallest['num_inputs']:,}.."
+            f"{tables.format_number(slope)} over M = {smallest['num_inputs']:,}.."
             f"{largest['num_inputs']:,}")
     summary += _sharing_lines(points)
     failures = [r for r in points if "oom" in r or "error" in r
@@ -489,7 +489,7 @@ def render(results):
 def plot(results, output):
     points = results["points"]
     config = results["config"]
-    fig = reporting.new_figure(12, 4.8, "The large-input plot")
+    fig = tables.new_figure(12, 4.8, "The large-input plot")
     time_ax, memory_ax = fig.subplots(1, 2)
     sizes = sorted({r["num_inputs"] for r in points})
     input_gib = [4 * config["batch_size"] * m * config["channels"] / 2**30
@@ -527,7 +527,7 @@ def plot(results, output):
     fig.suptitle(
         f"Medium Perceiver, batch {config['batch_size']}, "
         f"{config['channels']} channels: one training step")
-    reporting.save_figure(fig, output / "large_inputs.png")
+    tables.save_figure(fig, output / "large_inputs.png")
 
 
 def main():

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from benchmarks import configs, machine, report
-from keras_perceiver import reporting
+from keras_perceiver.reports import tables
 
 ROOT = Path(__file__).resolve().parent.parent
 README_EPOCHS = 20
@@ -80,7 +80,7 @@ def run_command(backend, options, epochs, output_dir):
 def render(results):
     runs = results["runs"]
     rows = [[label(r), f"{r['wall_s']:.0f} s",
-             reporting.format_number(r.get("test_accuracy"), ".3f")] for r in runs]
+             tables.format_number(r.get("test_accuracy"), ".3f")] for r in runs]
     finished = [r for r in runs if "error" not in r]
     fastest = min(finished, key=lambda r: r["wall_s"]) if finished else None
     verdict = (f"Fastest: **{label(fastest)}** "
@@ -95,7 +95,7 @@ def render(results):
         f"--dataset digits --epochs {results['epochs']}` (with the options "
         "a row names), wall-clock time including start-up, compilation and "
         "evaluation.",
-        reporting.markdown_table(["backend", "time", "test accuracy"], rows),
+        tables.markdown_table(["backend", "time", "test accuracy"], rows),
         verdict,
         "\n".join(failures) or "",
         "## Machine",

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import machine
-from keras_perceiver.reporting import (format_number, markdown_table,
+from keras_perceiver.reports.tables import (format_number, markdown_table,
                                        new_figure, save_figure)
 
 PEAK_DTYPE = {"float32": "float32", "mixed_bfloat16": "bfloat16"}
@@ -295,7 +295,7 @@ def render(results):
         "## Throughput and utilisation",
         "Median of repeated timings of one fixed batch, warm-up "
         "(compilation) excluded. Utilisation = counted training FLOPs "
-        "(3 x forward, `keras_perceiver.flops`) / step time / the matmul "
+        "(3 x forward, `keras_perceiver.reports.flops`) / step time / the matmul "
         "peak of the same dtype below.",
         headline_table(results),
         "![throughput](throughput.png)",

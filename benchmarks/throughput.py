@@ -20,7 +20,7 @@ import keras_perceiver as kp
 from benchmarks import configs
 from benchmarks.batch import make_batch
 from benchmarks.timing import emit, peak_rss_bytes, time_steps
-from keras_perceiver.flops import perceiver_forward_flops, training_step_flops
+from keras_perceiver.reports.flops import perceiver_forward_flops, training_step_flops
 
 MODEL_KEYS = (
     "num_classes", "num_latents", "latent_dim", "num_blocks",

@@ -25,7 +25,7 @@ from benchmarks import configs, report  # noqa: E402
 from benchmarks.torch_profile import (WARMUP_STEPS,  # noqa: E402
                                       keras_perceiver_step, mean_seconds,
                                       perceiver_pytorch_step)
-from keras_perceiver import reporting  # noqa: E402
+from keras_perceiver.reports import tables  # noqa: E402
 
 STEPS_PER_ROUND = 3
 
@@ -83,7 +83,7 @@ def render(results):
         f"{results['rounds']} alternating rounds of {STEPS_PER_ROUND} steps "
         "per model in one process; in brackets, the speed against "
         "perceiver-pytorch's. See the module docstring for the method.",
-        reporting.markdown_table(
+        tables.markdown_table(
             ["config", "dtype", "kp.Perceiver eager",
              "kp.Perceiver jit_compile=True", "perceiver-pytorch (eager)",
              "compilation (warm-up)"],

@@ -11,23 +11,28 @@ it has parsed its arguments, so there each name below is imported on its
 first use, and `--help` and argument errors answer before Keras loads.
 """
 
-import importlib
 import sys
+
+from keras_perceiver.optional_dependencies import names_loaded_on_use
 
 __version__ = "0.1.0"
 
 # The public names, each with the module it comes from.
 _PUBLIC_NAMES = {
     "adapters": "keras_perceiver",
-    "checkpoints": "keras_perceiver",
     "datasets": "keras_perceiver",
     "distribution": "keras_perceiver",
+    "export": "keras_perceiver",
     "layers": "keras_perceiver",
+    "modalities": "keras_perceiver",
     "models": "keras_perceiver",
-    "schedules": "keras_perceiver",
+    "preprocessing": "keras_perceiver",
+    "pretrained": "keras_perceiver",
+    "reports": "keras_perceiver",
     "training": "keras_perceiver",
-    "ByteTokenizer": "keras_perceiver.byte_tokenizer",
+    "ByteTokenizer": "keras_perceiver.preprocessing.byte_tokenizer",
     "export_saved_model": "keras_perceiver.export",
+    "load_checkpoint": "keras_perceiver.pretrained",
     "Perceiver": "keras_perceiver.models.perceiver",
     "PerceiverEncoder": "keras_perceiver.models.perceiver_encoder",
     "PerceiverIO": "keras_perceiver.models.perceiver_io",
@@ -36,18 +41,8 @@ _PUBLIC_NAMES = {
 }
 
 
-def __getattr__(name):
-    """Imports the public name `name` on its first use (PEP 562)."""
-    if name not in _PUBLIC_NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = _PUBLIC_NAMES[name]
-    if module == __name__:
-        return importlib.import_module(f"{__name__}.{name}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__():
-    return sorted([*globals(), *_PUBLIC_NAMES])
+__all__ = sorted(_PUBLIC_NAMES)
+__getattr__, __dir__ = names_loaded_on_use(__name__, _PUBLIC_NAMES)
 
 
 def _imported_by_the_command():

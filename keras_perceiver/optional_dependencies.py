@@ -1,4 +1,5 @@
-"""Imports of the packages that only the optional extras install.
+"""Imports on demand: the packages that only the optional extras install,
+and the names a package face loads on their first use.
 
 The core install is Keras and NumPy. KerasTuner (`tuning`), matplotlib
 (`plotting`), scikit-learn and Pillow (`data`) come with extras; a feature that
@@ -51,3 +52,40 @@ def import_optional(module_name, feature):
             f"`pip install keras-perceiver[{extra}]`. "
             f"Received: no module named {top_level!r}"
         ) from error
+
+
+def names_loaded_on_use(package_name, public_names):
+    """`__getattr__` and `__dir__` for a package face whose names load on
+    their first use (PEP 562), so that importing one light module of the
+    package (as the command line does before it parses its arguments)
+    does not load Keras.
+
+    Args:
+        package_name: str. The package's `__name__`.
+        public_names: dict. Each public name -> the module it comes from;
+            a name that maps to `package_name` itself is a submodule.
+
+    Returns:
+        `(__getattr__, __dir__)`, to assign in the package's `__init__`.
+
+    Example:
+
+    >>> __getattr__, __dir__ = names_loaded_on_use(
+    ...     __name__, {"RunCheckpoint": f"{__name__}.run_checkpoint"})
+    """
+
+    def __getattr__(name):
+        if name not in public_names:
+            raise AttributeError(
+                f"module {package_name!r} has no attribute {name!r}"
+            )
+        module = public_names[name]
+        if module == package_name:
+            return importlib.import_module(f"{package_name}.{name}")
+        return getattr(importlib.import_module(module), name)
+
+    def __dir__():
+        package = importlib.import_module(package_name)
+        return sorted([*vars(package), *public_names])
+
+    return __getattr__, __dir__

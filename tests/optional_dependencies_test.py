@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from keras_perceiver import datasets
-from keras_perceiver import plotting
+from keras_perceiver.reports import plotting
 from keras_perceiver.cli import main as cli_main
 from keras_perceiver.optional_dependencies import MissingExtraError
 from keras_perceiver.optional_dependencies import import_optional

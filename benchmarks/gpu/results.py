@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmarks import machine
 from benchmarks.gpu.environment import write_json
-from keras_perceiver.reporting import format_number, markdown_table
+from keras_perceiver.reports.tables import format_number, markdown_table
 
 # What every complete run has: stage -> the names of its results.
 EXPECTED = {

@@ -45,7 +45,7 @@ def run_experiment(name, quick, output):
     import keras
 
     from benchmarks.paper.experiment import FinishedRuns
-    from keras_perceiver import reporting
+    from keras_perceiver.reports import tables
 
     module = experiment_module(name)
     settings = module.SETTINGS["quick" if quick else "full"]
@@ -66,9 +66,9 @@ def run_experiment(name, quick, output):
                "machine": description, "results": results}
     (output / f"{name}.json").write_text(
         json.dumps(payload, indent=2, default=str) + "\n")
-    figure = reporting.new_figure(9, 4, "The paper experiments' plots")
+    figure = tables.new_figure(9, 4, "The paper experiments' plots")
     module.plot(results, figure)
-    reporting.save_figure(figure, output / f"{name}.png")
+    tables.save_figure(figure, output / f"{name}.png")
     (output / f"{name}.md").write_text(render_report(payload, module))
     print(render_report(payload, module))
 

@@ -24,7 +24,8 @@ from pathlib import Path
 import keras
 
 from keras_perceiver import training
-from keras_perceiver.run_checkpoint import RunCheckpoint
+from keras_perceiver.datasets.splits import shuffled_examples
+from keras_perceiver.training.run_checkpoint import RunCheckpoint
 
 BATCH_SIZE = 64
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,4 +238,4 @@ def mean_and_spread(stats):
 
 def subset(x, y, count, seed=0):
     """The first `count` examples of a seeded shuffle of `(x, y)`."""
-    return training.shuffled_examples(x, y, max_examples=count, seed=seed)
+    return shuffled_examples(x, y, max_examples=count, seed=seed)

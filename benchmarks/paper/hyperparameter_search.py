@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 from benchmarks.paper import experiment
-from keras_perceiver.reporting import markdown_table
+from keras_perceiver.reports.tables import markdown_table
 
 DESCRIPTION = ("A hyperparameter search over N, L and the learning rate "
                "(KerasTuner, Bayesian), FSDD log-mel")

@@ -27,7 +27,7 @@ from keras_perceiver.adapters.input_adapter import InputAdapter
 from keras_perceiver.layers.fourier_position_encoding import (
     FourierPositionEncoding,
 )
-from keras_perceiver.reporting import markdown_table
+from keras_perceiver.reports.tables import markdown_table
 
 DESCRIPTION = ("Permutation invariance (Table 2): Perceiver against a CNN "
                "on original and pixel-permuted MNIST and CIFAR-10")

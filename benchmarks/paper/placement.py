@@ -13,7 +13,7 @@ import numpy as np
 
 from benchmarks.paper import experiment
 from benchmarks.paper import image_ablation
-from keras_perceiver.reporting import markdown_table
+from keras_perceiver.reports.tables import markdown_table
 
 DESCRIPTION = ("Interleaved against all-at-start cross-attends (Table 6), "
                "CIFAR-10 2x2 patches")

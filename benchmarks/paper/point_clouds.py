@@ -28,7 +28,7 @@ from keras_perceiver.modalities import (
     POINT_CLOUD_AUGMENTATION,
     POINT_CLOUD_MAX_RESOLUTION,
 )
-from keras_perceiver.reporting import markdown_table
+from keras_perceiver.reports.tables import markdown_table
 
 DESCRIPTION = "Point clouds: ModelNet40 with the paper's settings"
 MODEL = dict(num_latents=128, latent_dim=128, num_blocks=2,

@@ -25,7 +25,7 @@ from keras_perceiver import datasets
 from keras_perceiver.models import perceiver_for_dataset
 from keras_perceiver.adapters.audio_adapter import AudioAdapter
 from keras_perceiver import Perceiver
-from keras_perceiver.reporting import markdown_table
+from keras_perceiver.reports.tables import markdown_table
 
 DESCRIPTION = ("Raw audio against log-mel spectrograms: FSDD spoken digits "
                "(the paper's AudioSet finding)")

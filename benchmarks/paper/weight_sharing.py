@@ -12,7 +12,7 @@ training step.
 
 from benchmarks.paper import experiment
 from benchmarks.paper import image_ablation
-from keras_perceiver.reporting import markdown_table
+from keras_perceiver.reports.tables import markdown_table
 
 DESCRIPTION = ("Weight sharing: the paper's, none, all (Table 7), "
                "CIFAR-10 2x2 patches")

@@ -53,14 +53,14 @@ def check_model_source(args):
 
 def load_image_checkpoint(args):
     """The checkpoint's image classifier and its `ImagePreprocessor`."""
-    from keras_perceiver import checkpoints
+    from keras_perceiver import pretrained
 
     check_positive_ints(args, "image_size")
     try:
-        preprocessor = checkpoints.load_image_preprocessor(
+        preprocessor = pretrained.load_image_preprocessor(
             args.checkpoint, image_size=args.image_size
         )
-        model = checkpoints.load_checkpoint(
+        model = pretrained.load_checkpoint(
             args.checkpoint, image_size=args.image_size
         )
     except ValueError as error:

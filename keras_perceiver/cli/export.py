@@ -31,23 +31,23 @@ def add_parser(subparsers):
 def run(args):
     import keras
 
-    from keras_perceiver import export
-    from keras_perceiver import raw_serving
+    from keras_perceiver.export import saved_model
+    from keras_perceiver.export import raw_serving
 
     with one_line_errors():
-        export.check_export_target(args.output_dir, args.overwrite)
+        saved_model.check_export_target(args.output_dir, args.overwrite)
     model = load_keras_model(args.model)
     with one_line_errors():
-        path = export.export_saved_model(
+        path = saved_model.export_saved_model(
             model, args.output_dir, overwrite=args.overwrite
         )
-    specs = keras.tree.flatten(export.serving_input_specs(model))
+    specs = keras.tree.flatten(saved_model.serving_input_specs(model))
     inputs = ", ".join(
         f"{spec.name} {spec.dtype} {tuple(spec.shape)}" for spec in specs
     )
     print(f"Exported {args.model} to {path}")
     print(f"Signature 'serving_default': {inputs} -> "
-          f"{export.OUTPUT_NAME} float32")
+          f"{saved_model.OUTPUT_NAME} float32")
     raw_spec = raw_serving.raw_input_spec(model)
     if raw_spec is not None:
         print(f"Signature '{raw_serving.ENDPOINT_NAME}': {raw_spec.name} "

@@ -3,7 +3,7 @@
 import os
 
 from keras_perceiver.cli.main import CommandError, first_line
-from keras_perceiver.run_directory import MARKER_NAME, RunDirectory
+from keras_perceiver.training.run_directory import MARKER_NAME, RunDirectory
 
 
 def add_overwrite_argument(group, results, subfolder):

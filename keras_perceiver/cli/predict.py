@@ -198,7 +198,7 @@ def write_predictions(path, probabilities):
 
 def predict_checkpoint(args):
     """Prints the top classes of each image file under a checkpoint."""
-    from keras_perceiver.checkpoints import classify_images
+    from keras_perceiver.pretrained import classify_images
 
     check_file_arguments(args)
     if args.model:

@@ -9,7 +9,7 @@ import sys
 import time
 import warnings
 
-from keras_perceiver.atomic_files import atomic_path, write_text_atomically
+from keras_perceiver.training.atomic_files import atomic_path, write_text_atomically
 
 from keras_perceiver.cli.checkpoint_options import (
     add_checkpoint_arguments,
@@ -38,8 +38,8 @@ from keras_perceiver.cli.output_options import (
     add_overwrite_argument,
     hold_given_output_dir,
 )
-from keras_perceiver.run_directory import RunDirectory
-from keras_perceiver.training_defaults import (
+from keras_perceiver.training.run_directory import RunDirectory
+from keras_perceiver.training.defaults import (
     LEARNING_RATE,
     SCHEDULES,
     WEIGHT_DECAY,
@@ -155,7 +155,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from keras_perceiver.run_checkpoint import RunCheckpoint
+    from keras_perceiver.training.run_checkpoint import RunCheckpoint
 
     check_training_arguments(args)
     training = start_distributed_training(args)
@@ -321,7 +321,7 @@ def train_model(model, dataset, args, training, checkpoint, output_dir):
 
 def fit(model, dataset, args, training, callbacks, chief):
     """`model.fit`, or the distributed engine's fit, as the options ask."""
-    from keras_perceiver.training import split_validation
+    from keras_perceiver.datasets.splits import split_validation
 
     if training is None:
         model.fit(
@@ -347,7 +347,7 @@ def hold_output_dir(args):
     --overwrite-output-dir); one with checkpoints of this tool, written
     before it marked its folders, is this tool's.
     """
-    from keras_perceiver.run_checkpoint import RunCheckpoint
+    from keras_perceiver.training.run_checkpoint import RunCheckpoint
 
     if args.output_dir is not None:
         path = pathlib.Path(args.output_dir)
@@ -459,8 +459,8 @@ def write_results(model, dataset, output_dir, args, training, test_loss,
     """Writes the model, the plots and, last, metrics.json (atomically)."""
     import keras
 
-    from keras_perceiver import plotting
-    from keras_perceiver.run_checkpoint import finite_or_none
+    from keras_perceiver.reports import plotting
+    from keras_perceiver.training.run_checkpoint import finite_or_none
 
     with atomic_path(output_dir / "model.keras") as temporary:
         model.save(temporary)
@@ -493,7 +493,7 @@ def write_results(model, dataset, output_dir, args, training, test_loss,
 
 def fine_tuned_checkpoint(args, dataset):
     """A checkpoint's encoder with a new head for the data set's classes."""
-    from keras_perceiver.checkpoints import fine_tuning_classifier
+    from keras_perceiver.pretrained import fine_tuning_classifier
 
     if dataset.modality != "image":
         raise CommandError(

@@ -7,7 +7,7 @@ import math
 import pathlib
 import sys
 
-from keras_perceiver.atomic_files import atomic_path, write_text_atomically
+from keras_perceiver.training.atomic_files import atomic_path, write_text_atomically
 from keras_perceiver.cli.dataset_options import (
     add_dataset_arguments,
     data_name,
@@ -425,7 +425,7 @@ def search_data(dataset, args):
     --max-train-samples, drawn with --seed) whose last --validation-split
     is held out to select on (`keras_perceiver.training`).
     """
-    from keras_perceiver.training import shuffled_examples, split_validation
+    from keras_perceiver.datasets.splits import shuffled_examples, split_validation
 
     x, y = shuffled_examples(dataset.x_train, dataset.y_train,
                              args.max_train_samples, args.seed)
@@ -453,7 +453,7 @@ def save_best(tuner, dataset, args, output_dir):
     """Saves the best trial's model and a summary with its test scores."""
     from keras_tuner.engine.trial import TrialStatus
 
-    from keras_perceiver.run_checkpoint import finite_or_none
+    from keras_perceiver.training.run_checkpoint import finite_or_none
     from keras_perceiver.training import evaluate
 
     completed = [

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from keras_perceiver import modalities as modality_registry
-from keras_perceiver.training import shuffled_examples, split_validation
+from keras_perceiver.datasets.splits import shuffled_examples, split_validation
 
 
 @dataclasses.dataclass
@@ -82,7 +82,7 @@ class Dataset:
     def fit_data(self, batch_size, validation_split=0.0):
         """`model.fit` arguments: the training arrays, the batch size and
         the last `validation_split` of the examples as validation data
-        (`keras_perceiver.training.split_validation`)."""
+        (`keras_perceiver.datasets.splits.split_validation`)."""
         (x, y), validation_data = split_validation(
             self.x_train, self.y_train, validation_split
         )

@@ -5,7 +5,7 @@ import numpy as np
 
 from keras_perceiver import modalities as modality_registry
 from keras_perceiver.datasets.dataset import Dataset, label_mapping
-from keras_perceiver.training import num_fitted_examples
+from keras_perceiver.datasets.splits import num_fitted_examples
 
 
 @dataclasses.dataclass

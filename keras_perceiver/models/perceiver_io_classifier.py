@@ -15,7 +15,7 @@ class PerceiverIOClassifier(PerceiverIO):
     by a single learned query of the latent width, through a decoder
     cross-attend with a query residual, and a linear layer gives the logits
     (where `Perceiver` averages the latents instead). Loaded checkpoints
-    (`keras_perceiver.checkpoints`) are this model.
+    (`keras_perceiver.pretrained`) are this model.
 
     Args:
         encoder: `keras_perceiver.PerceiverEncoder`.

@@ -6,7 +6,7 @@ import os
 
 from keras_tuner.engine.trial import TrialStatus
 
-from keras_perceiver import reporting
+from keras_perceiver.reports import tables
 
 # Hyperparameters shown first, with the letters of the paper.
 LEADING_HYPERPARAMETERS = {
@@ -113,7 +113,7 @@ def markdown_table(rows):
         str, one line per row plus the header and separator lines.
     """
     columns = _columns(rows)
-    return reporting.markdown_table(
+    return tables.markdown_table(
         [_column_label(column) for column in columns],
         [[_format(row[column]) for column in columns] for row in rows],
     ) + "\n"
@@ -137,12 +137,12 @@ def plot_results(rows, metric, direction, path):
         for row in rows
         if row.get(metric) is not None
     ]
-    figure = reporting.new_figure(10, 4, "The results plot")
+    figure = tables.new_figure(10, 4, "The results plot")
     left, right = figure.subplots(1, 2, sharey=True)
     _plot_panel(left, points, direction, x_axis=0, x_label="N (latents)")
     _plot_panel(right, points, direction, x_axis=1, x_label="L (depth)")
     left.set_ylabel(metric)
-    reporting.save_figure(figure, path)
+    tables.save_figure(figure, path)
 
 
 def _plot_panel(axes, points, direction, x_axis, x_label):

@@ -1,0 +1,21 @@
+"""Hugging Face Perceiver checkpoints (DeepMind's weights) in keras-perceiver.
+
+`load_checkpoint` turns a checkpoint folder in the Hugging Face layout, a
+Hub id such as `"deepmind/vision-perceiver-fourier"`, or a transformers
+model object into a keras-perceiver model with the same outputs;
+`load_image_preprocessor` gives the image preprocessing the image
+checkpoints expect. Reading folders needs `safetensors` (or PyTorch for
+`pytorch_model.bin`), downloading needs `huggingface_hub`: the
+`checkpoints` extra. transformers is never needed.
+"""
+
+from keras_perceiver.pretrained.conversion import SUPPORTED_ARCHITECTURES
+from keras_perceiver.pretrained.conversion import UNSUPPORTED_ARCHITECTURES
+from keras_perceiver.pretrained.fine_tuning import checkpoint_image_size
+from keras_perceiver.pretrained.fine_tuning import fine_tuning_classifier
+from keras_perceiver.pretrained.image_preprocessor import ImagePreprocessor
+from keras_perceiver.pretrained.image_preprocessor import load_image
+from keras_perceiver.pretrained.loading import classify_images
+from keras_perceiver.pretrained.loading import convert_transformers_model
+from keras_perceiver.pretrained.loading import load_checkpoint
+from keras_perceiver.pretrained.loading import load_image_preprocessor

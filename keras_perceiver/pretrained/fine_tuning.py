@@ -1,0 +1,112 @@
+"""Fine-tuning a loaded image checkpoint on another data set."""
+
+import keras
+
+from keras_perceiver import adapters
+from keras_perceiver.pretrained.image_preprocessor import IMAGENET_MEAN
+from keras_perceiver.pretrained.image_preprocessor import IMAGENET_STD
+from keras_perceiver.models.perceiver_io import decoder_arguments
+from keras_perceiver.models.perceiver_io_classifier import (
+    PerceiverIOClassifier,
+)
+
+IMAGE_ADAPTERS = (
+    adapters.ImageAdapter,
+    adapters.LearnedPositionImageAdapter,
+    adapters.ConvStemImageAdapter,
+)
+
+
+def checkpoint_image_size(model):
+    """The `(height, width)` an image classifier from a checkpoint takes."""
+    _check_image_classifier(model)
+    return tuple(model.encoder.input_adapter.input_grid_shape)
+
+
+def fine_tuning_classifier(
+    model,
+    input_shape,
+    num_classes,
+    class_names=None,
+    image_mean=IMAGENET_MEAN,
+    image_std=IMAGENET_STD,
+    dropout=0.0,
+):
+    """A loaded image checkpoint with a new head, on a data set's images.
+
+    The checkpoint's encoder (its weights kept, trainable) gets a new
+    `PerceiverIOClassifier` decoder for `num_classes` classes, with the
+    checkpoint decoder's settings and fresh weights. The returned model
+    takes the data set's images, with values in [0, 1], of any size and 1 or
+    3 channels: it repeats grey to RGB, resizes (bicubic) to the size the
+    checkpoint was built for, and normalises with the checkpoint's mean and
+    standard deviation, all inside the model (so a `.keras` save keeps
+    them, and the data need not be resized in memory).
+
+    Args:
+        model: an image classifier from `load_checkpoint`.
+        input_shape: tuple `(height, width, channels)` of the data set's
+            images.
+        num_classes: int. Classes of the new head.
+        class_names: list of str or None. Their names. Defaults to None.
+        image_mean: 3 floats. Per-channel mean. Defaults to ImageNet's.
+        image_std: 3 floats. Per-channel standard deviation. Defaults to
+            ImageNet's.
+        dropout: float. Dropout rate of the new decoder. Defaults to 0.
+
+    Returns:
+        An uncompiled functional `keras.Model` from images to logits.
+
+    Example:
+
+    ```python
+    checkpoint = load_checkpoint("deepmind/vision-perceiver-conv")
+    model = fine_tuning_classifier(checkpoint, (32, 32, 3), num_classes=10)
+    model.compile(...); model.fit(images, labels)
+    ```
+    """
+    _check_image_classifier(model)
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3 or input_shape[-1] not in (1, 3) or any(
+        size is None for size in input_shape
+    ):
+        raise ValueError(
+            "`input_shape` must be (height, width, channels) with 1 or 3 "
+            f"channels. Received: input_shape={input_shape}"
+        )
+    classifier = PerceiverIOClassifier(
+        model.encoder,
+        num_classes=num_classes,
+        decoder_use_query_residual=model.decoder.use_query_residual,
+        class_names=class_names,
+        name="perceiver_io_classifier",
+        **{**decoder_arguments(model.decoder), "dropout": dropout},
+    )
+    images = keras.Input(input_shape, name="images")
+    pixels = images
+    if input_shape[-1] == 1:
+        pixels = keras.layers.Concatenate(name="grey_to_rgb")(
+            [pixels, pixels, pixels]
+        )
+    height, width = checkpoint_image_size(model)
+    if input_shape[:2] != (height, width):
+        pixels = keras.layers.Resizing(
+            height, width, interpolation="bicubic", name="resize"
+        )(pixels)
+    pixels = keras.layers.Normalization(
+        mean=list(image_mean),
+        variance=[std**2 for std in image_std],
+        name="normalize",
+    )(pixels)
+    return keras.Model(images, classifier(pixels), name="fine_tuned")
+
+
+def _check_image_classifier(model):
+    if not isinstance(model, PerceiverIOClassifier) or not isinstance(
+        model.encoder.input_adapter, IMAGE_ADAPTERS
+    ):
+        raise ValueError(
+            "`model` must be an image classifier loaded from a checkpoint "
+            "(a PerceiverIOClassifier on an image adapter). "
+            f"Received: model={model!r}"
+        )

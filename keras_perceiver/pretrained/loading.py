@@ -1,0 +1,167 @@
+"""Loading Hugging Face Perceiver checkpoints: the public entry points."""
+
+import numpy as np
+
+from keras_perceiver.pretrained import conversion
+from keras_perceiver.pretrained import files
+from keras_perceiver.pretrained.image_preprocessor import ImagePreprocessor
+
+
+def load_checkpoint(checkpoint, image_size=None):
+    """A Hugging Face Perceiver checkpoint as a keras-perceiver model.
+
+    Reads `config.json` and the weights (`model.safetensors`, or
+    `pytorch_model.bin` through PyTorch) of a local folder in the Hugging
+    Face layout, or of a Hub id such as `"deepmind/vision-perceiver-conv"`
+    (downloaded with `huggingface_hub`, from its cache when offline); or
+    converts a transformers model object. transformers itself is never
+    needed for files.
+
+    Image classifiers become `keras_perceiver.PerceiverIOClassifier`s taking
+    preprocessed images `(batch, height, width, 3)` (see
+    `load_image_preprocessor`) with the class names of `id2label` as
+    `model.class_names`; the masked language model becomes a
+    `keras_perceiver.PerceiverMaskedLM` taking token ids of
+    `keras_perceiver.ByteTokenizer`; a text classifier a
+    `PerceiverIOClassifier` on token ids.
+
+    Args:
+        checkpoint: a folder, a Hub id, or a transformers `Perceiver*`
+            model.
+        image_size: int, pair of ints, or None. Height and width of the
+            images the model takes. Defaults to None: the size of the
+            checkpoint's `preprocessor_config.json` (224 without one); the
+            learned-position classifier is tied to its config's
+            `image_size`.
+
+    Returns:
+        The model, built and loaded, in inference mode by default.
+
+    Example:
+
+    ```python
+    model = keras_perceiver.pretrained.load_checkpoint(
+        "deepmind/vision-perceiver-conv")
+    preprocessor = keras_perceiver.pretrained.load_image_preprocessor(
+        "deepmind/vision-perceiver-conv")
+    logits = model(preprocessor(["cat.jpg"]))
+    ```
+    """
+    if _is_transformers_model(checkpoint):
+        return convert_transformers_model(checkpoint, image_size=image_size)
+    folder = files.resolve_checkpoint(checkpoint)
+    config = files.read_config(folder)
+    architecture = conversion.architecture_of(config)
+    size = _image_size(architecture, config, image_size, folder)
+    shapes = files.read_shapes(folder)
+    conversion.check_sizes(architecture, config, size, shapes)
+    model = conversion.build_model(architecture, config, size)
+    conversion.load_weights(model, architecture, files.read_weights(folder))
+    return model
+
+
+def convert_transformers_model(model, image_size=None):
+    """A transformers Perceiver model object as a keras-perceiver model.
+
+    Args:
+        model: a transformers `PerceiverFor*` model (its config and
+            `state_dict` are read; it is not modified).
+        image_size: int, pair of ints, or None. As for `load_checkpoint`
+            (None: 224, or the config's `image_size` for learned positions).
+
+    Returns:
+        The built and loaded keras-perceiver model.
+    """
+    if not _is_transformers_model(model):
+        raise ValueError(
+            "`model` must be a transformers Perceiver model (with `config` "
+            f"and `state_dict`). Received: model of type {type(model)!r}"
+        )
+    config = model.config.to_dict()
+    config["architectures"] = [type(model).__name__]
+    architecture = conversion.architecture_of(config)
+    size = _image_size(architecture, config, image_size, folder=None)
+    weights = {
+        name: tensor.detach().cpu().float().numpy()
+        for name, tensor in model.state_dict().items()
+        if tensor.is_floating_point()
+    }
+    conversion.check_sizes(
+        architecture, config, size,
+        {name: tuple(value.shape) for name, value in weights.items()},
+    )
+    converted = conversion.build_model(architecture, config, size)
+    conversion.load_weights(converted, architecture, weights)
+    return converted
+
+
+def load_image_preprocessor(checkpoint, image_size=None):
+    """The preprocessing an image checkpoint expects, as `ImagePreprocessor`.
+
+    Settings come from the checkpoint's `preprocessor_config.json` (the
+    published defaults without one); the output size is the one
+    `load_checkpoint` builds the model for.
+
+    Args:
+        checkpoint: a folder or a Hub id.
+        image_size: int, pair of ints, or None. As for `load_checkpoint`.
+
+    Returns:
+        An `ImagePreprocessor`.
+    """
+    folder = files.resolve_checkpoint(checkpoint)
+    config = files.read_config(folder)
+    architecture = conversion.architecture_of(config)
+    if architecture not in conversion.IMAGE_ARCHITECTURES:
+        raise ValueError(
+            "Only image classifiers take images; this checkpoint is a "
+            f"{architecture}. Received: checkpoint={checkpoint!r}"
+        )
+    settings = files.read_json(folder, files.PREPROCESSOR_FILE) or {}
+    size = _image_size(architecture, config, image_size, folder)
+    return ImagePreprocessor.from_config({**settings, "size": size})
+
+
+def classify_images(model, preprocessor, images, top_k=5):
+    """The `top_k` classes of each image with their probabilities.
+
+    Args:
+        model: an image classifier from `load_checkpoint`.
+        preprocessor: its `ImagePreprocessor`.
+        images: a list of image files, PIL images or uint8 arrays.
+        top_k: int. Classes per image. Defaults to 5.
+
+    Returns:
+        One list per image of `(class name, probability)` pairs, most
+        probable first; classes without names are named by their index.
+    """
+    logits = np.asarray(model.predict(preprocessor(images), verbose=0))
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    probabilities = np.exp(logits)
+    probabilities /= probabilities.sum(axis=-1, keepdims=True)
+    names = getattr(model, "class_names", None) or [
+        str(index) for index in range(logits.shape[-1])
+    ]
+    top_k = min(top_k, logits.shape[-1])
+    results = []
+    for row in probabilities:
+        best = np.argsort(-row, kind="stable")[:top_k]
+        results.append([(names[index], float(row[index])) for index in best])
+    return results
+
+
+def _image_size(architecture, config, image_size, folder):
+    if architecture not in conversion.IMAGE_ARCHITECTURES:
+        return None
+    settings = None
+    if folder is not None:
+        settings = files.read_json(folder, files.PREPROCESSOR_FILE)
+    return conversion.image_size_of(
+        architecture, conversion.full_config(config), image_size, settings
+    )
+
+
+def _is_transformers_model(value):
+    return hasattr(value, "state_dict") and hasattr(value, "config") and (
+        hasattr(value.config, "to_dict")
+    )

@@ -1,0 +1,46 @@
+"""Training: the recipe, the learning-rate schedule, and the machinery of a
+run that survives being killed (run checkpoints, the run folder, atomic
+files).
+
+- `compile_for_classification`, `learning_rate_schedule`,
+  `steps_per_epoch`, `evaluate`, `compile_for_evaluation`: the recipe that
+  `keras-perceiver train`, `tune` and `evaluate`, `PerceiverHyperModel`
+  and the examples share (`recipe`); the defaults are in `defaults`.
+- `warmup_cosine_decay`: the schedule (`schedules`).
+- `RunCheckpoint`: a callback that saves every epoch atomically and
+  resumes a killed run where it stopped (`run_checkpoint`).
+- `RunDirectory`: a run folder the tool owns, locked while it runs
+  (`run_directory`).
+
+The names load on their first use, so the command line reads the defaults
+without loading Keras.
+
+Example:
+
+>>> data = keras_perceiver.datasets.load("digits")
+>>> model = keras_perceiver.models.perceiver_for_dataset(data)
+>>> steps = keras_perceiver.training.steps_per_epoch(
+...     data.num_train_examples, 64, 0.1)
+>>> keras_perceiver.training.compile_for_classification(
+...     model, keras_perceiver.training.learning_rate_schedule(1e-3, steps))
+"""
+
+from keras_perceiver.optional_dependencies import names_loaded_on_use
+
+_RECIPE = f"{__name__}.recipe"
+_PUBLIC_NAMES = {
+    "compile_for_classification": _RECIPE,
+    "compile_for_evaluation": _RECIPE,
+    "evaluate": _RECIPE,
+    "learning_rate_schedule": _RECIPE,
+    "steps_per_epoch": _RECIPE,
+    "GRADIENT_CLIP_NORM": f"{__name__}.defaults",
+    "LEARNING_RATE": f"{__name__}.defaults",
+    "SCHEDULES": f"{__name__}.defaults",
+    "WEIGHT_DECAY": f"{__name__}.defaults",
+    "warmup_cosine_decay": f"{__name__}.schedules",
+    "RunCheckpoint": f"{__name__}.run_checkpoint",
+    "RunDirectory": f"{__name__}.run_directory",
+}
+__all__ = sorted(_PUBLIC_NAMES)
+__getattr__, __dir__ = names_loaded_on_use(__name__, _PUBLIC_NAMES)

@@ -1,0 +1,657 @@
+"""SavedModel export, checked in a new TensorFlow process on every backend.
+
+Each entry of `CASES` builds a model and the inputs `model.predict` takes
+(batch 7). A module fixture exports every case (under TensorFlow; off it,
+`CASES_OFF_TENSORFLOW`), `CLI_CASE` through the `keras-perceiver export`
+command (run in a directory whose `keras.py` must not run), and loads all
+the SavedModels with `tf.saved_model.load` in one new process (process
+start-up is the cost), which compares them with `model.predict` at batch 1
+and 7, checks that an input of another shape is refused, and calls the
+`serve_raw` signature of the cases in `RAW_INPUTS`. To cover another
+modality, add a case.
+"""
+
+import contextlib
+import io
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import keras_perceiver as kp
+from keras_perceiver.export import saved_model
+from keras_perceiver.export import raw_serving
+from keras_perceiver.cli.main import main
+from support import run_under_backend, tiny_perceiver
+
+BATCH_SIZES = (1, 7)
+FLOAT32_TOLERANCE = 1e-4
+# In bfloat16 the logits carry rounding errors of about 1 % of their size,
+# and the backends round differently (even JAX's `predict` and `__call__`
+# differ by that much), so off TensorFlow a mixed-precision export is
+# compared with the source model at that precision. On a Xeon with AMX
+# (2026-12-02), whose bfloat16 kernels PyTorch uses, the torch backend's
+# model and TensorFlow's export differed by 5.8 % of the largest logit.
+BFLOAT16_RELATIVE_TOLERANCE = 0.1
+
+rng = np.random.default_rng(0)
+
+
+@keras.saving.register_keras_serializable(package="keras_perceiver_tests")
+class TwoPartAdapter(keras.layers.Layer):
+    """Test adapter for nested dict inputs: `{"a": {"inputs", "mask"}, "b"}`.
+
+    Concatenates the byte arrays `a` (padded, with its mask) and `b` along
+    the index axis.
+    """
+
+    def build(self, inputs_shape):
+        self.num_channels = inputs_shape["b"][-1]
+
+    def call(self, inputs, mask=None):
+        part_a, part_b = inputs["a"]["inputs"], inputs["b"]
+        byte_array = ops.concatenate([part_a, part_b], axis=1)
+        mask = ops.concatenate(
+            [
+                ops.cast(inputs["a"]["mask"], "bool"),
+                ops.ones_like(part_b[..., 0], dtype="bool"),
+            ],
+            axis=1,
+        )
+        return ops.cast(byte_array, self.compute_dtype), mask
+
+    def compute_output_shape(self, inputs_shape):
+        shape_a, shape_b = inputs_shape["a"]["inputs"], inputs_shape["b"]
+        length = shape_a[1] + shape_b[1]
+        return (shape_a[0], length, self.num_channels), (shape_a[0], length)
+
+
+def random_mask(batch_size, length):
+    mask = rng.uniform(size=(batch_size, length)) > 0.4
+    mask[:, 0] = True
+    return mask
+
+
+def images_case():
+    model = tiny_perceiver()
+    model.build((None, 8, 8, 2))
+    return model, rng.uniform(size=(7, 8, 8, 2)).astype("float32")
+
+
+def byte_arrays_with_mask_case():
+    model = tiny_perceiver()
+    model.build((None, 20, 6))  # Without a mask: the signature has one.
+    inputs = rng.normal(size=(7, 20, 6)).astype("float32")
+    return model, {"inputs": inputs, "mask": random_mask(7, 20)}
+
+
+def mixed_precision_case():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = tiny_perceiver()
+    finally:
+        keras.config.set_dtype_policy("float32")
+    model.build((None, 8, 8, 2))
+    return model, rng.uniform(size=(7, 8, 8, 2)).astype("float32")
+
+
+def nested_dict_case():
+    inputs = {
+        "a": {
+            "inputs": rng.normal(size=(7, 12, 6)).astype("float32"),
+            "mask": random_mask(7, 12),
+        },
+        "b": rng.normal(size=(7, 5, 6)).astype("float32"),
+    }
+    model = tiny_perceiver(input_adapter=TwoPartAdapter())
+    model.build(keras.tree.map_structure(lambda array: array.shape, inputs))
+    return model, inputs
+
+
+def point_cloud_case():
+    """With training augmentation, whose random state must not matter."""
+    points = rng.uniform(-1, 1, size=(7, 30, 3)).astype("float32")
+    model = tiny_perceiver(input_adapter=kp.adapters.PointCloudAdapter(
+        num_bands=4, num_points=20, scale_range=(0.8, 1.25),
+        jitter_stddev=0.01, seed=0))
+    model.build((None, 30, 3))
+    return model, points
+
+
+def trained_cropped_patched_images_case():
+    """Trained for a step, on random crops cut into patches."""
+    images = rng.uniform(size=(7, 8, 8, 2)).astype("float32")
+    model = tiny_perceiver(input_adapter=kp.adapters.ImageAdapter(
+        num_bands=4, crop_size=6, patch_size=2, seed=0))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(images, np.arange(7) % 5, epochs=1, verbose=0)
+    return model, images
+
+
+def video_case():
+    videos = rng.uniform(size=(7, 2, 4, 4, 1)).astype("float32")
+    model = tiny_perceiver(input_adapter=kp.adapters.VideoAdapter(
+        patch_size=(1, 2, 2), num_bands=4))
+    model.build((None, 2, 4, 4, 1))
+    return model, videos
+
+
+def masked_spectrogram_case():
+    inputs = {
+        "inputs": rng.normal(size=(7, 10, 6)).astype("float32"),
+        "mask": random_mask(7, 10),
+    }
+    model = tiny_perceiver(input_adapter=kp.adapters.SpectrogramAdapter(
+        num_bands=4))
+    model.build({"inputs": (None, 10, 6), "mask": (None, 10)})
+    return model, inputs
+
+
+def sequence_case():
+    sequences = rng.normal(size=(7, 9, 5)).astype("float32")
+    model = tiny_perceiver(input_adapter=kp.adapters.SequenceAdapter(
+        num_bands=4))
+    model.build((None, 9, 5))
+    return model, sequences
+
+
+def masked_audio_case():
+    inputs = {
+        "inputs": rng.normal(size=(7, 64)).astype("float32"),
+        "mask": np.arange(64)[None].repeat(7, 0) < rng.integers(
+            8, 65, (7, 1)),
+    }
+    model = tiny_perceiver(input_adapter=kp.adapters.AudioAdapter(
+        patch_size=8, num_bands=4))
+    model.build({"inputs": (None, 64), "mask": (None, 64)})
+    return model, inputs
+
+
+def multimodal_case():
+    inputs = {
+        "image": rng.uniform(size=(7, 6, 6, 1)).astype("float32"),
+        "audio": {
+            "inputs": rng.normal(size=(7, 32)).astype("float32"),
+            "mask": random_mask(7, 32),
+        },
+    }
+    adapter = kp.adapters.MultimodalAdapter({
+        "image": kp.adapters.ImageAdapter(num_bands=4),
+        "audio": kp.adapters.AudioAdapter(patch_size=8, num_bands=4),
+    }, modality_dropout={"audio": 0.3}, seed=0)
+    model = tiny_perceiver(input_adapter=adapter)
+    model.build(keras.tree.map_structure(lambda array: array.shape, inputs))
+    return model, inputs
+
+
+def named_rgb_classes_case():
+    model = tiny_perceiver(class_names=["cat", "dog", "owl", "bee", "ant"])
+    model.build((None, 8, 8, 3))
+    return model, rng.uniform(size=(7, 8, 8, 3)).astype("float32")
+
+
+def perceiver_io_classifier_case():
+    encoder = kp.PerceiverEncoder(
+        num_latents=8, latent_dim=16, num_blocks=2,
+        num_self_attends_per_block=1, num_self_heads=2, num_bands=4,
+        block_scheme="perceiver_io",
+    )
+    model = kp.PerceiverIOClassifier(encoder, num_classes=5)
+    model.build((None, 8, 8, 2))
+    return model, rng.uniform(size=(7, 8, 8, 2)).astype("float32")
+
+
+def perceiver_io_dense_case():
+    encoder = kp.PerceiverEncoder(
+        num_latents=8, latent_dim=16, num_blocks=1,
+        num_self_attends_per_block=1, num_self_heads=2, num_bands=4,
+    )
+    model = kp.PerceiverIO(
+        encoder,
+        output_queries=kp.layers.FourierQueries((8, 8), num_bands=4),
+        decoder=kp.layers.PerceiverDecoder(2, use_query_residual=False),
+    )
+    model.build((None, 8, 8, 1))
+    return model, rng.uniform(size=(7, 8, 8, 1)).astype("float32")
+
+
+def masked_lm_case():
+    encoder = kp.PerceiverEncoder(
+        num_latents=8, latent_dim=16, num_blocks=1,
+        num_self_attends_per_block=1, num_self_heads=2,
+        block_scheme="perceiver_io",
+        input_adapter=kp.adapters.TextAdapter(max_length=16, embedding_dim=8),
+    )
+    model = kp.PerceiverMaskedLM(encoder, decoder_num_heads=2)
+    texts = ["abc", "a longer one", "x", "yz", "q", "hello", "bytes"]
+    ids, mask = kp.ByteTokenizer().encode(texts, length=16)
+    inputs = {"inputs": ids, "mask": mask}
+    model.build({"inputs": (None, 16), "mask": (None, 16)})
+    return model, inputs
+
+
+CASES = {
+    "images": images_case,
+    "perceiver_io_classifier": perceiver_io_classifier_case,
+    "perceiver_io_dense": perceiver_io_dense_case,
+    "masked_lm": masked_lm_case,
+    "byte_arrays_with_mask": byte_arrays_with_mask_case,
+    "mixed_bfloat16": mixed_precision_case,
+    "nested_dict": nested_dict_case,
+    "point_cloud": point_cloud_case,
+    "trained_cropped_patched_images": trained_cropped_patched_images_case,
+    "video": video_case,
+    "masked_spectrogram": masked_spectrogram_case,
+    "sequence": sequence_case,
+    "masked_audio": masked_audio_case,
+    "multimodal": multimodal_case,
+    "named_rgb_classes": named_rgb_classes_case,
+}
+CLI_CASE = "images"
+# Off TensorFlow every model is rebuilt from its config and weights in a
+# TensorFlow process, which then exports it as the TensorFlow backend does:
+# the full set of cases runs under TensorFlow; off it, these cover what the
+# rebuild carries (precision, nested inputs, Perceiver IO models).
+CASES_OFF_TENSORFLOW = (CLI_CASE, "mixed_bfloat16", "multimodal",
+                        "perceiver_io_dense", "masked_lm",
+                        "named_rgb_classes")
+# Every other case serves its logits under "logits".
+OUTPUT_NAMES = {"perceiver_io_dense": "outputs"}
+
+
+def flat_named_arrays(inputs, names=()):
+    """`{"a": {"mask": x}}` -> `{"a_mask": x}`, as the signature names."""
+    if not isinstance(inputs, dict):
+        return {"_".join(names): inputs}
+    arrays = {}
+    for key, value in inputs.items():
+        arrays.update(flat_named_arrays(value, names + (key,)))
+    return arrays
+
+
+def raw_images(images):
+    """uint8 pixels of `images` (in [0, 1]) at twice their size (2 x 2
+    blocks, which the bilinear resize to the model's size undoes), and
+    those images as the model takes them."""
+    pixels = np.round(images * 255).astype("uint8")
+    return pixels.repeat(2, axis=1).repeat(2, axis=2), pixels / 255
+
+
+def raw_waveforms(inputs):
+    """40 samples of each waveform (of 64), and the padded and masked
+    inputs the model takes."""
+    short = inputs["inputs"][:, :40]
+    mask = np.arange(64)[None].repeat(len(short), 0) < 40
+    return short, {"inputs": np.where(mask, inputs["inputs"], 0), "mask": mask}
+
+
+# Cases with a `serve_raw` signature: the raw feed's name, and what makes
+# it (with the model's inputs for the same examples) of the case's inputs.
+RAW_INPUTS = {
+    "named_rgb_classes": ("images", raw_images),
+    "masked_audio": ("waveforms", raw_waveforms),
+}
+
+
+def serving_feed(model, inputs):
+    specs = saved_model.serving_input_specs(model)
+    if isinstance(specs, dict):
+        return flat_named_arrays(inputs)
+    return {specs.name: inputs}
+
+
+def export_case(name, directory):
+    """Saves the serving inputs, `model.predict` and the SavedModel.
+
+    The Perceiver treats every example on its own, so the first rows of the
+    batch-7 predictions are the reference for smaller served batches.
+
+    Returns:
+        What the `keras-perceiver export` command printed (`CLI_CASE`), or
+        None.
+    """
+    model, inputs = CASES[name]()
+    os.makedirs(directory)
+    feed = serving_feed(model, inputs)
+    np.savez(os.path.join(directory, "feed.npz"), **feed)
+    expected = model.predict(inputs, batch_size=max(BATCH_SIZES), verbose=0)
+    np.save(os.path.join(directory, "expected.npy"), expected)
+    if name in RAW_INPUTS:
+        key, make_raw = RAW_INPUTS[name]
+        raw, model_inputs = make_raw(inputs)
+        np.savez(os.path.join(directory, "raw_feed.npz"), **{key: raw})
+        np.save(os.path.join(directory, "expected_raw.npy"),
+                model.predict(model_inputs, verbose=0))
+    saved_model = os.path.join(directory, "saved_model")
+    if name == CLI_CASE:
+        return export_with_cli_over_an_old_export(model, saved_model)
+    kp.export_saved_model(model, saved_model)
+    return None
+
+
+def export_with_cli_over_an_old_export(model, saved_model):
+    """Runs `keras-perceiver export MODEL.keras DIR --overwrite` over an
+    earlier export, in a directory holding a `keras.py` that writes
+    `KERAS_PY_RAN` if it runs."""
+    directory = os.path.dirname(saved_model)
+    model_path = os.path.join(directory, "model.keras")
+    model.save(model_path)
+    write_earlier_export(saved_model)
+    working = os.path.join(directory, "working")
+    os.makedirs(working)
+    with open(os.path.join(working, "keras.py"), "w") as file:
+        file.write(f"open({KERAS_PY_RAN!r}, 'w').close()\n"
+                   "raise SystemExit('keras.py in the working directory')\n")
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout), working_directory(working):
+        status = main(["export", model_path, saved_model, "--overwrite"])
+    assert status == 0
+    return stdout.getvalue()
+
+
+KERAS_PY_RAN = "keras_py_ran"
+
+
+def write_earlier_export(path):
+    """A folder as an earlier export leaves it (graph, marker) plus
+    `stale.txt`, which the new export must not keep."""
+    os.makedirs(os.path.dirname(os.path.join(path, saved_model.MARKER_FILE)))
+    for name in ("saved_model.pb", saved_model.MARKER_FILE, "stale.txt"):
+        with open(os.path.join(path, name), "w") as file:
+            file.write("old export")
+
+
+@contextlib.contextmanager
+def working_directory(path):
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+# Run after the lines `CASES_FILE = <path of a JSON dict: case name ->
+# directory>` and `BATCH_SIZES = <tuple>`.
+VERIFY_SCRIPT = """
+import json
+import numpy as np
+import tensorflow as tf
+
+with open(CASES_FILE) as file:
+    directories = json.load(file)
+results = {}
+for name, directory in directories.items():
+    loaded = tf.saved_model.load(directory + "/saved_model")
+    signature = loaded.signatures["serving_default"]
+    feed = np.load(directory + "/feed.npz")
+    first = sorted(feed.files)[0]
+    wrong_size = {key: feed[key][:1] for key in feed.files}
+    wrong_size[first] = np.concatenate([wrong_size[first]] * 2, axis=1)
+    try:
+        signature(**{key: tf.constant(value)
+                     for key, value in wrong_size.items()})
+        wrong_size_refused = False
+    except tf.errors.InvalidArgumentError:
+        wrong_size_refused = True
+    result = {
+        "inputs": {key: spec.dtype.name for key, spec
+                   in signature.structured_input_signature[1].items()},
+        "dynamic_batch": all(
+            spec.shape[0] is None
+            for spec in signature.structured_input_signature[1].values()),
+        "max_abs_difference": {},
+        "wrong_size_refused": wrong_size_refused,
+    }
+    for batch_size in BATCH_SIZES:
+        outputs = signature(**{key: tf.constant(feed[key][:batch_size])
+                               for key in feed.files})
+        result["output_names"] = sorted(outputs)
+        logits = outputs.get("logits", outputs.get("outputs"))
+        result["output_dtype"] = logits.dtype.name
+        expected = np.load(directory + "/expected.npy")[:batch_size]
+        result["max_abs_difference"][batch_size] = float(
+            np.abs(logits.numpy() - expected).max())
+    try:
+        raw_feed = np.load(directory + "/raw_feed.npz")
+    except FileNotFoundError:
+        raw_feed = None
+    if raw_feed is not None:
+        outputs = loaded.signatures["serve_raw"](
+            **{key: tf.constant(raw_feed[key]) for key in raw_feed.files})
+        expected = np.load(directory + "/expected_raw.npy")
+        names = outputs["class_names"].numpy().astype(str)
+        result["raw"] = {
+            "max_abs_difference": float(
+                np.abs(outputs["logits"].numpy() - expected).max()),
+            "probabilities_difference": float(np.abs(
+                outputs["probabilities"].numpy()
+                - tf.nn.softmax(expected).numpy()).max()),
+            "predicted_is_top": bool(np.all(
+                outputs["predicted_class"].numpy().astype(str)
+                == names[0][expected.argmax(-1)])),
+            "class_names": names[0].tolist(),
+        }
+    results[name] = result
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Exports every case; returns what a new TensorFlow process saw."""
+    keras.utils.set_random_seed(1234)
+    root = tmp_path_factory.mktemp("exports")
+    directories = {name: str(root / name) for name in cases_to_export()}
+    printed = {name: export_case(name, directory)
+               for name, directory in directories.items()}
+    cases_file = root / "cases.json"
+    cases_file.write_text(json.dumps(directories))
+    script = (
+        f"CASES_FILE = {str(cases_file)!r}\nBATCH_SIZES = {BATCH_SIZES!r}\n"
+        + VERIFY_SCRIPT
+    )
+    stdout = run_under_backend("tensorflow", script)
+    results = json.loads(stdout.strip().splitlines()[-1])
+    return results, directories, printed[CLI_CASE]
+
+
+def cases_to_export():
+    """Every case under TensorFlow; the rebuild cases under JAX; the
+    command's case under torch.
+
+    Off TensorFlow the export rebuilds the model from its `.keras` file in
+    a TensorFlow process, the same code whichever backend wrote the file:
+    JAX checks what the rebuild carries, and torch, whose CI process also
+    runs every backend-independent test, checks the command's path.
+    """
+    backend = keras.config.backend()
+    if backend == "tensorflow":
+        return sorted(CASES)
+    if backend == "jax":
+        return sorted(CASES_OFF_TENSORFLOW)
+    return [CLI_CASE]
+
+
+def tolerance(name, expected):
+    if name == "mixed_bfloat16" and keras.config.backend() != "tensorflow":
+        return BFLOAT16_RELATIVE_TOLERANCE * np.abs(expected).max()
+    return FLOAT32_TOLERANCE
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_saved_model_matches_predict_in_a_new_process(exported, name):
+    if name not in cases_to_export():
+        pytest.skip("not exported on this backend (see cases_to_export)")
+    results, directories, _ = exported
+    result = results[name]
+    feed = np.load(os.path.join(directories[name], "feed.npz"))
+    expected = np.load(os.path.join(directories[name], "expected.npy"))
+    expected_dtypes = {
+        key: feed[key].dtype.name if feed[key].dtype != np.float64
+        else "float32"
+        for key in feed.files
+    }
+    assert result["inputs"] == expected_dtypes
+    assert result["output_names"] == [OUTPUT_NAMES.get(name, "logits")]
+    assert result["dynamic_batch"]
+    assert result["output_dtype"] == "float32"
+    assert result["wrong_size_refused"]
+    for batch_size in BATCH_SIZES:
+        difference = result["max_abs_difference"][str(batch_size)]
+        assert difference <= tolerance(name, expected), (
+            batch_size,
+            difference,
+        )
+
+
+def test_signature_names():
+    image_model, _ = images_case()
+    assert saved_model.serving_input_specs(image_model).name == "images"
+    specs = saved_model.serving_input_specs(nested_dict_case()[0])
+    assert [spec.name for spec in keras.tree.flatten(specs)] == [
+        "a_inputs",
+        "a_mask",
+        "b",
+    ]
+    assert [spec.dtype for spec in keras.tree.flatten(specs)] == [
+        "float32",
+        "bool",
+        "float32",
+    ]
+
+
+def test_byte_array_signature_is_the_same_however_the_model_was_built():
+    built_with_tensor = tiny_perceiver()
+    built_with_tensor.build((None, 20, 6))
+    built_with_dict = tiny_perceiver()
+    built_with_dict.build({"inputs": (None, 20, 6), "mask": (None, 20)})
+    for model in (built_with_tensor, built_with_dict):
+        specs = saved_model.serving_input_specs(model)
+        assert sorted(specs) == ["inputs", "mask"]
+        assert specs["inputs"].shape == (None, 20, 6)
+        assert specs["mask"].shape == (None, 20)
+        assert specs["mask"].dtype == "bool"
+
+
+def test_unbuilt_model_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="must be built.*Received: model"):
+        kp.export_saved_model(tiny_perceiver(), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_other_models_are_refused(tmp_path):
+    model = keras.Sequential([keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="Received: model of type"):
+        kp.export_saved_model(model, tmp_path / "out")
+
+
+def test_non_empty_target_is_refused_without_overwrite(tmp_path):
+    model, _ = images_case()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="overwrite=True.*Received"):
+        kp.export_saved_model(model, tmp_path / "out")
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+def test_missing_tensorflow_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(saved_model, "_tensorflow_is_installed", lambda: False)
+    model, _ = images_case()
+    with pytest.raises(ImportError, match="needs TensorFlow.*pip install"):
+        kp.export_saved_model(model, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(
+    keras.config.backend() == "tensorflow",
+    reason="TensorFlow exports in this process: __main__ classes work",
+)
+def test_classes_from_main_are_refused_off_tensorflow(tmp_path):
+    adapter_class = type("MainAdapter", (TwoPartAdapter,),
+                         {"__module__": "__main__"})
+    model = tiny_perceiver(input_adapter=adapter_class())
+    model.build({"a": {"inputs": (None, 3, 6), "mask": (None, 3)},
+                 "b": (None, 2, 6)})
+    with pytest.raises(ValueError, match="Received: MainAdapter defined"):
+        kp.export_saved_model(model, tmp_path / "out")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(RAW_INPUTS))
+def test_serve_raw_resizes_and_names_the_classes(exported, name):
+    if name not in cases_to_export():
+        pytest.skip("not exported on this backend (see cases_to_export)")
+    results, directories, _ = exported
+    raw = results[name]["raw"]
+    model, _ = CASES[name]()
+    assert raw["max_abs_difference"] <= FLOAT32_TOLERANCE
+    assert raw["probabilities_difference"] <= FLOAT32_TOLERANCE
+    assert raw["predicted_is_top"]
+    assert raw["class_names"] == (
+        model.class_names or [str(index) for index in range(5)])
+
+
+def test_serve_raw_is_offered_to_image_and_audio_classifiers_only():
+    offered = {}
+    for name in ("named_rgb_classes", "masked_audio", "images",
+                 "perceiver_io_dense", "masked_lm", "sequence"):
+        spec = raw_serving.raw_input_spec(CASES[name]()[0])
+        offered[name] = spec and (spec.name, spec.dtype, spec.shape)
+    assert offered == {
+        "named_rgb_classes": ("images", "uint8", (None, None, None, None)),
+        "masked_audio": ("waveforms", "float32", (None, None)),
+        "images": None,  # Two channels: no standard conversion.
+        "perceiver_io_dense": None,
+        "masked_lm": None,
+        "sequence": None,
+    }
+
+
+@pytest.mark.slow
+def test_cli_export_replaced_the_old_export(exported):
+    _, directories, printed = exported
+    directory = directories[CLI_CASE]
+    assert sorted(os.listdir(directory)) == [
+        "expected.npy", "feed.npz", "model.keras", "saved_model", "working"
+    ]  # No staging directory left behind.
+    assert not os.path.exists(os.path.join(directory, "saved_model",
+                                           "stale.txt"))
+    assert "images float32 (None, 8, 8, 2) -> logits float32" in printed
+    # The export process did not import the working directory's keras.py.
+    assert not os.path.exists(os.path.join(directory, "working",
+                                           KERAS_PY_RAN))
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    model, _ = images_case()
+    model_path = tmp_path / "model.keras"
+    model.save(model_path)
+    output = tmp_path / "served"
+    output.mkdir()
+    (output / "keep.txt").write_text("mine")
+    unbuilt_path = tmp_path / "unbuilt.keras"
+    tiny_perceiver().save(unbuilt_path)
+    cases = [
+        (["export", str(model_path), str(output)], "--overwrite"),
+        (["export", str(tmp_path / "missing.keras"), str(tmp_path / "new")],
+         "model file not found"),
+        (["export", str(unbuilt_path), str(tmp_path / "new")],
+         "must be built"),
+    ]
+    capsys.readouterr()  # Drops the warning about saving an unbuilt model.
+    for argv, message in cases:
+        assert main(argv) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(
+            "keras-perceiver: error:"
+        ), lines
+        assert message in lines[0]
+    monkeypatch.setattr(saved_model, "_tensorflow_is_installed", lambda: False)
+    assert main(["export", str(model_path), str(tmp_path / "new")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "needs TensorFlow" in lines[0]
