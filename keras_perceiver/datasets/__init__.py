@@ -29,6 +29,27 @@ from keras_perceiver.datasets.mnist_fsdd import load_mnist_fsdd
 from keras_perceiver.datasets.modelnet40 import load_modelnet40
 from keras_perceiver.datasets.msr_action3d import load_msr_action3d
 
+__all__ = [
+    "Dataset",
+    "LOADERS",
+    "StreamedDataset",
+    "load",
+    "load_cifar10",
+    "load_csv_source",
+    "load_digits",
+    "load_folder",
+    "load_fsdd",
+    "load_mnist",
+    "load_mnist_fsdd",
+    "load_modelnet40",
+    "load_msr_action3d",
+    "load_npz_source",
+    "load_source",
+    "load_tfds",
+    "read_files",
+    "source_options",
+]
+
 LOADERS = {
     "digits": load_digits,
     "mnist": load_mnist,

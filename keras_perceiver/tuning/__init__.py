@@ -18,3 +18,16 @@ from keras_perceiver.tuning.results import write_results
 from keras_perceiver.tuning.step_timer import StepTimer
 from keras_perceiver.tuning.time_budget import TimeBudget
 from keras_perceiver.tuning.time_budget import TimeBudgetExceeded
+
+__all__ = [
+    "PerceiverHyperModel",
+    "StepTimer",
+    "TimeBudget",
+    "TimeBudgetExceeded",
+    "markdown_table",
+    "plot_results",
+    "results_table",
+    "write_csv",
+    "write_markdown",
+    "write_results",
+]
