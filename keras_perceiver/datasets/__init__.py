@@ -73,6 +73,12 @@ def load(name, data_dir=None, **options):
     Returns:
         A `Dataset` whose training examples are in a fixed random order
         (seed 0), so that `validation_split` holds out every class.
+
+    Example:
+
+    >>> data = keras_perceiver.datasets.load("digits")
+    >>> data.modality, len(data.class_names)
+    ('image', 10)
     """
     if name not in LOADERS:
         raise ValueError(
@@ -126,6 +132,12 @@ def load_source(source, **options):
 
 def source_options(source):
     """The names of the options `load_source` takes for `source`.
+
+    Args:
+        source: str. A data source as `load_source` takes it.
+
+    Returns:
+        A list of option names.
 
     Example:
 
