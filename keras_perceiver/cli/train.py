@@ -466,7 +466,10 @@ def write_results(model, dataset, output_dir, args, training, test_loss,
         model.save(temporary)
     with atomic_path(output_dir / "training_curves.png") as temporary:
         plotting.plot_training_curves(output_dir / "history.csv", temporary)
-    if hasattr(model, "cross_attention_maps"):  # not fine-tuned checkpoints
+    # A fine-tuned checkpoint is a Functional model that resizes and
+    # normalises the images before its classifier; every Perceiver task
+    # draws its attention maps.
+    if not args.checkpoint:
         with atomic_path(output_dir / "attention_maps.png") as temporary:
             plotting.plot_attention_maps(model, dataset, temporary)
     metrics = {

@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_perceiver.modalities import attention_drawing
 from keras_perceiver import modalities
+from keras_perceiver.models.perceiver_io import encoder_of
 from keras_perceiver.reports import tables
 
 
@@ -135,4 +136,4 @@ def _panel_drawer(model, dataset, example, num_elements):
         drawer = attention_drawing.signal_drawer
     else:
         drawer = modalities.get(dataset.modality).attention_drawer
-    return drawer(example, model.input_adapter, num_elements)
+    return drawer(example, encoder_of(model).input_adapter, num_elements)
