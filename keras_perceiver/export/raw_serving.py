@@ -71,7 +71,7 @@ def raw_outputs(model, raw):
     """
     import tensorflow as tf
 
-    from keras_perceiver.datasets.file_inputs import prepare_image
+    from keras_perceiver.modalities.image import prepare_image
 
     if isinstance(_adapter_of(model), AudioAdapter):
         inputs = _cut_or_padded(raw, _data_shape(model)[1])
@@ -107,7 +107,7 @@ def _cut_or_padded(waveforms, length):
     with zeros to `length` samples, True where a sample is real."""
     import tensorflow as tf
 
-    from keras_perceiver.datasets.file_inputs import cut_or_padded
+    from keras_perceiver.modalities.inputs import cut_or_padded
 
     clip = cut_or_padded(tf.transpose(waveforms), length)  # Samples first.
     inputs = tf.transpose(clip["inputs"])
