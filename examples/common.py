@@ -13,8 +13,6 @@ from keras_perceiver.training import (
     steps_per_epoch,
 )
 
-# Keras' AdamW default, with which README's example results were measured.
-WEIGHT_DECAY = 0.004
 SHARED_DATA = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 
@@ -52,8 +50,9 @@ def parse_args(description, dataset_folder, epochs, batch_size,
 def compile_fit_evaluate(model, data, args, train=None):
     """Trains `model` as `keras-perceiver train` does; reports test accuracy.
 
-    The recipe of `keras_perceiver.training`: AdamW with gradient clipping
-    and cross-entropy on the logits, the learning rate warming up over the
+    The recipe of `keras_perceiver.training`, with its defaults (weight
+    decay `keras_perceiver.training.defaults.WEIGHT_DECAY`): AdamW with
+    gradient clipping and cross-entropy on the logits, the learning rate warming up over the
     first 5 % of the steps to `args.learning_rate`, then decaying to 0 on
     a cosine.
 
@@ -75,8 +74,7 @@ def compile_fit_evaluate(model, data, args, train=None):
         steps = int(train.cardinality())
         fit_data = {"x": train}
     compile_for_classification(
-        model, learning_rate_schedule(args.learning_rate, steps * args.epochs),
-        weight_decay=WEIGHT_DECAY,
+        model, learning_rate_schedule(args.learning_rate, steps * args.epochs)
     )
     started = time.perf_counter()
     model.fit(**fit_data, epochs=args.epochs)

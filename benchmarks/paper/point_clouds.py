@@ -24,7 +24,7 @@ from benchmarks.paper import experiment
 from keras_perceiver import Perceiver
 from keras_perceiver import datasets
 from keras_perceiver.adapters.point_cloud_adapter import PointCloudAdapter
-from keras_perceiver.modalities import (
+from keras_perceiver.modalities.point_cloud import (
     POINT_CLOUD_AUGMENTATION,
     POINT_CLOUD_MAX_RESOLUTION,
 )

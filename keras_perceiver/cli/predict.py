@@ -208,7 +208,7 @@ def predict_checkpoint(args):
     for path in args.paths:
         if not pathlib.Path(path).is_file():
             raise CommandError(f"image file not found: {path}")
-    from keras_perceiver.datasets.image_files import load_image_file
+    from keras_perceiver.modalities.image import load_image_file
 
     # Pillow alone reads images for a checkpoint: no TensorFlow needed.
     readable = readable_files(args.paths, "image", args.skip_bad_files,
@@ -285,7 +285,7 @@ def predict_files(args, model_path, inputs):
             f"{model_path} does not record how to read files: train it with "
             "--data on a folder or a TFDS data set"
         )
-    if preprocessing["modality"] not in file_inputs.FILE_FORMATS:
+    if not file_inputs.file_extensions(preprocessing["modality"]):
         raise CommandError(
             f"{model_path} takes {preprocessing['modality']} data, not "
             "files (predict reads image, WAV, point-cloud and sequence "
@@ -330,7 +330,7 @@ def files_to_classify(arguments, modality):
         elif not file_inputs.files_of(modality, [path]):
             raise CommandError(
                 f"{path} is not a {modality} file; the model reads "
-                f"{', '.join(file_inputs.FILE_FORMATS[modality].extensions)} "
+                f"{', '.join(file_inputs.file_extensions(modality))} "
                 "files"
             )
         else:

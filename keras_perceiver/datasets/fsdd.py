@@ -5,11 +5,13 @@ import wave
 import numpy as np
 
 from keras_perceiver.datasets.dataset import Dataset
-from keras_perceiver.datasets.log_mel import log_mel_spectrograms
+from keras_perceiver.modalities.audio import (
+    AUDIO_FEATURES,
+    log_mel_spectrograms,
+)
 
 FILE_NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 SAMPLE_RATE = 8000
-AUDIO_FEATURES = ("waveform", "log_mel")
 
 
 def load_fsdd(data_dir=None, max_samples=8192, audio_features="waveform"):

@@ -1,5 +1,6 @@
 """Any prepared TensorFlow Datasets data set, read as a tf.data stream."""
 
+from keras_perceiver import modalities
 from keras_perceiver.datasets import file_inputs
 from keras_perceiver.datasets.streamed_dataset import StreamedDataset
 
@@ -79,7 +80,7 @@ def load_tfds(name, data_dir=None, label_feature=None, input_feature=None,
         features[input_feature], modality, read, image_size, audio_features,
         max_length,
     )
-    prepare = _preparer(features[input_feature], preprocessing)
+    prepare = _preparer(preprocessing)
     return StreamedDataset(
         name=name,
         modality=file_inputs.input_modality(preprocessing),
@@ -260,24 +261,8 @@ def _first_values(read, value, needed, decoders=None):
     return [value(x.numpy()) for x, _ in stream]
 
 
-def _preparer(feature, preprocessing):
-    """A TensorFlow function from the feature's values to model inputs."""
-    import tensorflow as tf
-
-    modality = preprocessing["modality"]
-    if modality == "image":
-        return lambda image: file_inputs.prepare_image(image, preprocessing)
-    if modality == "video":
-        return lambda frames: file_inputs.prepare_video(frames, preprocessing)
-    if modality == "audio":
-        scale = 32768.0 if feature.dtype.is_integer else 1.0
-        return lambda samples: file_inputs.prepare_audio(
-            tf.cast(samples, "float32") / scale, preprocessing
-        )
-    return lambda steps: file_inputs.cut_or_padded(
-        tf.reshape(tf.cast(steps, "float32"),
-                   (-1, preprocessing["num_features"])),
-        preprocessing["max_length"],
-    )
-
-
+def _preparer(preprocessing):
+    """A TensorFlow function from the feature's values to model inputs:
+    the modality's `prepare`."""
+    prepare = modalities.get(preprocessing["modality"]).prepare
+    return lambda values: prepare(values, preprocessing)

@@ -72,7 +72,7 @@ def raw_outputs(model, raw):
     """
     import tensorflow as tf
 
-    from keras_perceiver.datasets.file_inputs import prepare_image
+    from keras_perceiver.modalities.image import prepare_image
 
     if isinstance(encoder_of(model).input_adapter, AudioAdapter):
         inputs = _cut_or_padded(raw, _data_shape(model)[1])
@@ -103,7 +103,7 @@ def _cut_or_padded(waveforms, length):
     with zeros to `length` samples, True where a sample is real."""
     import tensorflow as tf
 
-    from keras_perceiver.datasets.file_inputs import cut_or_padded
+    from keras_perceiver.modalities.inputs import cut_or_padded
 
     clip = cut_or_padded(tf.transpose(waveforms), length)  # Samples first.
     inputs = tf.transpose(clip["inputs"])

@@ -3,7 +3,7 @@ import os
 import numpy as np
 
 from keras_perceiver import argument_checks
-from keras_perceiver.datasets.image_files import load_image_file
+from keras_perceiver.modalities.image import load_image_file
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -4,7 +4,6 @@ import csv
 
 import numpy as np
 
-from keras_perceiver.modalities import attention_drawing
 from keras_perceiver import modalities
 from keras_perceiver.models.perceiver_io import encoder_of
 from keras_perceiver.reports import tables
@@ -87,8 +86,9 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     time-frequency patches, for videos over the patch grids of a few
     frames side by side; for point clouds it colours the points in
     3-D by attention; for other inputs it is the attention over the input
-    index (time, patches). Each modality's drawing is named in
-    `keras_perceiver.modalities` (see `keras_perceiver.modalities.attention_drawing`).
+    index (time, patches). Each modality draws its own
+    (`Modality.attention_drawer`, see
+    `keras_perceiver.modalities.attention_drawing`).
 
     Args:
         model: a trained model with `cross_attention_maps` (every Perceiver
@@ -113,8 +113,9 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     panels = [(f"input (label {label[0]})", None)] + [
         (f"latent {latent}", weights[latent]) for latent in shown.astype(int)
     ]
-    projection, draw = _panel_drawer(model, dataset, example,
-                                     weights.shape[-1])
+    drawer = modalities.attention_drawer(dataset.modality)
+    projection, draw = drawer(example, encoder_of(model).input_adapter,
+                              weights.shape[-1])
     figure = tables.new_figure(2.2 * len(panels), 2.6, "Plotting")
     for column, (title, attention) in enumerate(panels):
         axis = figure.add_subplot(
@@ -129,11 +130,3 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     figure.suptitle("first cross-attend: attention of latents over the input")
     tables.save_figure(figure, png_path)
 
-
-def _panel_drawer(model, dataset, example, num_elements):
-    """`(projection, draw(axis, attention or None for the input))`."""
-    if dataset.modality == modalities.MULTIMODAL:
-        drawer = attention_drawing.signal_drawer
-    else:
-        drawer = modalities.get(dataset.modality).attention_drawer
-    return drawer(example, encoder_of(model).input_adapter, num_elements)

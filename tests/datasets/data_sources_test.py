@@ -15,7 +15,7 @@ from data_source_files import (
 )
 from keras_perceiver import adapters, datasets
 from keras_perceiver.datasets import StreamedDataset
-from keras_perceiver.datasets.point_cloud_files import read_point_cloud
+from keras_perceiver.modalities.point_cloud import read_point_cloud
 from keras_perceiver.models import perceiver_for_dataset
 
 TINY_MODEL = dict(num_bands=4, num_latents=8, latent_dim=16, num_blocks=1,

@@ -70,7 +70,7 @@ def test_fsdd_as_log_mel_spectrograms_masked_over_frames():
 
 
 def test_log_mel_spectrograms_find_a_tone_in_its_mel_band():
-    from keras_perceiver.datasets.log_mel import log_mel_spectrograms
+    from keras_perceiver.modalities.audio import log_mel_spectrograms
 
     time = np.arange(8192) / 8000.0
     low, high = (np.sin(2 * np.pi * hz * time).astype("float32")
