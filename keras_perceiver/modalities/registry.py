@@ -64,6 +64,12 @@ def get(name):
 def taking(option):
     """The modalities whose adapter takes `option` ("patch_size", ...).
 
+    Args:
+        option: str. An adapter option, one of `ADAPTER_OPTIONS`.
+
+    Returns:
+        A list of `Modality`, in registration order.
+
     Example:
 
     >>> [modality.name for modality in taking("crop_size")]
@@ -89,6 +95,13 @@ def with_files():
 
 def listed(words, conjunction):
     """`words` as an English list: "a, b or c", "a and b", "a".
+
+    Args:
+        words: iterable of str, at least one.
+        conjunction: str. The last joining word, e.g. "or".
+
+    Returns:
+        str.
 
     Example:
 
