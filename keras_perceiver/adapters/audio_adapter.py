@@ -40,9 +40,10 @@ class AudioAdapter(GridAdapter):
         training: Python bool; unused.
 
     Returns:
-        A tuple `(byte_array, mask)`: the byte array has shape
-        `(batch, T / patch_size, patch_size * C + 2 * num_bands + 1)`; the
-        mask `(batch, T / patch_size)` is None when no mask was given.
+        A tuple `(byte_array, mask)`. Each patch of `patch_size` samples is
+        one element, its samples followed by its time's features: `(batch,
+        T / patch_size, patch_size * C + 2 * num_bands + 1)`. The mask over
+        the patches is None unless one was given.
 
     Example:
 

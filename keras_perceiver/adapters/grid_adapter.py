@@ -10,7 +10,7 @@ from keras_perceiver.adapters.input_adapter import as_bool_mask
 from keras_perceiver.adapters.input_adapter import check_mask_shape
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.fourier_position_encoding import (
-    FourierPositionEncoding,
+    attach_position_encoding,
 )
 
 
@@ -94,10 +94,9 @@ class GridAdapter(InputAdapter):
         if patch_size is None:
             patch_size = self.default_patch_size
         self.patch_size = argument_checks.freeze_resolution(patch_size)
-        self.num_bands = argument_checks.check_positive_int("num_bands", num_bands)
-        self.max_resolution = argument_checks.freeze_resolution(max_resolution)
-        self.concat_pos = concat_pos
-        self.sine_only = sine_only
+        attach_position_encoding(
+            self, num_bands, max_resolution, concat_pos, sine_only
+        )
         self.grid_shape = None  # Both set by `build`.
         self.patch_grid = None
         self.patch_shape = argument_checks.resolve_int_per_dimension(
@@ -107,14 +106,6 @@ class GridAdapter(InputAdapter):
             argument_checks.resolve_per_dimension(
                 "max_resolution", self.max_resolution, len(self.axis_names)
             )
-        self.position_encoding = FourierPositionEncoding(
-            num_bands=num_bands,
-            max_resolution=max_resolution,
-            concat_pos=concat_pos,
-            sine_only=sine_only,
-            name="position_encoding",
-            dtype=self.dtype_policy,
-        )
 
     @property
     def num_index_dims(self):
@@ -139,7 +130,8 @@ class GridAdapter(InputAdapter):
         full = self.num_index_dims + 2
         return (full - 1, full) if self.channels_optional else (full,)
 
-    def build(self, inputs_shape):
+    def _split_shapes(self, inputs_shape):
+        """The data's shape, of an accepted rank, and the mask's (or None)."""
         data_shape, mask_shape = split_masked_inputs(
             inputs_shape, None, self.input_name
         )
@@ -147,6 +139,10 @@ class GridAdapter(InputAdapter):
         argument_checks.check_rank(
             self.input_name, data_shape, self._accepted_ranks()
         )
+        return data_shape, mask_shape
+
+    def build(self, inputs_shape):
+        data_shape, mask_shape = self._split_shapes(inputs_shape)
         if any(size is None for size in data_shape[1:]):
             raise ValueError(
                 f"`{self.input_name}` must have known sizes along "
@@ -268,13 +264,7 @@ class GridAdapter(InputAdapter):
         )
 
     def compute_output_shape(self, inputs_shape):
-        data_shape, mask_shape = split_masked_inputs(
-            inputs_shape, None, self.input_name
-        )
-        data_shape = tuple(data_shape)
-        argument_checks.check_rank(
-            self.input_name, data_shape, self._accepted_ranks()
-        )
+        data_shape, mask_shape = self._split_shapes(inputs_shape)
         has_channel_axis = len(data_shape) == self.num_index_dims + 2
         channels = data_shape[-1] if has_channel_axis else 1
         index_shape = self._index_shape(
@@ -296,15 +286,8 @@ class GridAdapter(InputAdapter):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "patch_size": self.patch_size,
-                "num_bands": self.num_bands,
-                "max_resolution": self.max_resolution,
-                "concat_pos": self.concat_pos,
-                "sine_only": self.sine_only,
-            }
-        )
+        config["patch_size"] = self.patch_size
+        config.update(self.position_encoding.settings())
         return config
 
 

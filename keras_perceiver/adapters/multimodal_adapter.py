@@ -152,14 +152,18 @@ class MultimodalAdapter(InputAdapter):
                 f"`{argument}` must name modalities of `adapters`. "
                 f"Received: {argument}={names!r}"
             )
+        self._check_known(argument, names, f"{argument}={names!r}")
+        return dict(names) if isinstance(names, dict) else names
+
+    def _check_known(self, argument, names, received):
+        """Raises unless every one of `names` is a modality of `adapters`."""
         unknown = sorted(set(names) - set(self.modality_names))
         if unknown:
             raise ValueError(
                 f"`{argument}` names modalities that `adapters` lacks: "
                 f"{unknown}; the modalities are {list(self.modality_names)}. "
-                f"Received: {argument}={names!r}"
+                f"Received: {received}"
             )
-        return dict(names) if isinstance(names, dict) else names
 
     def _dropout_rates(self):
         return dict(self.modality_dropout or {})
@@ -177,13 +181,7 @@ class MultimodalAdapter(InputAdapter):
                 f"{list(self.modality_names)} to each modality's inputs. "
                 f"Received: inputs of type {type(inputs).__name__}"
             )
-        unknown = sorted(set(inputs) - set(self.modality_names))
-        if unknown:
-            raise ValueError(
-                f"`inputs` has keys that are not modalities: {unknown}; the "
-                f"modalities are {list(self.modality_names)}. "
-                f"Received keys: {sorted(inputs)}"
-            )
+        self._check_known("inputs", inputs, f"keys {sorted(inputs)}")
         missing = [name for name in self.modality_names if name not in inputs]
         if building and missing:
             raise ValueError(
@@ -302,12 +300,7 @@ class MultimodalAdapter(InputAdapter):
                 "entry as {'inputs': ..., 'mask': ...}. "
                 f"Received: mask of type {type(mask).__name__}"
             )
-        unknown = sorted(set(mask) - set(self.modality_names))
-        if unknown:
-            raise ValueError(
-                f"`mask` has keys that are not modalities: {unknown}. "
-                f"Received keys: {sorted(mask)}"
-            )
+        self._check_known("mask", mask, f"keys {sorted(mask)}")
         return mask
 
     def _pad(self, byte_array):
@@ -375,9 +368,6 @@ class MultimodalAdapter(InputAdapter):
             name: keras.layers.deserialize(adapter)
             for name, adapter in config["adapters"].items()
         }
-        config["embedding_initializer"] = keras.initializers.deserialize(
-            config["embedding_initializer"]
-        )
         return cls(**config)
 
 

@@ -7,7 +7,7 @@ from keras_perceiver.adapters.input_adapter import as_bool_mask
 from keras_perceiver.adapters.input_adapter import check_mask_shape
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.fourier_position_encoding import (
-    FourierPositionEncoding,
+    attach_position_encoding,
 )
 
 
@@ -106,16 +106,15 @@ class PointCloudAdapter(InputAdapter):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_bands = argument_checks.check_positive_int("num_bands", num_bands)
+        attach_position_encoding(
+            self, num_bands, max_resolution, concat_pos, sine_only
+        )
         self.num_coordinates = argument_checks.check_positive_int(
             "num_coordinates", num_coordinates
         )
-        self.max_resolution = argument_checks.freeze_resolution(max_resolution)
         argument_checks.resolve_per_dimension(
             "max_resolution", self.max_resolution, self.num_coordinates
         )
-        self.concat_pos = concat_pos
-        self.sine_only = sine_only
         self.num_points = argument_checks.check_optional_positive_int(
             "num_points", num_points
         )
@@ -126,14 +125,6 @@ class PointCloudAdapter(InputAdapter):
         self.seed = seed
         if num_points or scale_range or jitter_stddev:
             self.seed_generator = keras.random.SeedGenerator(seed)
-        self.position_encoding = FourierPositionEncoding(
-            num_bands=num_bands,
-            max_resolution=max_resolution,
-            concat_pos=concat_pos,
-            sine_only=sine_only,
-            name="position_encoding",
-            dtype=self.dtype_policy,
-        )
 
     def build(self, inputs_shape):
         points_shape, mask_shape = split_masked_inputs(
@@ -261,13 +252,10 @@ class PointCloudAdapter(InputAdapter):
 
     def get_config(self):
         config = super().get_config()
+        config.update(self.position_encoding.settings())
         config.update(
             {
-                "num_bands": self.num_bands,
-                "max_resolution": self.max_resolution,
                 "num_coordinates": self.num_coordinates,
-                "concat_pos": self.concat_pos,
-                "sine_only": self.sine_only,
                 "num_points": self.num_points,
                 "scale_range": self.scale_range,
                 "jitter_stddev": self.jitter_stddev,

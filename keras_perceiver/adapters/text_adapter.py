@@ -126,11 +126,3 @@ class TextAdapter(InputAdapter):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["embeddings_initializer"] = keras.initializers.deserialize(
-            config["embeddings_initializer"]
-        )
-        return cls(**config)

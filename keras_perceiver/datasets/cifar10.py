@@ -33,26 +33,17 @@ def load_cifar10(data_dir=None):
     if data_dir is None:
         import keras
 
-        (x_train, y_train), (x_test, y_test) = (
-            keras.datasets.cifar10.load_data()
-        )
+        train, test = keras.datasets.cifar10.load_data()
     else:
         path = find_file(data_dir, LOCAL_FILE, "CIFAR-10")
         keys = ("jpeg_train", "offsets_train", "y_train", "jpeg_test",
                 "offsets_test", "y_test")
         data = load_npz(path, keys, "CIFAR-10")
-        x_train = decode_jpegs(data["jpeg_train"], data["offsets_train"])
-        x_test = decode_jpegs(data["jpeg_test"], data["offsets_test"])
-        y_train, y_test = data["y_train"], data["y_test"]
-    return Dataset(
-        name="cifar10",
-        x_train=(x_train / 255.0).astype("float32"),
-        y_train=np.asarray(y_train).reshape(-1).astype("int64"),
-        x_test=(x_test / 255.0).astype("float32"),
-        y_test=np.asarray(y_test).reshape(-1).astype("int64"),
-        class_names=CLASS_NAMES,
-        modality="image",
-    )
+        train = (decode_jpegs(data["jpeg_train"], data["offsets_train"]),
+                 data["y_train"])
+        test = (decode_jpegs(data["jpeg_test"], data["offsets_test"]),
+                data["y_test"])
+    return Dataset.from_pixels("cifar10", train, test, CLASS_NAMES)
 
 
 def decode_jpegs(jpeg_bytes, offsets):

@@ -7,8 +7,25 @@ from keras_perceiver import modalities as modality_registry
 from keras_perceiver.datasets.splits import shuffled_examples, split_validation
 
 
+class LabelledData:
+    """What `Dataset` and `StreamedDataset` share.
+
+    Both are dataclasses with the fields `class_names`, `modality` and
+    `modalities`; this base checks the modality when one is made and counts
+    the classes.
+    """
+
+    def __post_init__(self):
+        modality_registry.check_data_modality(self.modality, self.modalities)
+
+    @property
+    def num_classes(self):
+        """The number of classes, one per entry of `class_names`."""
+        return len(self.class_names)
+
+
 @dataclasses.dataclass
-class Dataset:
+class Dataset(LabelledData):
     """A labelled data set split into training and test data.
 
     `x_train` / `x_test` are what `model.fit` and `model.predict` take: a
@@ -54,12 +71,40 @@ class Dataset:
     modalities: dict = None
     preprocessing: dict = None
 
-    def __post_init__(self):
-        modality_registry.check_data_modality(self.modality, self.modalities)
+    @classmethod
+    def from_pixels(cls, name, train, test, class_names):
+        """An image data set from 8-bit pixels and integer labels.
 
-    @property
-    def num_classes(self):
-        return len(self.class_names)
+        Args:
+            name: str. The data set's name.
+            train: pair `(images, labels)`: images `(n, height, width,
+                channels)` with values in [0, 255], and n integer labels
+                (`(n,)` or `(n, 1)`, as `keras.datasets` gives them).
+            test: the same pair for the test data.
+            class_names: list of str, one per class.
+
+        Returns:
+            A `Dataset` of float32 images in [0, 1] and int64 labels `(n,)`,
+            modality "image".
+
+        Example:
+
+        >>> data = Dataset.from_pixels(
+        ...     "toy", (np.zeros((8, 4, 4, 1), "uint8"), np.arange(8) % 2),
+        ...     (np.zeros((2, 4, 4, 1), "uint8"), np.arange(2)), ["a", "b"])
+        >>> data.x_train.dtype, data.y_test.shape
+        (dtype('float32'), (2,))
+        """
+        (x_train, y_train), (x_test, y_test) = train, test
+        return cls(
+            name=name,
+            x_train=(x_train / 255.0).astype("float32"),
+            y_train=np.asarray(y_train).reshape(-1).astype("int64"),
+            x_test=(x_test / 255.0).astype("float32"),
+            y_test=np.asarray(y_test).reshape(-1).astype("int64"),
+            class_names=class_names,
+            modality="image",
+        )
 
     def with_shuffled_training_data(self, seed=0):
         """A copy whose training examples are in a fixed random order.

@@ -4,6 +4,21 @@ import pathlib
 import zipfile
 
 
+def require_data_dir(data_dir, dataset, filenames):
+    """Raises unless a folder was given, for data sets with no download.
+
+    Args:
+        data_dir: str, path or None. The folder given by the user.
+        dataset: str. The data set's name, for the message.
+        filenames: sequence of str. The files the folder must hold.
+    """
+    if data_dir is None:
+        raise ValueError(
+            f"{dataset} needs a data directory holding "
+            f"{' and '.join(filenames)}. Received: data_dir=None"
+        )
+
+
 def find_file(data_dir, filename, dataset):
     """Returns `data_dir/filename`, or raises a ValueError that says what is
     missing.

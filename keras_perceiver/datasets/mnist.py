@@ -23,21 +23,17 @@ def load_mnist(data_dir=None):
     if data_dir is None:
         import keras
 
-        (x_train, y_train), (x_test, y_test) = (
-            keras.datasets.mnist.load_data()
-        )
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     else:
         path = find_file(data_dir, "mnist.npz", "MNIST")
         data = load_npz(path, ("x_train", "y_train", "x_test", "y_test"),
                         "MNIST")
         x_train, y_train = data["x_train"], data["y_train"]
         x_test, y_test = data["x_test"], data["y_test"]
-    return Dataset(
-        name="mnist",
-        x_train=(x_train[..., None] / 255.0).astype("float32"),
-        y_train=y_train.astype("int64"),
-        x_test=(x_test[..., None] / 255.0).astype("float32"),
-        y_test=y_test.astype("int64"),
-        class_names=[str(digit) for digit in range(10)],
-        modality="image",
+    # A channel axis of one grey level.
+    return Dataset.from_pixels(
+        "mnist",
+        (x_train[..., None], y_train),
+        (x_test[..., None], y_test),
+        [str(digit) for digit in range(10)],
     )

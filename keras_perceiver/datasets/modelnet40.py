@@ -1,5 +1,6 @@
 from keras_perceiver.datasets.dataset import Dataset
 from keras_perceiver.datasets.local_files import find_file, load_npz
+from keras_perceiver.datasets.local_files import require_data_dir
 
 TRAIN_FILE = "modelnet40_train_1024pts_float16.npz"
 TEST_FILE = "modelnet40_test_1024pts_float16.npz"
@@ -25,11 +26,7 @@ def load_modelnet40(data_dir=None):
     >>> model = keras_perceiver.models.perceiver_for_dataset(data)
     >>> model.fit(**data.fit_data(batch_size=32, validation_split=0.1))
     """
-    if data_dir is None:
-        raise ValueError(
-            "ModelNet40 needs a data directory holding "
-            f"{TRAIN_FILE} and {TEST_FILE}. Received: data_dir=None"
-        )
+    require_data_dir(data_dir, "ModelNet40", (TRAIN_FILE, TEST_FILE))
     keys = ("points", "labels", "classes")
     train = load_npz(find_file(data_dir, TRAIN_FILE, "ModelNet40"), keys,
                      "ModelNet40")

@@ -2,6 +2,7 @@ import numpy as np
 
 from keras_perceiver.datasets.dataset import Dataset
 from keras_perceiver.datasets.local_files import find_file, load_npz
+from keras_perceiver.datasets.local_files import require_data_dir
 
 LOCAL_FILE = "msr_action3d_skeleton3d.npz"
 ACTIONS = ["high arm wave", "horizontal arm wave", "hammer", "hand catch",
@@ -38,11 +39,7 @@ def load_msr_action3d(data_dir=None, max_frames=96):
     >>> model = keras_perceiver.models.perceiver_for_dataset(data)
     >>> model.fit(**data.fit_data(batch_size=32, validation_split=0.1))
     """
-    if data_dir is None:
-        raise ValueError(
-            f"MSR Action3D needs a data directory holding {LOCAL_FILE}. "
-            "Received: data_dir=None"
-        )
+    require_data_dir(data_dir, "MSR Action3D", (LOCAL_FILE,))
     keys = ("frames", "offsets", "lengths", "action", "subject")
     data = load_npz(find_file(data_dir, LOCAL_FILE, "MSR Action3D"), keys,
                     "MSR Action3D")

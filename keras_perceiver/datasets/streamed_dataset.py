@@ -3,13 +3,14 @@ import dataclasses
 import keras
 import numpy as np
 
-from keras_perceiver import modalities as modality_registry
-from keras_perceiver.datasets.dataset import Dataset, label_mapping
+from keras_perceiver.datasets.dataset import Dataset
+from keras_perceiver.datasets.dataset import LabelledData
+from keras_perceiver.datasets.dataset import label_mapping
 from keras_perceiver.datasets.splits import num_fitted_examples
 
 
 @dataclasses.dataclass
-class StreamedDataset:
+class StreamedDataset(LabelledData):
     """A labelled data set read from storage while it is used, with tf.data.
 
     Nothing is loaded whole: each pass reads the examples again, decoding
@@ -50,13 +51,6 @@ class StreamedDataset:
     preprocessing: dict = None
     skipped_files: list = dataclasses.field(default_factory=list)
     modalities: dict = None
-
-    def __post_init__(self):
-        modality_registry.check_data_modality(self.modality, self.modalities)
-
-    @property
-    def num_classes(self):
-        return len(self.class_names)
 
     @property
     def input_shape(self):

@@ -34,9 +34,9 @@ def tf_strategy(num_devices=None):
 
     ```python
     strategy = tf_strategy(num_devices=4)
-    with strategy.scope():
+    with strategy.scope():  # the weights are mirrored on every GPU
         model = keras_perceiver.Perceiver(num_classes=10)
-        model.compile(optimizer="adamw", loss=...)
+        keras_perceiver.training.compile_for_classification(model)
     model.fit(x, y, batch_size=256)  # 64 examples per GPU
     ```
     """

@@ -22,13 +22,10 @@ class CrossAttention(AttentionBlock):
         num_heads: int. Number of attention heads. Defaults to 1 (the
             paper's ImageNet model).
         qk_channels: int or None. Query/key width over all heads. Defaults
-            to None, meaning the input channel count.
-        v_channels: int or None. Value width over all heads. Defaults to
-            None, meaning `qk_channels`.
-        widening_factor: int. MLP hidden width as a multiple of the latent
-            width. Defaults to 1.
-        dropout: float. Dropout rate on the attention and MLP outputs before
-            each residual. Defaults to 0.
+            to None, meaning the input channel count C.
+        v_channels, widening_factor, dropout: as for every `AttentionBlock`
+            (value width, MLP widening over the latent width, dropout rate).
+            Default to None (meaning `qk_channels`), 1 and 0.
         use_query_residual: bool. Whether the attention output is added to
             the queries (the latents). Defaults to True, as in the encoder;
             Perceiver IO decoders turn it off, so that their output does not

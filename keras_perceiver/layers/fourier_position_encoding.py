@@ -145,17 +145,65 @@ class FourierPositionEncoding(keras.layers.Layer):
             self.num_channels(positions_shape[-1]),
         )
 
+    def settings(self):
+        """The four constructor settings by name, as in `get_config`.
+
+        Returns:
+            A dict with `num_bands`, `max_resolution`, `concat_pos` and
+            `sine_only`: what a layer that owns an encoding adds to its own
+            config.
+        """
+        return {
+            "num_bands": self.num_bands,
+            "max_resolution": self.max_resolution,
+            "concat_pos": self.concat_pos,
+            "sine_only": self.sine_only,
+        }
+
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "num_bands": self.num_bands,
-                "max_resolution": self.max_resolution,
-                "concat_pos": self.concat_pos,
-                "sine_only": self.sine_only,
-            }
-        )
+        config.update(self.settings())
         return config
+
+
+def attach_position_encoding(
+    layer, num_bands, max_resolution, concat_pos, sine_only
+):
+    """Gives `layer` its Fourier position encoding and the encoding's settings.
+
+    For the layers whose elements or queries carry Fourier features (grid
+    and point-cloud adapters, `FourierQueries`): `layer.position_encoding`
+    becomes the sub-layer (in `layer`'s dtype policy), and `layer.num_bands`,
+    `max_resolution`, `concat_pos` and `sine_only` its checked settings;
+    `layer.get_config` adds `layer.position_encoding.settings()`.
+
+    Args:
+        layer: the Keras layer that owns the encoding.
+        num_bands: int. Frequency bands per axis.
+        max_resolution: int, float, sequence of them, or None.
+        concat_pos: bool. Whether the raw position joins the features.
+        sine_only: bool. Whether to use sines only.
+
+    Returns:
+        The `FourierPositionEncoding`.
+
+    Example:
+
+    >>> layer = keras.layers.Layer()
+    >>> encoding = attach_position_encoding(layer, 8, None, True, False)
+    >>> layer.num_bands, encoding.num_channels(2)
+    (8, 34)
+    """
+    encoding = FourierPositionEncoding(
+        num_bands, max_resolution, concat_pos, sine_only,
+        name="position_encoding", dtype=layer.dtype_policy,
+    )
+    layer.num_bands = encoding.num_bands
+    layer.max_resolution = encoding.max_resolution
+    layer.concat_pos = encoding.concat_pos
+    layer.sine_only = encoding.sine_only
+    layer.position_encoding = encoding
+    return encoding
 
 
 def grid_positions(index_shape):

@@ -3,7 +3,7 @@ import numpy as np
 
 from keras_perceiver import argument_checks
 from keras_perceiver.layers.fourier_position_encoding import (
-    FourierPositionEncoding,
+    attach_position_encoding,
 )
 from keras_perceiver.layers.output_queries import OutputQueries
 from keras_perceiver.layers.output_queries import broadcast_to_batch
@@ -28,13 +28,14 @@ class FourierQueries(OutputQueries):
         concat_pos: bool. Whether the raw position joins the features.
             Defaults to True.
         sine_only: bool. Whether to use sines only. Defaults to False.
-        task_embedding_channels: int. Width of a learned task embedding
-            concatenated to every query, 0 for none. Defaults to 0.
+        task_embedding_channels: int. Width of the learned task embedding
+            that `OutputQueries` appends to each query; 0 (the default) for
+            none.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
-        byte_array: Tensor of shape `(batch, M, C)`; only its batch size
-            is used.
+        byte_array: the encoder's input `(batch, M, C)`, read for its batch
+            size alone.
 
     Example:
 
@@ -57,17 +58,12 @@ class FourierQueries(OutputQueries):
             task_embedding_channels=task_embedding_channels, **kwargs
         )
         self.index_shape = argument_checks.check_grid("index_shape", index_shape)
-        self.num_bands = argument_checks.check_positive_int("num_bands", num_bands)
-        self.max_resolution = argument_checks.freeze_resolution(max_resolution)
-        self.concat_pos = argument_checks.check_bool("concat_pos", concat_pos)
-        self.sine_only = argument_checks.check_bool("sine_only", sine_only)
-        self.position_encoding = FourierPositionEncoding(
-            num_bands=self.num_bands,
-            max_resolution=self.max_resolution,
-            concat_pos=self.concat_pos,
-            sine_only=self.sine_only,
-            name="position_encoding",
-            dtype=self.dtype_policy,
+        attach_position_encoding(
+            self,
+            num_bands,
+            max_resolution,
+            argument_checks.check_bool("concat_pos", concat_pos),
+            argument_checks.check_bool("sine_only", sine_only),
         )
         # Checks max_resolution against the grid now, not at the first call.
         self.position_encoding.grid_features((1,) * len(self.index_shape))
@@ -85,13 +81,6 @@ class FourierQueries(OutputQueries):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "index_shape": self.index_shape,
-                "num_bands": self.num_bands,
-                "max_resolution": self.max_resolution,
-                "concat_pos": self.concat_pos,
-                "sine_only": self.sine_only,
-            }
-        )
+        config["index_shape"] = self.index_shape
+        config.update(self.position_encoding.settings())
         return config

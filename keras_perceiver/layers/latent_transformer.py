@@ -14,14 +14,10 @@ class LatentTransformer(keras.layers.Layer):
 
     Args:
         num_layers: int. Number of self-attention layers L. Defaults to 6.
-        num_heads: int. Heads per self-attention layer. Defaults to 8.
-        qk_channels: int or None. Query/key width over all heads. Defaults
-            to None, meaning the latent width.
-        v_channels: int or None. Value width over all heads. Defaults to
-            None, meaning `qk_channels`.
-        widening_factor: int. MLP hidden width as a multiple of the latent
-            width. Defaults to 1.
-        dropout: float. Dropout rate inside every layer. Defaults to 0.
+        num_heads, qk_channels, v_channels, widening_factor, dropout: each
+            layer's arguments, as for `SelfAttention` (with the same
+            defaults: 8 heads, widths from the latents, widening 1, no
+            dropout).
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:

@@ -95,11 +95,3 @@ class LearnedQueries(OutputQueries):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["initializer"] = keras.initializers.deserialize(
-            config["initializer"]
-        )
-        return cls(**config)

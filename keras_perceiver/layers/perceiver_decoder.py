@@ -21,13 +21,11 @@ class PerceiverDecoder(keras.layers.Layer):
             None: no final projection, the output keeps the query width
             (DeepMind's language model, whose logits come from the input
             embedding matrix instead).
-        num_heads: int. Attention heads. Defaults to 1.
-        qk_channels: int or None. Query/key width over all heads. Defaults
-            to None, meaning the latent width.
-        v_channels: int or None. Value width over all heads. Defaults to
-            None, meaning `qk_channels`.
-        widening_factor: int. MLP hidden width as a multiple of the query
-            width. Defaults to 1.
+        num_heads, qk_channels, v_channels, widening_factor: the
+            cross-attention's, as for `CrossAttention` with the queries in
+            the latents' place (so `qk_channels` defaults to the latent
+            width and the MLP widens the query width). Default to 1 head,
+            None, None and 1.
         use_query_residual: bool. Whether the attention output is added to
             the queries. Defaults to True (DeepMind's classification
             decoder); dense decoders usually turn it off so that outputs do
@@ -48,9 +46,9 @@ class PerceiverDecoder(keras.layers.Layer):
     Example:
 
     >>> decoder = PerceiverDecoder(num_output_channels=10)
-    >>> queries = keras.random.normal((2, 784, 24))
-    >>> latents = keras.random.normal((2, 32, 64))
-    >>> tuple(decoder(queries, latents).shape)
+    >>> pixel_queries = keras.random.normal((2, 784, 24))  # one per pixel
+    >>> outputs = decoder(pixel_queries, keras.random.normal((2, 32, 64)))
+    >>> tuple(outputs.shape)
     (2, 784, 10)
 
     References:
@@ -72,8 +70,7 @@ class PerceiverDecoder(keras.layers.Layer):
         self.num_output_channels = argument_checks.check_optional_positive_int(
             "num_output_channels", num_output_channels
         )
-        # CrossAttention checks the attention arguments; the decoder reads
-        # them back from it (the properties below).
+        # CrossAttention checks the attention arguments; keep them as it does.
         self.cross_attention = CrossAttention(
             num_heads=num_heads,
             qk_channels=qk_channels,
@@ -84,6 +81,9 @@ class PerceiverDecoder(keras.layers.Layer):
             name="cross_attention",
             dtype=self.dtype_policy,
         )
+        for name, value in self.cross_attention.attention_config().items():
+            setattr(self, name, value)
+        self.use_query_residual = self.cross_attention.use_query_residual
         self.output_projection = None
         if self.num_output_channels is not None:
             self.output_projection = keras.layers.Dense(
@@ -91,30 +91,6 @@ class PerceiverDecoder(keras.layers.Layer):
                 name="output_projection",
                 dtype=self.dtype_policy,
             )
-
-    @property
-    def num_heads(self):
-        return self.cross_attention.num_heads
-
-    @property
-    def qk_channels(self):
-        return self.cross_attention.qk_channels
-
-    @property
-    def v_channels(self):
-        return self.cross_attention.v_channels
-
-    @property
-    def widening_factor(self):
-        return self.cross_attention.widening_factor
-
-    @property
-    def use_query_residual(self):
-        return self.cross_attention.use_query_residual
-
-    @property
-    def dropout(self):
-        return self.cross_attention.dropout
 
     def build(self, queries_shape, latents_shape):
         argument_checks.check_rank("queries", queries_shape, (3,))

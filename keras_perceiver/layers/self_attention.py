@@ -19,12 +19,9 @@ class SelfAttention(AttentionBlock):
             paper's ImageNet model).
         qk_channels: int or None. Query/key width over all heads. Defaults
             to None, meaning the latent width.
-        v_channels: int or None. Value width over all heads. Defaults to
-            None, meaning `qk_channels`.
-        widening_factor: int. MLP hidden width as a multiple of the latent
-            width. Defaults to 1.
-        dropout: float. Dropout rate on the attention and MLP outputs before
-            each residual. Defaults to 0.
+        v_channels, widening_factor, dropout: the value width, MLP widening
+            and dropout rate of every `AttentionBlock`. Default to None
+            (meaning `qk_channels`), 1 and 0.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
