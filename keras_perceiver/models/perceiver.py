@@ -39,11 +39,8 @@ class Perceiver(PerceiverEncoder):
             defaults, and base model keyword arguments such as `name` and
             `dtype`.
 
-    Call arguments:
-        inputs: images, a byte array, a dict `{"inputs", "mask"}`, or what
-            the `input_adapter` takes.
-        mask: optional boolean tensor `(batch, M)` over the byte array.
-        training: Python bool, whether dropout is active.
+    Call arguments: those of `PerceiverEncoder` (`inputs`, `mask`,
+    `training`).
 
     Returns:
         Logits of shape `(batch, num_classes)`, in float32 under mixed
