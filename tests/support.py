@@ -37,6 +37,13 @@ IMAGENET_PERCEIVER = dict(
 )
 
 
+# A batch of 2: 6 latents of width 16 and a byte array of 10 elements with
+# 7 channels, for the layers' tests.
+_rng = np.random.default_rng(0)
+LATENTS = _rng.normal(size=(2, 6, 16)).astype("float32")
+INPUTS = _rng.normal(size=(2, 10, 7)).astype("float32")
+
+
 def tiny_perceiver(**overrides):
     """A Perceiver small enough to run in milliseconds."""
     return kp.Perceiver(**{**TINY_PERCEIVER, **overrides})
@@ -44,25 +51,6 @@ def tiny_perceiver(**overrides):
 
 def to_numpy(tensor):
     return keras.ops.convert_to_numpy(tensor)
-
-
-def assert_config_round_trip(layer):
-    """config -> from_config -> the same config."""
-    config = layer.get_config()
-    restored = layer.__class__.from_config(config)
-    assert restored.get_config() == config
-
-
-def assert_keras_file_round_trip(model, inputs, tmp_path):
-    """A `.keras` save and load gives the same predictions."""
-    expected = to_numpy(model(inputs))
-    path = str(tmp_path / "model.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
-    np.testing.assert_allclose(
-        to_numpy(restored(inputs)), expected, rtol=1e-6, atol=1e-6
-    )
-    return restored
 
 
 def other_backends():
@@ -140,16 +128,6 @@ def adapter_perceiver(adapter, **overrides):
     """A one-block tiny Perceiver on an input adapter (quick to compile)."""
     config = dict(num_blocks=1, num_self_attends_per_block=1)
     return tiny_perceiver(input_adapter=adapter, **{**config, **overrides})
-
-
-def assert_same_config(layer, other):
-    """Equal configs once JSON-normalized (a saved file stores lists)."""
-    import json
-
-    def normalized(config):
-        return json.dumps(config, sort_keys=True, default=str)
-
-    assert normalized(layer.get_config()) == normalized(other.get_config())
 
 
 def tiny_image_model_file(folder):

@@ -3,11 +3,10 @@ import numpy as np
 import pytest
 
 from keras_perceiver.adapters import LearnedPositionImageAdapter
-from layer_harness import run_adapter_test
+from layer_harness import assert_config_round_trip, run_adapter_test
 from support import (
     adapter_outputs,
     adapter_perceiver,
-    assert_config_round_trip,
     assert_fit_runs,
     to_numpy,
 )

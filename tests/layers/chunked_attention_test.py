@@ -18,7 +18,8 @@ from keras import ops
 import keras_perceiver as kp
 from keras_perceiver.layers import CrossAttention, PerceiverAttention
 from keras_perceiver.layers.perceiver_attention import AUTO_CHUNK_SIZE
-from support import assert_config_round_trip, to_numpy
+from layer_harness import assert_config_round_trip
+from support import to_numpy
 
 BACKEND = keras.config.backend()
 rng = np.random.default_rng(0)

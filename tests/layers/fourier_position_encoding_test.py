@@ -6,7 +6,8 @@ import pytest
 from keras_perceiver.layers import FourierPositionEncoding
 from keras_perceiver.layers.fourier_position_encoding import (grid_positions,
                                                              linspace)
-from support import assert_config_round_trip, to_numpy
+from layer_harness import run_layer_test
+from support import to_numpy
 
 
 def reference_features(positions, max_resolution, num_bands, concat_pos=True,
@@ -89,10 +90,14 @@ def test_imagenet_channel_count():
     assert encoding.num_channels(2) == 258
 
 
-def test_config_round_trip():
-    assert_config_round_trip(
-        FourierPositionEncoding(num_bands=3, max_resolution=(4, 5),
-                                concat_pos=False, sine_only=True)
+def test_layer_checks(tmp_path):
+    points = np.random.default_rng(0).uniform(-1, 1, size=(2, 5, 2))
+    run_layer_test(
+        FourierPositionEncoding, dict(num_bands=3, max_resolution=10),
+        (points.astype("float32"),), tmp_path,
+        config_kwargs=dict(num_bands=3, max_resolution=(4, 5),
+                           concat_pos=False, sine_only=True),
+        expected_output_shape=(2, 5, 14), trainable=False,
     )
 
 

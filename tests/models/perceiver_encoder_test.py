@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import keras_perceiver as kp
-from layer_harness import run_layer_test
+from layer_harness import run_task_test
 from support import tiny_perceiver
 from support import to_numpy
 
@@ -91,12 +91,11 @@ def test_cross_attends_without_query_residual_change_the_latents():
 
 
 def test_layer_checks(tmp_path):
-    run_layer_test(
-        tiny_encoder, {"block_scheme": "perceiver_io"}, (IMAGES,), tmp_path,
+    run_task_test(
+        tiny_encoder, {"block_scheme": "perceiver_io"}, IMAGES, tmp_path,
         config_kwargs=dict(block_scheme="perceiver_io",
                            cross_use_query_residual=False),
         expected_output_shape=(3, 8, 16),
-        make_model=lambda encoder: encoder,
         mixed_precision="finite",
     )
 

@@ -4,9 +4,7 @@ import pytest
 
 import keras_perceiver as kp
 from keras_perceiver import layers
-from layer_harness import run_layer_test
-from support import assert_config_round_trip
-from support import assert_keras_file_round_trip
+from layer_harness import run_task_test
 from support import to_numpy
 
 IMAGES = np.random.RandomState(0).uniform(size=(3, 6, 6, 1)).astype("float32")
@@ -32,134 +30,6 @@ def dense_model(**decoder_overrides):
         output_queries=layers.FourierQueries((6, 6), num_bands=4),
         decoder=layers.PerceiverDecoder(**{**decoder, **decoder_overrides}),
     )
-
-
-# Decoder
-
-
-def test_decoder_gives_one_output_per_query():
-    decoder = layers.PerceiverDecoder(num_output_channels=5, num_heads=2)
-    outputs = decoder(
-        keras.random.normal((2, 11, 12)), keras.random.normal((2, 8, 16))
-    )
-    assert tuple(outputs.shape) == (2, 11, 5)
-
-
-def test_decoder_without_projection_keeps_the_query_width():
-    decoder = layers.PerceiverDecoder(use_query_residual=False)
-    outputs = decoder(
-        keras.random.normal((2, 11, 12)), keras.random.normal((2, 8, 16))
-    )
-    assert tuple(outputs.shape) == (2, 11, 12)
-    assert decoder.output_projection is None
-
-
-def test_decoder_outputs_do_not_depend_on_other_queries():
-    decoder = layers.PerceiverDecoder(num_output_channels=3)
-    queries = keras.random.normal((2, 10, 12))
-    latents = keras.random.normal((2, 8, 16))
-    together = to_numpy(decoder(queries, latents))
-    alone = to_numpy(decoder(queries[:, 3:4], latents))
-    np.testing.assert_allclose(alone[:, 0], together[:, 3], atol=1e-5)
-
-
-def test_decoder_without_query_residual_is_attention_then_mlp():
-    decoder = layers.PerceiverDecoder(use_query_residual=False)
-    queries = keras.random.normal((2, 5, 12))
-    latents = keras.random.normal((2, 8, 16))
-    outputs = to_numpy(decoder(queries, latents))
-    cross = decoder.cross_attention
-    attended = cross.attention(
-        cross.latent_norm(queries), cross.input_norm(latents)
-    )
-    expected = attended + cross.mlp(cross.mlp_norm(attended))
-    np.testing.assert_allclose(outputs, to_numpy(expected), atol=1e-5)
-
-
-def test_decoder_queries_of_the_wrong_width_raise():
-    decoder = layers.PerceiverDecoder(num_output_channels=3)
-    decoder(keras.random.normal((2, 5, 12)), keras.random.normal((2, 8, 16)))
-    with pytest.raises(ValueError, match="`queries` must have width 12"):
-        decoder(keras.random.normal((2, 5, 10)),
-                keras.random.normal((2, 8, 16)))
-
-
-def test_decoder_config_round_trip():
-    assert_config_round_trip(
-        layers.PerceiverDecoder(num_output_channels=3, num_heads=2,
-                                qk_channels=8, use_query_residual=False)
-    )
-
-
-# Output queries
-
-
-def test_learned_queries_are_shared_by_every_example():
-    queries = to_numpy(layers.LearnedQueries(4, 10)(BYTE_ARRAY))
-    assert queries.shape == (3, 4, 10)
-    np.testing.assert_array_equal(queries[0], queries[2])
-
-
-def test_fourier_queries_are_the_input_grids_position_features():
-    adapter = kp.adapters.ImageAdapter(num_bands=4)
-    byte_array, _ = adapter(IMAGES)
-    queries = layers.FourierQueries((6, 6), num_bands=4)(byte_array)
-    np.testing.assert_allclose(
-        to_numpy(queries), to_numpy(byte_array)[..., 1:], atol=1e-6
-    )
-
-
-def test_input_queries_take_the_adapters_position_channels():
-    adapter = kp.adapters.PointCloudAdapter(num_bands=4)
-    points = np.random.RandomState(2).uniform(-1, 1, (2, 9, 5))
-    byte_array, _ = adapter(points.astype("float32"))
-    queries = layers.InputQueries(
-        num_position_channels=adapter.num_position_channels
-    )(byte_array)
-    assert adapter.num_position_channels == 3 * 9
-    np.testing.assert_array_equal(
-        to_numpy(queries), to_numpy(byte_array)[..., 2:]
-    )
-
-
-def test_task_embedding_is_concatenated_to_every_query():
-    layer = layers.FourierQueries((6,), num_bands=2, task_embedding_channels=3)
-    queries = to_numpy(layer(BYTE_ARRAY))
-    assert queries.shape == (3, 6, 5 + 3)
-    embedding = to_numpy(layer.task_embedding)
-    np.testing.assert_array_equal(queries[:, :, 5:],
-                                  np.broadcast_to(embedding, (3, 6, 3)))
-
-
-@pytest.mark.parametrize(
-    "make, argument",
-    [
-        (lambda: layers.LearnedQueries(0, 4), "num_queries"),
-        (lambda: layers.LearnedQueries(4, 4, index_shape=(3, 2)),
-         "index_shape"),
-        (lambda: layers.FourierQueries((6, 0)), "index_shape"),
-        (lambda: layers.FourierQueries((6, 6), max_resolution=(6,)),
-         "max_resolution"),
-        (lambda: layers.InputQueries(task_embedding_channels=-1),
-         "task_embedding_channels"),
-    ],
-)
-def test_bad_query_arguments_raise(make, argument):
-    with pytest.raises(ValueError, match=f"`{argument}`.*Received"):
-        make()
-
-
-def test_input_queries_wider_than_the_byte_array_raise():
-    with pytest.raises(ValueError, match="`num_position_channels`"):
-        layers.InputQueries(num_position_channels=8)(BYTE_ARRAY)
-
-
-def test_query_configs_round_trip():
-    assert_config_round_trip(layers.LearnedQueries(4, 10, index_shape=(2, 2)))
-    assert_config_round_trip(
-        layers.FourierQueries((6, 6), num_bands=4, task_embedding_channels=2)
-    )
-    assert_config_round_trip(layers.InputQueries(num_position_channels=3))
 
 
 # PerceiverIO
@@ -211,8 +81,8 @@ def test_several_outputs_from_one_model():
     assert np.isfinite(history.history["loss"]).all()
 
 
-def test_several_outputs_round_trip_through_config_and_file(tmp_path):
-    model = kp.PerceiverIO(
+def several_outputs_model():
+    return kp.PerceiverIO(
         tiny_encoder(),
         output_queries={
             "class_name": layers.LearnedQueries(1, 10),
@@ -220,21 +90,14 @@ def test_several_outputs_round_trip_through_config_and_file(tmp_path):
         },
         decoder=layers.PerceiverDecoder(num_output_channels=3),
     )
-    outputs = model(IMAGES)
-    assert tuple(outputs["pixels"].shape) == (3, 6, 6, 3)
-    assert_config_round_trip(model)
-    restored = keras.saving.load_model(_saved(model, tmp_path))
-    np.testing.assert_allclose(
-        to_numpy(restored(IMAGES)["class_name"]),
-        to_numpy(outputs["class_name"]),
-        atol=1e-6,
+
+
+def test_several_outputs_model_checks(tmp_path):
+    run_task_test(
+        several_outputs_model, {}, IMAGES, tmp_path,
+        expected_output_shape={"class_name": (3, 1, 3),
+                               "pixels": (3, 6, 6, 3)},
     )
-
-
-def _saved(model, tmp_path):
-    path = str(tmp_path / "model.keras")
-    model.save(path)
-    return path
 
 
 @pytest.mark.parametrize(
@@ -306,9 +169,8 @@ def test_fit_learns_a_per_pixel_target():
 
 def test_layer_checks(tmp_path):
     # Under mixed_bfloat16 the outputs are float32.
-    run_layer_test(dense_model, {}, (IMAGES,), tmp_path,
-                   expected_output_shape=(3, 6, 6, 2),
-                   make_model=lambda model: model, mixed_precision="float32")
+    run_task_test(dense_model, {}, IMAGES, tmp_path,
+                  expected_output_shape=(3, 6, 6, 2))
 
 
 def test_mixed_bfloat16_decoder_and_queries():
@@ -332,25 +194,17 @@ def test_classifier_layers_follow_the_models_dtype_policy():
 # PerceiverIOClassifier
 
 
-def test_classifier_gives_logits_and_trains():
-    model = kp.PerceiverIOClassifier(tiny_encoder(), num_classes=4)
-    assert tuple(model(IMAGES).shape) == (3, 4)
-    model.compile(
-        optimizer="adam",
+def classifier(**kwargs):
+    return kp.PerceiverIOClassifier(tiny_encoder(), **kwargs)
+
+
+def test_classifier_gives_logits_trains_and_keeps_its_class_names(tmp_path):
+    names = ["cat", "dog", "fish", "bird"]
+    _, restored = run_task_test(
+        classifier, dict(num_classes=4, class_names=names), IMAGES, tmp_path,
+        expected_output_shape=(3, 4), targets=np.array([0, 1, 2]),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
-    history = model.fit(IMAGES, np.array([0, 1, 2]), epochs=2, verbose=0)
-    assert np.isfinite(history.history["loss"]).all()
-
-
-def test_classifier_keeps_its_class_names(tmp_path):
-    names = ["cat", "dog", "fish"]
-    model = kp.PerceiverIOClassifier(
-        tiny_encoder(), num_classes=3, class_names=names
-    )
-    model(IMAGES)
-    assert_config_round_trip(model)
-    restored = assert_keras_file_round_trip(model, IMAGES, tmp_path)
     assert restored.class_names == names
 
 

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 import keras_perceiver as kp
-from support import assert_config_round_trip
-from support import assert_keras_file_round_trip
+from layer_harness import run_task_test
 from support import to_numpy
 
 TEXTS = ["Perceivers read bytes.", "héllo"]
@@ -27,36 +26,6 @@ def tiny_masked_lm(**overrides):
 def encoded(texts=TEXTS, length=None):
     ids, mask = kp.ByteTokenizer().encode(texts, length=length)
     return {"inputs": ids, "mask": mask}
-
-
-@pytest.mark.backend_independent
-def test_tokenizer_uses_bytes_plus_six_with_special_tokens():
-    tokenizer = kp.ByteTokenizer()
-    ids, mask = tokenizer.encode(["é[MASK]!"])
-    assert ids.tolist() == [[4, 0xC3 + 6, 0xA9 + 6, 3, ord("!") + 6, 5]]
-    assert mask.all()
-    assert tokenizer.decode(ids[0]) == "é!"
-    assert tokenizer.vocabulary_size == 262
-
-
-@pytest.mark.backend_independent
-def test_tokenizer_matches_transformers():
-    transformers = pytest.importorskip("transformers")
-    reference = transformers.PerceiverTokenizer()
-    texts = ["This is an [MASK] sentence.", "héllo", "[CLS]x"]
-    ids, mask = kp.ByteTokenizer().encode(texts)
-    expected = reference(texts, padding=True)
-    assert ids.tolist() == expected["input_ids"]
-    assert mask.astype(int).tolist() == expected["attention_mask"]
-
-
-@pytest.mark.backend_independent
-def test_tokenizer_pads_to_a_length_and_rejects_a_shorter_one():
-    ids, mask = kp.ByteTokenizer().encode(["ab", "abcd"], length=8)
-    assert ids.shape == (2, 8)
-    assert mask.sum(axis=1).tolist() == [4, 6]
-    with pytest.raises(ValueError, match="`length` must hold"):
-        kp.ByteTokenizer().encode(["abcd"], length=3)
 
 
 def test_logits_per_token_over_the_vocabulary():
@@ -115,12 +84,14 @@ def test_fit_learns_to_copy_the_input():
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
 
 
-def test_config_and_file_round_trip(tmp_path):
-    model = tiny_masked_lm()
+def test_layer_checks(tmp_path):
     inputs = encoded()
-    model(inputs)
-    assert_config_round_trip(model)
-    assert_keras_file_round_trip(model, inputs, tmp_path)
+    run_task_test(
+        tiny_masked_lm, {}, inputs, tmp_path,
+        expected_output_shape=inputs["inputs"].shape + (262,),
+        targets=inputs["inputs"],
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
 
 
 def test_text_longer_than_the_position_embeddings_raises():
@@ -135,16 +106,3 @@ def test_encoder_without_a_text_adapter_raises():
                                   num_self_heads=2)
     with pytest.raises(ValueError, match="TextAdapter"):
         kp.PerceiverMaskedLM(encoder)
-
-
-def test_text_adapter_adds_position_embeddings():
-    adapter = kp.adapters.TextAdapter(max_length=8, embedding_dim=4)
-    ids = np.array([[5, 5, 7]])
-    byte_array, mask = adapter(ids)
-    assert mask is None
-    expected = (
-        to_numpy(adapter.token_embeddings)[ids[0]]
-        + to_numpy(adapter.position_embeddings)[:3]
-    )
-    np.testing.assert_allclose(to_numpy(byte_array)[0], expected, atol=1e-6)
-    assert_config_round_trip(adapter)

@@ -3,11 +3,10 @@ import numpy as np
 import pytest
 
 import keras_perceiver as kp
-from layer_harness import run_layer_test
+from layer_harness import run_task_test
 from support import (
     IMAGENET_PERCEIVER,
     TINY_PERCEIVER,
-    assert_keras_file_round_trip,
     tiny_perceiver,
     to_numpy,
 )
@@ -155,30 +154,28 @@ def test_symbolic_call_builds_a_functional_model():
 
 
 def test_layer_checks(tmp_path):
-    # The .keras file is loaded under every other installed backend too.
-    model, restored = run_layer_test(
+    # The same model saved under each other backend loads here too
+    # (tests/fixtures/cross_backend/perceiver_<backend>.keras).
+    model, restored = run_task_test(
         kp.Perceiver, {**TINY_PERCEIVER, "max_resolution": (10, 12)},
-        (IMAGES,), tmp_path,
+        IMAGES, tmp_path,
         config_kwargs={**TINY_PERCEIVER, "weight_sharing": "none",
                        "cross_attend_placement": "start", "dropout": 0.1,
                        "max_resolution": (8, 16)},
         expected_output_shape=(3, 5),
-        make_model=lambda model: model,
         targets=np.array([0, 1, 2]),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        mixed_precision="float32",
-        check_other_backends=True,
+        cross_backend_fixture="perceiver",
     )
     assert restored.get_config() == model.get_config()
 
 
-def test_keras_file_round_trip_with_mask(tmp_path):
-    model = tiny_perceiver()
+def test_layer_checks_with_dict_inputs_and_masks(tmp_path):
     mask = np.ones((3, 20), bool)
     mask[0, 5:] = False
-    inputs = {"inputs": BYTE_ARRAY, "mask": mask}
-    model(inputs)
-    assert_keras_file_round_trip(model, inputs, tmp_path)
+    mask[1, 10:] = False
+    run_task_test(tiny_perceiver, {}, {"inputs": BYTE_ARRAY, "mask": mask},
+                  tmp_path, expected_output_shape=(3, 5))
 
 
 def test_fit_lowers_the_loss_on_a_learnable_problem():
@@ -194,18 +191,6 @@ def test_fit_lowers_the_loss_on_a_learnable_problem():
     after = history.history["loss"][-1]
     assert after < 0.5 * before
     assert history.history["accuracy"][-1] > 0.6
-
-
-def test_fit_with_dict_inputs_and_masks():
-    mask = np.ones((3, 20), bool)
-    mask[1, 10:] = False
-    model = tiny_perceiver()
-    model.compile(optimizer="adam", loss="mse")
-    history = model.fit(
-        {"inputs": BYTE_ARRAY, "mask": mask}, np.zeros((3, 5)), epochs=2,
-        verbose=0,
-    )
-    assert np.isfinite(history.history["loss"]).all()
 
 
 def test_mixed_bfloat16():
