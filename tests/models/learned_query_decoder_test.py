@@ -8,7 +8,7 @@ function, `learned_queries_and_decoder`; the rest go to the base model.
 import pytest
 
 import keras_perceiver as kp
-from support import assert_config_round_trip
+from layer_harness import assert_config_round_trip
 
 DECODER = dict(decoder_num_heads=2, decoder_qk_channels=8,
                decoder_v_channels=4, decoder_widening_factor=3, dropout=0.25)
