@@ -11,6 +11,7 @@ isolated Python that does not import modules from the working directory.
 """
 
 import argparse
+import contextlib
 import importlib
 import importlib.metadata
 import json
@@ -45,6 +46,16 @@ INTERRUPTED = 130
 
 class CommandError(Exception):
     """A user error: printed as one line, exit status 2."""
+
+
+@contextlib.contextmanager
+def library_errors():
+    """Turns the library's `ValueError`s (a user's mistake) into a
+    `CommandError`: its first line."""
+    try:
+        yield
+    except ValueError as error:
+        raise CommandError(first_line(error)) from None
 
 
 def interrupted(message="interrupted"):
