@@ -2,8 +2,6 @@
 
 import json
 
-from keras_tuner.engine.trial import TrialStatus
-
 from keras_perceiver.training.atomic_files import atomic_path
 from keras_perceiver.training.atomic_files import write_text_atomically
 from keras_perceiver.training.recipe import evaluate
@@ -36,6 +34,8 @@ def save_best_trial(tuner, dataset, output_dir, batch_size):
     >>> summary = save_best_trial(tuner, data, pathlib.Path("runs/t"), 64)
     >>> summary["test_accuracy"]  # doctest: +SKIP
     """
+    from keras_tuner.engine.trial import TrialStatus
+
     completed = [
         trial for trial in tuner.oracle.trials.values()
         if trial.status == TrialStatus.COMPLETED

@@ -2,11 +2,13 @@
 shortens: `crash_safe_tuner`."""
 
 import contextlib
+import json
 
 from keras_perceiver.optional_dependencies import import_optional
 from keras_perceiver.training.atomic_files import atomic_path
 
-keras_tuner = import_optional("keras_tuner", "keras_perceiver.tuning")
+# The first import of keras_perceiver.tuning may be this one.
+import_optional("keras_tuner", "keras_perceiver.tuning")
 
 
 @contextlib.contextmanager
@@ -41,7 +43,7 @@ def crash_safe_tuner(make_tuner):
     with state_written_atomically():
         try:
             tuner = make_tuner()
-        except ValueError as error:  # json.JSONDecodeError among them
+        except json.JSONDecodeError as error:
             raise ValueError(
                 f"A state file of the search is damaged ({error}); start "
                 "the search afresh (--overwrite, or the tuner's "
@@ -65,7 +67,8 @@ def state_written_atomically():
     >>> with state_written_atomically():
     ...     tuner.search(x, y, validation_data=(x_val, y_val))
     """
-    utils = keras_tuner.src.utils
+    from keras_tuner.src import utils
+
     save_json = utils.save_json
 
     def save_json_atomically(path, obj):
@@ -97,14 +100,14 @@ def resume_interrupted_trials(oracle):
 
     >>> resume_interrupted_trials(tuner.oracle)
     """
-    running = keras_tuner.src.engine.trial.TrialStatus.RUNNING
-    completed = keras_tuner.src.engine.trial.TrialStatus.COMPLETED
+    from keras_tuner.src.engine.trial import TrialStatus
+
     for trial in oracle.trials.values():
         if trial.trial_id in oracle._retry_queue:
-            if trial.status == completed:
+            if trial.status == TrialStatus.COMPLETED:
                 oracle._retry_queue.remove(trial.trial_id)
                 if trial.trial_id not in oracle.end_order:
                     oracle.end_order.append(trial.trial_id)
-        elif trial.status == running:
+        elif trial.status == TrialStatus.RUNNING:
             oracle._record_values(trial)
             oracle._retry_queue.append(trial.trial_id)

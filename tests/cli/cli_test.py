@@ -436,21 +436,3 @@ def test_tune_refuses_numbers_out_of_range(option, value, message, capsys):
         == 2
     assert message in capsys.readouterr().err
 
-
-@pytest.mark.backend_independent
-def test_tune_warns_when_too_few_examples_are_held_out(capsys):
-    from types import SimpleNamespace
-
-    from keras_perceiver.cli.tune import search_data
-
-    data = SimpleNamespace(x_train=np.zeros((20, 3)), y_train=np.arange(20))
-
-    def options(validation_split, max_train_samples):
-        return SimpleNamespace(validation_split=validation_split,
-                               max_train_samples=max_train_samples, seed=0)
-
-    (_, y_train), (_, y_val) = search_data(data, options(0.1, 2))
-    assert len(y_train) == 1 and len(y_val) == 1
-    assert "only 1 validation examples" in capsys.readouterr().err
-    search_data(data, options(0.5, None))  # 10 held out: no warning
-    assert capsys.readouterr().err == ""
