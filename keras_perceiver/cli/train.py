@@ -46,6 +46,7 @@ SPEC_OPTIONS = ("output_dir", "epochs", "batch_size", "learning_rate",
                 "mixed_precision", "jit_compile", "seed",
                 "continue_training", "restart", "overwrite_output_dir")
 
+
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "train",
