@@ -44,10 +44,10 @@ def quiet_tensorflow_off_its_backend():
 
     Off TensorFlow, Keras still imports it where it is installed (its
     `set_random_seed` and its serialization look for it), and so do tf.data
-    pipelines; its C++ start-up lines (oneDNN, CUDA) would follow. Unless the user set
-    them, only TensorFlow's errors are shown, and its oneDNN kernels (whose
-    notice is printed regardless of the log level; off TensorFlow they
-    would only run tf.data's few ops) are left off.
+    pipelines; its C++ start-up lines (oneDNN, CUDA) would follow. Unless
+    the user set them, only TensorFlow's errors are shown, and its oneDNN
+    kernels (whose notice is printed regardless of the log level; off
+    TensorFlow they would only run tf.data's few ops) are left off.
     """
     if configured_backend() != "tensorflow":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
