@@ -15,7 +15,7 @@ it survived, the epochs begun in all (work lost: those begun beyond
 restart succeeded, and the test accuracy against the reference's. Writes
 `<output>/fault_injection.{json,md}`; `<output>` is `benchmarks/results`
 (`benchmarks/results_quick` for fewer than the default kills). The tests
-(tests/fault_injection_test.py) kill at three chosen moments; this spreads
+(tests/training/fault_injection_test.py) kill at three chosen moments; this spreads
 many kills at random ones.
 """
 

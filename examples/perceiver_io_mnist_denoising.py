@@ -93,7 +93,7 @@ def main():
     steps = int(train.cardinality()) * args.epochs
     model.compile(
         optimizer=keras.optimizers.AdamW(
-            kp.schedules.warmup_cosine_decay(args.learning_rate, steps),
+            kp.training.warmup_cosine_decay(args.learning_rate, steps),
             clipnorm=1.0,
         ),
         loss="mse",

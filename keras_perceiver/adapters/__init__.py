@@ -24,3 +24,18 @@ from keras_perceiver.adapters.sequence_adapter import SequenceAdapter
 from keras_perceiver.adapters.spectrogram_adapter import SpectrogramAdapter
 from keras_perceiver.adapters.text_adapter import TextAdapter
 from keras_perceiver.adapters.video_adapter import VideoAdapter
+
+__all__ = [
+    "AudioAdapter",
+    "ConvStemImageAdapter",
+    "GridAdapter",
+    "ImageAdapter",
+    "InputAdapter",
+    "LearnedPositionImageAdapter",
+    "MultimodalAdapter",
+    "PointCloudAdapter",
+    "SequenceAdapter",
+    "SpectrogramAdapter",
+    "TextAdapter",
+    "VideoAdapter",
+]

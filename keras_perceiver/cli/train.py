@@ -102,6 +102,9 @@ def run_spec(args, distributed):
         build_model=functools.partial(build_model, args),
         run_options=run_options(args),
         distributed=distributed,
+        # A fine-tuned checkpoint is a Functional model that resizes and
+        # normalises the images before its classifier: no maps to draw.
+        draw_attention_maps=not args.checkpoint,
         **{name: getattr(args, name) for name in SPEC_OPTIONS},
     )
 

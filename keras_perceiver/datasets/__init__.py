@@ -29,6 +29,27 @@ from keras_perceiver.datasets.mnist_fsdd import load_mnist_fsdd
 from keras_perceiver.datasets.modelnet40 import load_modelnet40
 from keras_perceiver.datasets.msr_action3d import load_msr_action3d
 
+__all__ = [
+    "Dataset",
+    "LOADERS",
+    "StreamedDataset",
+    "load",
+    "load_cifar10",
+    "load_csv_source",
+    "load_digits",
+    "load_folder",
+    "load_fsdd",
+    "load_mnist",
+    "load_mnist_fsdd",
+    "load_modelnet40",
+    "load_msr_action3d",
+    "load_npz_source",
+    "load_source",
+    "load_tfds",
+    "read_files",
+    "source_options",
+]
+
 LOADERS = {
     "digits": load_digits,
     "mnist": load_mnist,
@@ -52,6 +73,12 @@ def load(name, data_dir=None, **options):
     Returns:
         A `Dataset` whose training examples are in a fixed random order
         (seed 0), so that `validation_split` holds out every class.
+
+    Example:
+
+    >>> data = keras_perceiver.datasets.load("digits")
+    >>> data.modality, len(data.class_names)
+    ('image', 10)
     """
     if name not in LOADERS:
         raise ValueError(
@@ -105,6 +132,12 @@ def load_source(source, **options):
 
 def source_options(source):
     """The names of the options `load_source` takes for `source`.
+
+    Args:
+        source: str. A data source as `load_source` takes it.
+
+    Returns:
+        A list of option names.
 
     Example:
 

@@ -23,6 +23,12 @@ def load_cifar10(data_dir=None):
 
     Returns:
         A `Dataset` of float32 images `(n, 32, 32, 3)` in [0, 1].
+
+    Example:
+
+    >>> data = load_cifar10("../shared/data/cifar10")
+    >>> model = keras_perceiver.models.perceiver_for_dataset(data)
+    >>> model.fit(**data.fit_data(batch_size=32, validation_split=0.1))
     """
     if data_dir is None:
         import keras

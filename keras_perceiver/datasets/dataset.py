@@ -33,6 +33,15 @@ class Dataset:
     Raises:
         ValueError: a `modality` (or, for multimodal data, a value of
             `modalities`) that the registry does not know.
+
+    Example:
+
+    >>> data = Dataset("toy", np.zeros((8, 4, 4, 1)), np.arange(8) % 2,
+    ...                np.zeros((2, 4, 4, 1)), np.arange(2), ["a", "b"],
+    ...                "image")
+    >>> model = keras_perceiver.models.perceiver_for_dataset(data)
+    >>> keras_perceiver.training.compile_for_classification(model)
+    >>> model.fit(**data.fit_data(batch_size=4))
     """
 
     name: str

@@ -18,6 +18,12 @@ def load_digits(data_dir=None, test_fraction=0.2, seed=0):
 
     Returns:
         A `Dataset` with images of shape `(n, 8, 8, 1)`, float32.
+
+    Example:
+
+    >>> data = load_digits()
+    >>> data.x_train.shape, data.class_names[:3]
+    ((1438, 8, 8, 1), ['0', '1', '2'])
     """
     if data_dir is not None:
         raise ValueError(

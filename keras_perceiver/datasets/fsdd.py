@@ -36,6 +36,12 @@ def load_fsdd(data_dir=None, max_samples=8192, audio_features="waveform"):
 
     Returns:
         A `Dataset` with modality "audio" (waveforms) or "spectrogram".
+
+    Example:
+
+    >>> data = load_fsdd("../shared/data/fsdd", audio_features="log_mel")
+    >>> model = keras_perceiver.models.perceiver_for_dataset(data)
+    >>> model.fit(**data.fit_data(batch_size=32, validation_split=0.1))
     """
     if audio_features not in AUDIO_FEATURES:
         raise ValueError(

@@ -13,6 +13,12 @@ def load_mnist(data_dir=None):
     Returns:
         A `Dataset` of float32 images `(n, 28, 28, 1)` in [0, 1]; the
         official 60,000 / 10,000 split.
+
+    Example:
+
+    >>> data = load_mnist("../shared/data/mnist")
+    >>> model = keras_perceiver.models.perceiver_for_dataset(data)
+    >>> model.fit(**data.fit_data(batch_size=32, validation_split=0.1))
     """
     if data_dir is None:
         import keras

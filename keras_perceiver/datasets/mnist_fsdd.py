@@ -30,6 +30,12 @@ def load_mnist_fsdd(data_dir=None, seed=0, audio_features="waveform"):
     Returns:
         A `Dataset` with modality "multimodal"; its `modalities` say which
         kind of audio it holds.
+
+    Example:
+
+    >>> data = load_mnist_fsdd("../shared/data")
+    >>> model = keras_perceiver.models.perceiver_for_dataset(data)
+    >>> model.fit(**data.fit_data(batch_size=32, validation_split=0.1))
     """
     folder = None if data_dir is None else pathlib.Path(data_dir)
     mnist = load_mnist(None if folder is None else folder / "mnist")

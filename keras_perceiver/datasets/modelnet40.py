@@ -18,6 +18,12 @@ def load_modelnet40(data_dir=None):
     Returns:
         A `Dataset` of float32 points `(n, 1024, 3)` (the official 9,843 /
         2,468 split), modality "points".
+
+    Example:
+
+    >>> data = load_modelnet40("../shared/data/modelnet40")
+    >>> model = keras_perceiver.models.perceiver_for_dataset(data)
+    >>> model.fit(**data.fit_data(batch_size=32, validation_split=0.1))
     """
     if data_dir is None:
         raise ValueError(

@@ -31,6 +31,12 @@ def load_msr_action3d(data_dir=None, max_frames=96):
 
     Returns:
         A `Dataset` with modality "sequence".
+
+    Example:
+
+    >>> data = load_msr_action3d("../shared/data/msr_action3d")
+    >>> model = keras_perceiver.models.perceiver_for_dataset(data)
+    >>> model.fit(**data.fit_data(batch_size=32, validation_split=0.1))
     """
     if data_dir is None:
         raise ValueError(

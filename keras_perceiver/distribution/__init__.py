@@ -29,3 +29,14 @@ from keras_perceiver.distribution.tf_strategy import tf_strategy
 from keras_perceiver.distribution.torch_process_group import (
     init_torch_process_group,
 )
+
+__all__ = [
+    "DistributedTraining",
+    "EvenShardingModelParallel",
+    "distributed_training_for",
+    "fit_ddp",
+    "init_torch_process_group",
+    "jax_distribution",
+    "perceiver_layout_map",
+    "tf_strategy",
+]

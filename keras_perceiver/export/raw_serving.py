@@ -14,6 +14,7 @@ import keras
 
 from keras_perceiver.adapters.audio_adapter import AudioAdapter
 from keras_perceiver.models.perceiver import Perceiver
+from keras_perceiver.models.perceiver_io import encoder_of
 from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
@@ -44,7 +45,7 @@ def raw_input_spec(model):
     """
     if not isinstance(model, (Perceiver, PerceiverIOClassifier)):
         return None
-    adapter = _adapter_of(model)
+    adapter = encoder_of(model).input_adapter
     if isinstance(adapter, AudioAdapter):
         if len(_data_shape(model)) == 2:
             return keras.InputSpec(shape=(None, None), dtype="float32",
@@ -73,7 +74,7 @@ def raw_outputs(model, raw):
 
     from keras_perceiver.datasets.file_inputs import prepare_image
 
-    if isinstance(_adapter_of(model), AudioAdapter):
+    if isinstance(encoder_of(model).input_adapter, AudioAdapter):
         inputs = _cut_or_padded(raw, _data_shape(model)[1])
     else:
         height, width, channels = _data_shape(model)[1:]
@@ -90,11 +91,6 @@ def raw_outputs(model, raw):
         "predicted_class": tf.gather(names, tf.argmax(logits, axis=-1)),
         "class_names": tf.tile(names[None], [tf.shape(logits)[0], 1]),
     }
-
-
-def _adapter_of(model):
-    return (model.encoder if isinstance(model, PerceiverIOClassifier)
-            else model).input_adapter
 
 
 def _data_shape(model):

@@ -24,6 +24,7 @@ from keras_perceiver.adapters import input_adapter
 from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
+from keras_perceiver.models.perceiver_io import encoder_of
 from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
@@ -199,7 +200,7 @@ def serving_input_specs(model):
             something other than one shape or a dict of shapes.
     """
     _check_model(model)
-    adapter = _encoder_of(model).input_adapter
+    adapter = encoder_of(model).input_adapter
     input_shape = model.get_build_config()["input_shape"]
     if isinstance(adapter, input_adapter.InputAdapter):
         specs = adapter.serving_input_specs(input_shape)
@@ -272,10 +273,6 @@ def _serving_outputs(model, outputs):
         name: keras.ops.cast(output, "float32")
         for name, output in named.items()
     }
-
-
-def _encoder_of(model):
-    return model.encoder if isinstance(model, PerceiverIO) else model
 
 
 def _check_model(model):

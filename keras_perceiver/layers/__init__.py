@@ -14,3 +14,18 @@ from keras_perceiver.layers.input_queries import InputQueries
 from keras_perceiver.layers.learned_queries import LearnedQueries
 from keras_perceiver.layers.output_queries import OutputQueries
 from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
+
+__all__ = [
+    "AttentionBlock",
+    "CrossAttention",
+    "FeedForward",
+    "FourierPositionEncoding",
+    "FourierQueries",
+    "InputQueries",
+    "LatentTransformer",
+    "LearnedQueries",
+    "OutputQueries",
+    "PerceiverAttention",
+    "PerceiverDecoder",
+    "SelfAttention",
+]

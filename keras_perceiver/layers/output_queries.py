@@ -28,6 +28,15 @@ class OutputQueries(keras.layers.Layer):
 
     Call arguments:
         byte_array: Tensor of shape `(batch, M, C)`, the encoder's input.
+
+    Example:
+
+    >>> queries = keras_perceiver.layers.LearnedQueries(num_queries=4,
+    ...                                                 num_channels=8)
+    >>> isinstance(queries, OutputQueries)
+    True
+    >>> tuple(queries(keras.ops.zeros((2, 10, 3))).shape)
+    (2, 4, 8)
     """
 
     index_shape = None

@@ -135,6 +135,20 @@ class PerceiverIO(keras.Model):
             start = start + size
         return outputs if isinstance(self.output_queries, dict) else outputs[None]
 
+    def cross_attention_maps(self, inputs, mask=None):
+        """Attention of the latents over the inputs in the encoder's first
+        cross-attend (see `PerceiverEncoder.cross_attention_maps`).
+
+        Args:
+            inputs: what the model's `call` takes.
+            mask: optional boolean tensor `(batch, M)`.
+
+        Returns:
+            A tensor `(batch, num_cross_heads, N, M)` of attention
+            probabilities.
+        """
+        return self.encoder.cross_attention_maps(inputs, mask)
+
     def compute_mask(self, *args, **kwargs):
         """The mask is consumed here."""
         return None
@@ -185,15 +199,40 @@ DECODER_ARGUMENTS = {
 }
 
 
-def learned_queries_and_decoder(num_queries, query_channels,
-                                num_output_channels, use_query_residual,
-                                dtype, **arguments):
+def learned_queries_and_decoder(model_arguments, num_queries, query_channels,
+                                num_output_channels, use_query_residual):
     """The `LearnedQueries` and `PerceiverDecoder` of a model that builds
-    them from its `DECODER_ARGUMENTS` (given as `arguments`).
+    them (`PerceiverIOClassifier`, `PerceiverMaskedLM`).
+
+    Args:
+        model_arguments: dict. The model's keyword arguments: those named in
+            `DECODER_ARGUMENTS` set the decoder (the others keep
+            `PerceiverDecoder`'s defaults), the rest are for the base model
+            (`name`, `dtype`, ...).
+        num_queries: int. Number of learned queries.
+        query_channels: int. Width of each query.
+        num_output_channels: int or None. The decoder's output width (None:
+            no final projection).
+        use_query_residual: bool. Whether the decoder adds its attention
+            output to the queries.
 
     Returns:
-        `(output_queries, decoder)`, named as `PerceiverIO` saves them.
+        `(output_queries, decoder, base_arguments)`: the two layers, named
+        as `PerceiverIO` saves them, and the model's other keyword
+        arguments.
+
+    Example:
+
+    >>> queries, decoder, rest = learned_queries_and_decoder(
+    ...     {"decoder_num_heads": 2, "name": "classifier"}, num_queries=1,
+    ...     query_channels=32, num_output_channels=10,
+    ...     use_query_residual=True)
+    >>> decoder.num_heads, rest
+    (2, {'name': 'classifier'})
     """
+    base_arguments = {name: value for name, value in model_arguments.items()
+                      if name not in DECODER_ARGUMENTS}
+    dtype = base_arguments.get("dtype")
     output_queries = LearnedQueries(
         num_queries=num_queries, num_channels=query_channels,
         name="output_queries", dtype=dtype,
@@ -203,9 +242,11 @@ def learned_queries_and_decoder(num_queries, query_channels,
         use_query_residual=use_query_residual,
         name="decoder",
         dtype=dtype,
-        **{DECODER_ARGUMENTS[name]: value for name, value in arguments.items()},
+        **{DECODER_ARGUMENTS[name]: value
+           for name, value in model_arguments.items()
+           if name in DECODER_ARGUMENTS},
     )
-    return output_queries, decoder
+    return output_queries, decoder, base_arguments
 
 
 def decoder_arguments(decoder):
@@ -226,6 +267,25 @@ def check_encoder(encoder):
             "Perceiver has a classification head that a decoder would "
             f"leave untrained). Received: encoder={encoder!r}"
         )
+
+
+def encoder_of(model):
+    """The `PerceiverEncoder` that reads a model's inputs.
+
+    A `Perceiver` (or a bare `PerceiverEncoder`) is its own encoder; the
+    Perceiver IO models hold theirs as `encoder`.
+
+    Args:
+        model: a keras-perceiver model.
+
+    Returns:
+        The model's `PerceiverEncoder`.
+
+    Example:
+
+    >>> encoder_of(model).input_adapter  # doctest: +SKIP
+    """
+    return model.encoder if isinstance(model, PerceiverIO) else model
 
 
 def byte_array_shape_for(encoder, input_shape):

@@ -31,7 +31,9 @@ class PerceiverIOClassifier(PerceiverIO):
         dropout: float. Decoder dropout rate. Defaults to 0.
         class_names: list of str or None. A name per class, kept with the
             model (`predict` prints them). Defaults to None.
-        **kwargs: Base model keyword arguments, such as `name` and `dtype`.
+        **kwargs: the decoder arguments above (keyword arguments; see
+            `DECODER_ARGUMENTS`) and base model keyword arguments, such as
+            `name` and `dtype`.
 
     Call arguments:
         inputs: what the encoder takes.
@@ -59,28 +61,18 @@ class PerceiverIOClassifier(PerceiverIO):
         self,
         encoder,
         num_classes,
-        decoder_num_heads=1,
-        decoder_qk_channels=None,
-        decoder_v_channels=None,
-        decoder_widening_factor=1,
         decoder_use_query_residual=True,
-        dropout=0.0,
         class_names=None,
         **kwargs,
     ):
         check_encoder(encoder)
         num_classes = argument_checks.check_positive_int("num_classes", num_classes)
-        output_queries, decoder = learned_queries_and_decoder(
+        output_queries, decoder, kwargs = learned_queries_and_decoder(
+            kwargs,
             num_queries=1,
             query_channels=encoder.latent_dim,
             num_output_channels=num_classes,
             use_query_residual=decoder_use_query_residual,
-            dtype=kwargs.get("dtype"),
-            decoder_num_heads=decoder_num_heads,
-            decoder_qk_channels=decoder_qk_channels,
-            decoder_v_channels=decoder_v_channels,
-            decoder_widening_factor=decoder_widening_factor,
-            dropout=dropout,
         )
         super().__init__(encoder, output_queries, decoder, **kwargs)
         self.num_classes = num_classes

@@ -8,6 +8,9 @@ from keras_perceiver.models.perceiver_io import check_encoder
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io import learned_queries_and_decoder
 
+# DeepMind's masked language model decodes with 8 heads.
+DEFAULT_DECODER_HEADS = 8
+
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
 class PerceiverMaskedLM(PerceiverIO):
@@ -31,7 +34,9 @@ class PerceiverMaskedLM(PerceiverIO):
             None, meaning the query/key width.
         decoder_widening_factor: int. Decoder MLP widening. Defaults to 1.
         dropout: float. Decoder dropout rate. Defaults to 0.
-        **kwargs: Base model keyword arguments, such as `name` and `dtype`.
+        **kwargs: the decoder arguments above (keyword arguments; see
+            `DECODER_ARGUMENTS`) and base model keyword arguments, such as
+            `name` and `dtype`.
 
     Call arguments:
         inputs: token ids `(batch, T)`, or `{"inputs": ids, "mask": mask}`.
@@ -58,16 +63,7 @@ class PerceiverMaskedLM(PerceiverIO):
         - [Jaegle et al., 2022](https://arxiv.org/abs/2107.14795)
     """
 
-    def __init__(
-        self,
-        encoder,
-        decoder_num_heads=8,
-        decoder_qk_channels=None,
-        decoder_v_channels=None,
-        decoder_widening_factor=1,
-        dropout=0.0,
-        **kwargs,
-    ):
+    def __init__(self, encoder, **kwargs):
         check_encoder(encoder)
         adapter = encoder.input_adapter
         if not isinstance(adapter, TextAdapter):
@@ -76,17 +72,12 @@ class PerceiverMaskedLM(PerceiverIO):
                 "keras_perceiver.adapters.TextAdapter, whose embeddings "
                 f"give the logits. Received: input_adapter={adapter!r}"
             )
-        output_queries, decoder = learned_queries_and_decoder(
+        output_queries, decoder, kwargs = learned_queries_and_decoder(
+            {"decoder_num_heads": DEFAULT_DECODER_HEADS, **kwargs},
             num_queries=adapter.max_length,
             query_channels=adapter.embedding_dim,
             num_output_channels=None,
             use_query_residual=False,
-            dtype=kwargs.get("dtype"),
-            decoder_num_heads=decoder_num_heads,
-            decoder_qk_channels=decoder_qk_channels,
-            decoder_v_channels=decoder_v_channels,
-            decoder_widening_factor=decoder_widening_factor,
-            dropout=dropout,
         )
         super().__init__(encoder, output_queries, decoder, **kwargs)
 

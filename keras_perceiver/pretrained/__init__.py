@@ -19,3 +19,16 @@ from keras_perceiver.pretrained.loading import classify_images
 from keras_perceiver.pretrained.loading import convert_transformers_model
 from keras_perceiver.pretrained.loading import load_checkpoint
 from keras_perceiver.pretrained.loading import load_image_preprocessor
+
+__all__ = [
+    "ImagePreprocessor",
+    "SUPPORTED_ARCHITECTURES",
+    "UNSUPPORTED_ARCHITECTURES",
+    "checkpoint_image_size",
+    "classify_images",
+    "convert_transformers_model",
+    "fine_tuning_classifier",
+    "load_checkpoint",
+    "load_image",
+    "load_image_preprocessor",
+]

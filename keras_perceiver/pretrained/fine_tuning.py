@@ -18,7 +18,20 @@ IMAGE_ADAPTERS = (
 
 
 def checkpoint_image_size(model):
-    """The `(height, width)` an image classifier from a checkpoint takes."""
+    """The `(height, width)` an image classifier from a checkpoint takes.
+
+    Args:
+        model: a model from `load_checkpoint` of an image classifier.
+
+    Returns:
+        `(height, width)`, ints.
+
+    Example:
+
+    >>> model = load_checkpoint("deepmind/vision-perceiver-conv")
+    >>> checkpoint_image_size(model)
+    (224, 224)
+    """
     _check_image_classifier(model)
     return tuple(model.encoder.input_adapter.input_grid_shape)
 

@@ -199,7 +199,20 @@ class ImagePreprocessor:
 
 
 def load_image(image):
-    """An image file, PIL image or uint8 array as a uint8 RGB array."""
+    """An image file, PIL image or uint8 array as a uint8 RGB array.
+
+    Args:
+        image: a path (str or `pathlib.Path`), a PIL image, or a uint8 array
+            `(H, W)`, `(H, W, 1)`, `(H, W, 3)` or `(H, W, 4)`.
+
+    Returns:
+        A uint8 array `(H, W, 3)`.
+
+    Example:
+
+    >>> load_image(np.zeros((4, 6), "uint8")).shape
+    (4, 6, 3)
+    """
     return _load_rgb(image)
 
 

@@ -73,6 +73,14 @@ def convert_transformers_model(model, image_size=None):
 
     Returns:
         The built and loaded keras-perceiver model.
+
+    Example:
+
+    >>> import transformers
+    >>> hf_model = transformers.PerceiverForImageClassificationLearned(
+    ...     transformers.PerceiverConfig(num_latents=32, d_latents=64,
+    ...                                  num_labels=10, image_size=32))
+    >>> model = convert_transformers_model(hf_model)
     """
     if not _is_transformers_model(model):
         raise ValueError(
@@ -110,6 +118,12 @@ def load_image_preprocessor(checkpoint, image_size=None):
 
     Returns:
         An `ImagePreprocessor`.
+
+    Example:
+
+    >>> preprocessor = load_image_preprocessor("deepmind/vision-perceiver-conv")
+    >>> preprocessor(["cat.jpg"]).shape
+    (1, 224, 224, 3)
     """
     folder = files.resolve_checkpoint(checkpoint)
     config = files.read_config(folder)
@@ -136,6 +150,13 @@ def classify_images(model, preprocessor, images, top_k=5):
     Returns:
         One list per image of `(class name, probability)` pairs, most
         probable first; classes without names are named by their index.
+
+    Example:
+
+    >>> model = load_checkpoint("deepmind/vision-perceiver-conv")
+    >>> preprocessor = load_image_preprocessor("deepmind/vision-perceiver-conv")
+    >>> classify_images(model, preprocessor, ["cat.jpg"], top_k=1)
+    [[('tabby, tabby cat', 0.87)]]
     """
     logits = np.asarray(model.predict(preprocessor(images), verbose=0))
     logits = logits - logits.max(axis=-1, keepdims=True)

@@ -119,5 +119,19 @@ def perceiver_forward_flops(model, input_shape=None):
 
 
 def training_step_flops(forward_flops, batch_size=1):
-    """FLOPs of a training step: forward + backward, 3 x the forward pass."""
+    """FLOPs of a training step: forward + backward, 3 x the forward pass.
+
+    Args:
+        forward_flops: int. FLOPs of one example's forward pass
+            (`perceiver_forward_flops`).
+        batch_size: int. Examples per step. Defaults to 1.
+
+    Returns:
+        int.
+
+    Example:
+
+    >>> training_step_flops(1_000_000, batch_size=32)
+    96000000
+    """
     return TRAINING_STEP_MULTIPLIER * forward_flops * batch_size

@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_perceiver.modalities import attention_drawing
 from keras_perceiver import modalities
+from keras_perceiver.models.perceiver_io import encoder_of
 from keras_perceiver.reports import tables
 
 
@@ -16,6 +17,19 @@ def read_history(csv_path):
     row of each epoch wins. Missing values (empty, or CSVLogger's "NA")
     read as NaN, and a column with no value at all (validation metrics of
     a run without validation data) is left out.
+
+    Args:
+        csv_path: str or `pathlib.Path`. A `history.csv` written by
+            `keras.callbacks.CSVLogger`.
+
+    Returns:
+        dict, column name -> list of floats, one per epoch.
+
+    Example:
+
+    >>> history = read_history("runs/digits/latest/history.csv")
+    >>> history["loss"][-1] < history["loss"][0]
+    True
     """
     rows_by_epoch = {}
     with open(csv_path, newline="") as file:
@@ -39,7 +53,16 @@ def _number(text):
 
 
 def plot_training_curves(csv_path, png_path):
-    """Plots loss and accuracy per epoch (training and validation)."""
+    """Plots loss and accuracy per epoch (training and validation).
+
+    Args:
+        csv_path: str or `pathlib.Path`. A `history.csv` (`read_history`).
+        png_path: str or `pathlib.Path`. The PNG file to write.
+
+    Example:
+
+    >>> plot_training_curves("runs/digits/latest/history.csv", "curves.png")
+    """
     history = read_history(csv_path)
     metrics = [m for m in ("loss", "accuracy") if m in history]
     figure = tables.new_figure(5 * len(metrics), 4, "Plotting")
@@ -66,6 +89,20 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     3-D by attention; for other inputs it is the attention over the input
     index (time, patches). Each modality's drawing is named in
     `keras_perceiver.modalities` (see `keras_perceiver.modalities.attention_drawing`).
+
+    Args:
+        model: a trained model with `cross_attention_maps` (every Perceiver
+            and Perceiver IO model).
+        dataset: the `Dataset` or `StreamedDataset` it was trained on; its
+            first test example is drawn.
+        png_path: str or `pathlib.Path`. The PNG file to write.
+        num_latents: int. How many latents' maps to draw. Defaults to 8.
+
+    Example:
+
+    >>> data = keras_perceiver.datasets.load("digits")
+    >>> model = keras_perceiver.models.perceiver_for_dataset(data)
+    >>> plot_attention_maps(model, data, "attention.png")
     """
     import keras
 
@@ -99,4 +136,4 @@ def _panel_drawer(model, dataset, example, num_elements):
         drawer = attention_drawing.signal_drawer
     else:
         drawer = modalities.get(dataset.modality).attention_drawer
-    return drawer(example, model.input_adapter, num_elements)
+    return drawer(example, encoder_of(model).input_adapter, num_elements)

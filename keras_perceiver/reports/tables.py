@@ -13,6 +13,14 @@ DPI = 110
 def format_number(value, spec=".2f", missing="–"):
     """`value` formatted with `spec`, or `missing` when it is None.
 
+    Args:
+        value: a number or None.
+        spec: str. A format spec. Defaults to ".2f".
+        missing: str. The text for None. Defaults to an en dash.
+
+    Returns:
+        str.
+
     Example:
 
     >>> format_number(0.12345, ".1%"), format_number(None)
@@ -72,5 +80,16 @@ def new_figure(width, height, purpose):
 
 
 def save_figure(figure, path):
-    """Writes `figure` (from `new_figure`) as a PNG file at `path`."""
+    """Writes `figure` (from `new_figure`) as a PNG file at `path`.
+
+    Args:
+        figure: a matplotlib figure from `new_figure`.
+        path: str or `pathlib.Path`. The PNG file to write.
+
+    Example:
+
+    >>> figure = new_figure(4, 3, "Plotting")
+    >>> figure.add_subplot().plot([1, 2, 3])
+    >>> save_figure(figure, "line.png")
+    """
     figure.savefig(path, dpi=DPI)

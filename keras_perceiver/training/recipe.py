@@ -100,6 +100,14 @@ def learning_rate_schedule(learning_rate, total_steps, schedule="cosine"):
 def steps_per_epoch(num_examples, batch_size, validation_split=0.0):
     """Batches per epoch over what `split_validation` leaves for training.
 
+    Args:
+        num_examples: int. Training examples, before the validation split.
+        batch_size: int.
+        validation_split: float in [0, 1). Defaults to 0.
+
+    Returns:
+        int.
+
     Example:
 
     >>> steps_per_epoch(1000, batch_size=64, validation_split=0.1)
@@ -135,6 +143,12 @@ def evaluate(model, data, batch_size, verbose=0):
 
 def compile_for_evaluation(model):
     """Compiles a loaded classifier with the loss and accuracy only.
+
+    Args:
+        model: a classifier with logits out, e.g. loaded from a `.keras` file.
+
+    Returns:
+        `model`, compiled.
 
     Example:
 

@@ -65,6 +65,10 @@ class RunSpec:
             Defaults to None.
         distributed: a `keras_perceiver.distribution.DistributedTraining` or
             None (one device). Defaults to None.
+        draw_attention_maps: bool. Write `attention_maps.png` (every
+            Perceiver task has maps to draw; a fine-tuned checkpoint's
+            model, which resizes the images first, has none). Defaults to
+            True.
 
     Example:
 
@@ -90,6 +94,7 @@ class RunSpec:
     overwrite_output_dir: bool = False
     run_options: Optional[dict] = None
     distributed: Any = None
+    draw_attention_maps: bool = True
 
     def __post_init__(self):
         argument_checks.check_positive_int("epochs", self.epochs)

@@ -30,7 +30,8 @@ class TrainingRun:
     the same spec run again resumes after the last finished epoch; a
     finished run is not trained again. The folder ends up holding
     `model.keras`, `history.csv`, `training_curves.png`,
-    `attention_maps.png` and, written last, `metrics.json`: its `epochs`
+    `attention_maps.png` (unless `draw_attention_maps` is False) and,
+    written last, `metrics.json`: its `epochs`
     marks the run finished.
 
     A spec that does not fit the folder raises `ValueError` before any
@@ -221,7 +222,7 @@ class TrainingRun:
         with atomic_path(output_dir / "training_curves.png") as temporary:
             plotting.plot_training_curves(output_dir / "history.csv",
                                           temporary)
-        if hasattr(model, "cross_attention_maps"):  # not fine-tuned ones
+        if spec.draw_attention_maps:
             with atomic_path(output_dir / "attention_maps.png") as temporary:
                 plotting.plot_attention_maps(model, dataset, temporary)
         metrics = {
