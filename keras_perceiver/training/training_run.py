@@ -31,8 +31,7 @@ class TrainingRun:
     finished run is not trained again. The folder ends up holding
     `model.keras`, `history.csv`, `training_curves.png`,
     `attention_maps.png` (unless `draw_attention_maps` is False) and,
-    written last, `metrics.json`: its `epochs`
-    marks the run finished.
+    written last, `metrics.json`: its `epochs` marks the run finished.
 
     A spec that does not fit the folder raises `ValueError` before any
     training: checkpoints of other run options, more finished epochs than
