@@ -9,6 +9,7 @@ use it.
 """
 
 import contextlib
+import csv
 import io
 import os
 import subprocess
@@ -73,3 +74,17 @@ def assert_one_line_error(result, message):
     """The run failed with one error line that contains `message`."""
     line = one_line_error(result)
     assert message in line, result.stderr[-2000:]
+
+
+# A Perceiver small enough for a command-line test to train in seconds.
+TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
+              "2", "--num-self-attends-per-block", "1", "--num-self-heads",
+              "2", "--num-bands", "4"]
+
+
+def epochs_logged(history_path):
+    """The epochs a run's `history.csv` records, in order."""
+    if not history_path.is_file():
+        return []
+    with open(history_path, newline="") as file:
+        return [int(row["epoch"]) for row in csv.DictReader(file)]

@@ -20,7 +20,8 @@ LEVELS = [
     {"models"},
     {"datasets"},
     {"preprocessing"},
-    {"pretrained", "reports", "export", "training"},
+    {"pretrained", "reports", "export"},
+    {"training"},
     {"tuning", "distribution"},
     {"cli"},
 ]

@@ -11,20 +11,20 @@ isolated Python that does not import modules from the working directory.
 """
 
 import argparse
+import contextlib
 import importlib
 import importlib.metadata
-import json
 import math
 import os
 import re
 import sys
 import warnings
 
+from keras_perceiver.cli.backend_choice import quiet_tensorflow_off_its_backend
+from keras_perceiver.cli.backend_choice import use_backend
 from keras_perceiver.optional_dependencies import MissingExtraError
 from keras_perceiver.optional_dependencies import import_optional
-from keras_perceiver.python_command import isolated_module_command
 from keras_perceiver_command import BACKEND_MODULES
-from keras_perceiver_command import backend_problem
 
 # This package's folder: warnings raised from it are the command's own.
 PACKAGE_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,6 +45,16 @@ INTERRUPTED = 130
 
 class CommandError(Exception):
     """A user error: printed as one line, exit status 2."""
+
+
+@contextlib.contextmanager
+def library_errors():
+    """Turns the library's `ValueError`s (a user's mistake) into a
+    `CommandError`: its first line."""
+    try:
+        yield
+    except ValueError as error:
+        raise CommandError(first_line(error)) from None
 
 
 def interrupted(message="interrupted"):
@@ -170,71 +180,6 @@ def build_parser():
     return parser
 
 
-def configured_backend():
-    """The backend Keras runs on, or will load, read without importing it.
-
-    As Keras decides: `KERAS_BACKEND` (set from `--backend`), else the
-    "backend" of `keras.json` in `$KERAS_HOME` (default `~/.keras`), else
-    TensorFlow.
-
-    Example:
-
-    >>> os.environ["KERAS_BACKEND"] = "jax"; configured_backend()
-    'jax'
-    """
-    if "keras" in sys.modules:
-        return sys.modules["keras"].config.backend()
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
-    home = os.environ.get("KERAS_HOME",
-                          os.path.join(os.path.expanduser("~"), ".keras"))
-    try:
-        with open(os.path.join(home, "keras.json")) as file:
-            backend = json.load(file).get("backend")
-    except (OSError, ValueError, AttributeError):
-        backend = None
-    return backend if isinstance(backend, str) else "tensorflow"
-
-
-def quiet_tensorflow_off_its_backend():
-    """No TensorFlow start-up log lines unless TensorFlow is the backend.
-
-    Off TensorFlow, Keras still imports it where it is installed (its
-    `set_random_seed` and its serialization look for it), and so do tf.data
-    pipelines; its C++ start-up lines (oneDNN, CUDA) would follow. Unless the user set
-    them, only TensorFlow's errors are shown, and its oneDNN kernels (whose
-    notice is printed regardless of the log level; off TensorFlow they
-    would only run tf.data's few ops) are left off.
-    """
-    if configured_backend() != "tensorflow":
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
-
-def use_backend(backend, argv):
-    """Makes `backend` the Keras backend of this command.
-
-    Before Keras is imported, setting `KERAS_BACKEND` is enough; after, the
-    command starts itself again (`restart_under_backend`).
-    """
-    if backend == os.environ.get("KERAS_BACKEND"):
-        return
-    problem = backend_problem(backend, "--backend")
-    if problem:
-        raise CommandError(problem)
-    if "keras" not in sys.modules:
-        os.environ["KERAS_BACKEND"] = backend
-        return
-    restart_under_backend(backend, argv)
-
-
-def restart_under_backend(backend, argv):
-    """Replaces this process with the command run under `backend`."""
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    command = isolated_module_command("keras_perceiver_command", *argv)
-    os.execve(sys.executable, command, env)
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     with warnings.catch_warnings():
@@ -247,7 +192,8 @@ def run_command(argv):
     try:
         args = build_parser().parse_args(argv)
         if args.backend:
-            use_backend(args.backend, argv)
+            with library_errors():
+                use_backend(args.backend, argv)
         quiet_tensorflow_off_its_backend()
         for module, feature in COMMAND_EXTRAS.get(args.command, ()):
             import_optional(module, feature)

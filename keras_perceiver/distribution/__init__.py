@@ -7,9 +7,13 @@
 - PyTorch: `DistributedDataParallel` under torchrun
   (`init_torch_process_group`, `fit_ddp`).
 
-`DistributedTraining` picks the right one for the current backend.
+`DistributedTraining` picks the right one for the current backend;
+`distributed_training_for` the one a command's options ask for.
 """
 
+from keras_perceiver.distribution.command_devices import (
+    distributed_training_for,
+)
 from keras_perceiver.distribution.distributed_training import (
     DistributedTraining,
 )
@@ -29,6 +33,7 @@ from keras_perceiver.distribution.torch_process_group import (
 __all__ = [
     "DistributedTraining",
     "EvenShardingModelParallel",
+    "distributed_training_for",
     "fit_ddp",
     "init_torch_process_group",
     "jax_distribution",

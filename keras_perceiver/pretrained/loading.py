@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from keras_perceiver.models.class_ranking import class_names_of
+from keras_perceiver.models.class_ranking import top_classes
 from keras_perceiver.pretrained import conversion
 from keras_perceiver.pretrained import files
 from keras_perceiver.pretrained.image_preprocessor import ImagePreprocessor
@@ -160,15 +162,8 @@ def classify_images(model, preprocessor, images, top_k=5):
     logits = logits - logits.max(axis=-1, keepdims=True)
     probabilities = np.exp(logits)
     probabilities /= probabilities.sum(axis=-1, keepdims=True)
-    names = getattr(model, "class_names", None) or [
-        str(index) for index in range(logits.shape[-1])
-    ]
-    top_k = min(top_k, logits.shape[-1])
-    results = []
-    for row in probabilities:
-        best = np.argsort(-row, kind="stable")[:top_k]
-        results.append([(names[index], float(row[index])) for index in best])
-    return results
+    names = class_names_of(model, logits.shape[-1])
+    return top_classes(probabilities, names, top_k)
 
 
 def _image_size(architecture, config, image_size, folder):

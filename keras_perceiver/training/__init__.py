@@ -11,6 +11,9 @@ files).
   resumes a killed run where it stopped (`run_checkpoint`).
 - `RunDirectory`: a run folder the tool owns, locked while it runs
   (`run_directory`).
+- `RunSpec`, `TrainingRun`: a whole run, as `keras-perceiver train` runs
+  it: a spec in, a finished (resumable) run folder out (`run_spec`,
+  `training_run`).
 
 The names load on their first use, so the command line reads the defaults
 without loading Keras.
@@ -41,6 +44,8 @@ _PUBLIC_NAMES = {
     "warmup_cosine_decay": f"{__name__}.schedules",
     "RunCheckpoint": f"{__name__}.run_checkpoint",
     "RunDirectory": f"{__name__}.run_directory",
+    "RunSpec": f"{__name__}.run_spec",
+    "TrainingRun": f"{__name__}.training_run",
 }
 __all__ = sorted(_PUBLIC_NAMES)
 __getattr__, __dir__ = names_loaded_on_use(__name__, _PUBLIC_NAMES)

@@ -85,6 +85,52 @@ class RunDirectory:
             f"{parent}"
         )
 
+    @classmethod
+    def held(cls, path, overwrite=False, written_before=False,
+             subfolder=None):
+        """The directory at `path`, locked for a run that writes results.
+
+        A non-empty folder without the marker is refused unless
+        `written_before` or `overwrite`; with `overwrite`, the caller's own
+        `subfolder` must not be there (another tool's would be read and
+        pruned as the caller's).
+
+        Args:
+            path: str or path. The output directory.
+            overwrite: bool. Write into a folder of other files (they are
+                left alone). Defaults to False.
+            written_before: bool. `path` holds the caller's records, written
+                by a release before the marker file. Defaults to False.
+            subfolder: str or None. The caller's own subfolder
+                ("checkpoints"). Defaults to None.
+
+        Returns:
+            The locked `RunDirectory`.
+
+        Example:
+
+        >>> run = RunDirectory.held("runs/a", subfolder="checkpoints")
+        """
+        directory = cls(path, adopt=written_before or overwrite)
+        if (overwrite and not written_before and subfolder
+                and directory.foreign()
+                and os.path.lexists(directory.path / subfolder)):
+            raise ValueError(
+                f"{directory.path / subfolder} was not written by "
+                "keras-perceiver, and --overwrite-output-dir "
+                "(overwrite_output_dir=True) leaves other tools' files "
+                "alone: move it away, or choose another output directory"
+            )
+        try:
+            return directory.lock()
+        except ValueError as error:
+            if directory.foreign() and not directory.adopt:
+                raise ValueError(
+                    f"{error}; or add --overwrite-output-dir "
+                    "(overwrite_output_dir=True) to write there beside them"
+                ) from None
+            raise
+
     def owned(self):
         """Whether the directory holds this tool's marker file."""
         return _is_regular_file(self.path / MARKER_NAME)

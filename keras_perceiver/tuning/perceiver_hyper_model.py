@@ -12,21 +12,13 @@ from keras_perceiver.training import (
     WEIGHT_DECAY,
     compile_for_classification,
 )
+from keras_perceiver.training.defaults import MODEL_HYPERPARAMETERS
+from keras_perceiver.training.defaults import OPTIMIZER_HYPERPARAMETERS
 from keras_perceiver.tuning.step_timer import StepTimer
 
 # The first import of keras_perceiver.tuning: a missing KerasTuner is named.
 keras_tuner = import_optional("keras_tuner", "keras_perceiver.tuning")
 
-# Hyperparameters passed to the Perceiver (integers) and to AdamW (floats).
-MODEL_HYPERPARAMETERS = (
-    "num_latents",
-    "num_self_attends_per_block",
-    "latent_dim",
-    "num_blocks",
-    "num_cross_heads",
-    "num_self_heads",
-)
-OPTIMIZER_HYPERPARAMETERS = ("learning_rate", "weight_decay")
 RANGE_KEYS = ("min_value", "max_value", "step", "sampling")
 CLASSIFIERS = ("perceiver", "perceiver_io")
 

@@ -17,8 +17,7 @@ import re
 
 import pytest
 from bad_input import assert_refused, assert_value_error, unchanged
-from cli_test import TINY_MODEL
-from command_line import run_in_process
+from command_line import TINY_MODEL, run_in_process
 
 from keras_perceiver import backend_differences
 from keras_perceiver.training.run_checkpoint import RunCheckpoint

@@ -2,7 +2,6 @@
 a new process; error cases call its `main` in the test's process
 (`command_line.run_in_process`), which prints the same one line."""
 
-import csv
 import json
 import os
 import pathlib
@@ -15,16 +14,13 @@ import keras
 import numpy as np
 import pytest
 from command_line import (
+    TINY_MODEL,
     assert_one_line_error,
     command,
+    epochs_logged,
     run_command,
     run_in_process,
 )
-
-TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
-              "2", "--num-self-attends-per-block", "1", "--num-self-heads",
-              "2", "--num-bands", "4"]
-
 
 def auto_jit_compile():
     """What Keras' `jit_compile="auto"` resolves to for a Perceiver here:
@@ -36,13 +32,6 @@ def auto_jit_compile():
         # Keras' own test; physical devices leave TensorFlow uninitialised.
         return bool(tf.config.list_physical_devices("GPU"))
     return backend == "jax"
-
-
-def epochs_logged(history_path):
-    if not history_path.is_file():
-        return []
-    with open(history_path, newline="") as file:
-        return [int(row["epoch"]) for row in csv.DictReader(file)]
 
 
 @pytest.mark.slow
@@ -305,13 +294,14 @@ def test_bad_input_exits_with_a_one_line_error(arguments, message):
 def test_jit_compile_reaches_the_compiled_model():
     from keras_perceiver import datasets
     from keras_perceiver.cli.main import build_parser
-    from keras_perceiver.cli.train import build_model
+    from keras_perceiver.cli.train import run_spec
+    from keras_perceiver.training.training_run import compiled_model
 
     dataset = datasets.load("digits")
     arguments = ["train", "--dataset", "digits", *TINY_MODEL]
     for flags in ([], ["--jit-compile"]):
         args = build_parser().parse_args(arguments + flags)
-        model = build_model(args, dataset, None)
+        model = compiled_model(run_spec(args, None), dataset)
         expected = bool(flags) or auto_jit_compile()
         assert model.jit_compile is expected, flags
 
@@ -435,21 +425,3 @@ def test_tune_refuses_numbers_out_of_range(option, value, message, capsys):
         == 2
     assert message in capsys.readouterr().err
 
-
-@pytest.mark.backend_independent
-def test_tune_warns_when_too_few_examples_are_held_out(capsys):
-    from types import SimpleNamespace
-
-    from keras_perceiver.cli.tune import search_data
-
-    data = SimpleNamespace(x_train=np.zeros((20, 3)), y_train=np.arange(20))
-
-    def options(validation_split, max_train_samples):
-        return SimpleNamespace(validation_split=validation_split,
-                               max_train_samples=max_train_samples, seed=0)
-
-    (_, y_train), (_, y_val) = search_data(data, options(0.1, 2))
-    assert len(y_train) == 1 and len(y_val) == 1
-    assert "only 1 validation examples" in capsys.readouterr().err
-    search_data(data, options(0.5, None))  # 10 held out: no warning
-    assert capsys.readouterr().err == ""

@@ -18,7 +18,7 @@ from command_line import run_in_process
 from support import other_backends, tiny_image_model_file
 
 import keras_perceiver as kp
-from keras_perceiver.cli import main
+from keras_perceiver.cli import backend_choice, main
 from keras_perceiver.distribution.torchrun_command import torchrun_command
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
@@ -182,4 +182,4 @@ def test_the_backend_is_read_as_keras_reads_it(environment, keras_json,
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     if keras_json is not None:
         (tmp_path / "keras.json").write_text(json.dumps(keras_json))
-    assert main.configured_backend() == expected
+    assert backend_choice.configured_backend() == expected

@@ -15,8 +15,7 @@ import time
 
 import pytest
 
-from cli_test import TINY_MODEL, epochs_logged
-from command_line import command, run_in_process
+from command_line import TINY_MODEL, command, epochs_logged, run_in_process
 
 # Seven to nine runs of the command each: beside CI's two other backends
 # (.ci/test runs them side by side) that can pass pyproject's 900 s.

@@ -17,7 +17,7 @@ keras_tuner = pytest.importorskip("keras_tuner")
 import keras_perceiver as kp  # noqa: E402
 from keras_perceiver import datasets  # noqa: E402
 from keras_perceiver.cli import main as cli_main  # noqa: E402
-from keras_perceiver.cli import tune as tune_command  # noqa: E402
+from keras_perceiver.cli import tune_options  # noqa: E402
 from keras_perceiver.tuning import PerceiverHyperModel  # noqa: E402
 from keras_perceiver.tuning import StepTimer  # noqa: E402
 from keras_perceiver.tuning import TimeBudget  # noqa: E402
@@ -361,14 +361,14 @@ def test_step_timer_leaves_out_the_first_step():
     ],
 )
 def test_search_space_options(kind, text, expected):
-    assert tune_command.search_space_value(kind)(text) == expected
+    assert tune_options.search_space_value(kind)(text) == expected
 
 
 @pytest.mark.backend_independent
 @pytest.mark.parametrize("text", ["big", "1:2:3:4:5", "1.5", "4:"])
 def test_bad_search_space_options(text):
     with pytest.raises(argparse.ArgumentTypeError):
-        tune_command.search_space_value(int)(text)
+        tune_options.search_space_value(int)(text)
 
 
 @pytest.mark.slow
@@ -405,70 +405,3 @@ def test_tune_command_reports_bad_arguments(capsys):
     )
     assert status == 2
     assert "--validation-split" in capsys.readouterr().err
-
-
-def oracle_in(directory):
-    """A random-search oracle over N in {4, 8, 16}, reloaded from
-    `directory` as a resumed tuner reloads it."""
-    space = keras_tuner.HyperParameters()
-    space.Choice("num_latents", [4, 8, 16])
-    oracle = keras_tuner.oracles.RandomSearchOracle(
-        objective="val_loss", max_trials=3, hyperparameters=space, seed=1
-    )
-    oracle._set_project_dir(str(directory), "search")
-    if (directory / "search" / "oracle.json").exists():
-        oracle.reload()
-    return oracle
-
-
-def finish(oracle, trial):
-    oracle.update_trial(trial.trial_id, {"val_loss": 1.0})
-    trial.status = "COMPLETED"
-    oracle.end_trial(trial)
-
-
-@pytest.mark.backend_independent
-def test_a_kill_between_the_trial_and_oracle_files_loses_no_trial(tmp_path):
-    """KerasTuner writes trial.json, then oracle.json: a kill between them
-    left a trial running in its file that the oracle never ran again."""
-    with tune_command.tuner_state_written_atomically():
-        reference = oracle_in(tmp_path / "reference")
-        values = []
-        for _ in range(3):
-            trial = reference.create_trial("tuner0")
-            values.append(trial.hyperparameters.values)
-            finish(reference, trial)
-
-        oracle = oracle_in(tmp_path / "killed")
-        finish(oracle, oracle.create_trial("tuner0"))
-        oracle_file = tmp_path / "killed" / "search" / "oracle.json"
-        before_the_second_trial = oracle_file.read_text()
-        interrupted = oracle.create_trial("tuner0")
-        oracle_file.write_text(before_the_second_trial)  # killed here
-
-        oracle = oracle_in(tmp_path / "killed")
-        tune_command.resume_interrupted_trials(oracle)
-        resumed = oracle.create_trial("tuner0")
-        assert resumed.trial_id == interrupted.trial_id
-        assert resumed.hyperparameters.values == values[1]
-        finish(oracle, resumed)
-        last = oracle.create_trial("tuner0")
-        assert last.hyperparameters.values == values[2]
-        finish(oracle, last)
-        assert oracle.create_trial("tuner0").status == "STOPPED"
-
-
-@pytest.mark.backend_independent
-def test_a_kill_between_a_finished_trial_and_the_oracle_does_not_rerun_it(
-        tmp_path):
-    with tune_command.tuner_state_written_atomically():
-        oracle = oracle_in(tmp_path)
-        trial = oracle.create_trial("tuner0")
-        oracle_file = tmp_path / "search" / "oracle.json"
-        while_running = oracle_file.read_text()
-        finish(oracle, trial)
-        oracle_file.write_text(while_running)  # killed here
-
-        oracle = oracle_in(tmp_path)
-        tune_command.resume_interrupted_trials(oracle)
-        assert oracle.create_trial("tuner0").trial_id != trial.trial_id
