@@ -1,33 +1,81 @@
-"""Seeds, the float32 policy and the test markers.
+"""Seeds, the float32 policy, and which backend runs which test.
 
-Markers (registered in pyproject.toml):
+CI (`.ci/test`) runs the suite once per Keras backend, the three processes
+side by side. The tests come in tiers (markers registered in
+pyproject.toml):
 
-- `backend_independent`: the test's behaviour does not depend on the Keras
-  backend (argument handling of a command, plotting, data loaders, the
-  tokenizer, tuner bookkeeping); it runs only under `ONE_BACKEND` and is
-  skipped, with that reason, under the others.
-- `slow`: takes several seconds or more (a subprocess, a compiled model, a
-  search); `pytest -m "not slow"` is the quick run. CI runs every test.
+- Backend-specific, unmarked: layers, adapters, models, saving and loading
+  (the `.keras` files of earlier releases included), export, Hugging Face
+  parity, the command's main train/evaluate/predict flow. They run under
+  every backend.
+- `backend_independent`: the behaviour does not depend on the Keras backend
+  (the command's argument handling and run folders, data readers, plots and
+  tables, checkpoint and tuner bookkeeping, fault injection, the GPU
+  script). Such a test runs under one backend only, its file's
+  `assigned_backend`, and is skipped, with that reason, under the other
+  two. A file's tests go to one backend together (its module fixtures run
+  once); files are spread over the three by a hash of their path, and the
+  slowest are placed in `ASSIGNED` so that the three processes take about
+  as long.
+- `slow`: takes several seconds or more (a new process, a training run, a
+  search, an export); `pytest -m "not slow"` is the quick run, CI runs every
+  test. Most slow tests are backend-independent, so run on one backend.
 """
+
+import zlib
 
 import keras
 import pytest
 
-# The backend that runs the backend-independent tests: the fastest of the
-# three on CPU.
-ONE_BACKEND = "torch"
+BACKENDS = ("jax", "tensorflow", "torch")
+
+# The slowest files of backend-independent tests, placed by hand. Short
+# training runs on torch: it runs eagerly, with no step function to trace
+# and compile, which makes it the cheapest backend for a short fit. The
+# tests that wait for processes of their own choosing (the GPU script's,
+# fresh interpreters) go to the backends that carry more compiling.
+ASSIGNED = {
+    "tests/training/fault_injection_test.py": "torch",
+    "tests/cli/cli_test.py": "torch",
+    "tests/cli/data_cli_test.py": "torch",
+    "tests/tuning/tuning_test.py": "torch",
+    "tests/benchmarks/gpu_script_test.py": "jax",
+    "tests/cli/command_start_up_test.py": "tensorflow",
+    "tests/optional_dependencies_test.py": "tensorflow",
+}
+
+
+def assigned_backend(path):
+    """The backend that runs the backend-independent tests of the test file
+    `path` (relative to the repository, as in pytest's node ids).
+
+    Args:
+        path: str, e.g. `"tests/cli/cli_test.py"`.
+
+    Returns:
+        One of `BACKENDS`: `ASSIGNED`'s, else one picked by a hash of `path`
+        (the same on every run and machine).
+
+    Example:
+
+    >>> assigned_backend("tests/training/fault_injection_test.py")
+    'torch'
+    """
+    if path in ASSIGNED:
+        return ASSIGNED[path]
+    return BACKENDS[zlib.crc32(path.encode()) % len(BACKENDS)]
 
 
 def pytest_collection_modifyitems(config, items):
     backend = keras.config.backend()
-    if backend == ONE_BACKEND:
-        return
-    skip = pytest.mark.skip(
-        reason=f"backend-independent: runs under KERAS_BACKEND={ONE_BACKEND}"
-    )
     for item in items:
-        if item.get_closest_marker("backend_independent"):
-            item.add_marker(skip)
+        if not item.get_closest_marker("backend_independent"):
+            continue
+        assigned = assigned_backend(item.nodeid.split("::")[0])
+        if assigned != backend:
+            item.add_marker(pytest.mark.skip(
+                reason=f"backend-independent: runs under "
+                       f"KERAS_BACKEND={assigned}"))
 
 
 @pytest.fixture(autouse=True)
