@@ -16,7 +16,7 @@ pyproject.toml):
   two. A file's tests go to one backend together (its module fixtures run
   once); files are spread over the three by a hash of their path, and the
   slowest are placed in `ASSIGNED` so that the three processes take about
-  as long.
+  as long (the training flows on torch, the cheapest backend for them).
 - `slow`: takes several seconds or more (a new process, a training run, a
   search, an export); `pytest -m "not slow"` is the quick run, CI runs every
   test. Most slow tests are backend-independent, so run on one backend.
@@ -29,19 +29,21 @@ import pytest
 
 BACKENDS = ("jax", "tensorflow", "torch")
 
-# The slowest files of backend-independent tests, placed by hand. Short
-# training runs on torch: it runs eagerly, with no step function to trace
-# and compile, which makes it the cheapest backend for a short fit. The
-# tests that wait for processes of their own choosing (the GPU script's,
-# fresh interpreters) go to the backends that carry more compiling.
+# The slowest files of backend-independent tests, placed by hand on torch:
+# the other two backends trace and compile every model they train, which
+# makes their own backend-specific tests the long poles of CI, while torch
+# runs eagerly, the cheapest backend for a short fit. (The GPU script's
+# smoke run starts its own torch and JAX processes.)
 ASSIGNED = {
     "tests/training/fault_injection_test.py": "torch",
     "tests/cli/cli_test.py": "torch",
     "tests/cli/data_cli_test.py": "torch",
+    "tests/cli/checkpoint_cli_test.py": "torch",
     "tests/tuning/tuning_test.py": "torch",
-    "tests/benchmarks/gpu_script_test.py": "jax",
-    "tests/cli/command_start_up_test.py": "tensorflow",
-    "tests/optional_dependencies_test.py": "tensorflow",
+    "tests/benchmarks/gpu_script_test.py": "torch",
+    "tests/optional_dependencies_test.py": "torch",
+    # Collects one of its backend-independent cases off JAX only.
+    "tests/distribution/distribution_test.py": "torch",
 }
 
 
