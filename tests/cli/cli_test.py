@@ -51,14 +51,15 @@ def test_train_evaluate_and_predict_on_digits(tmp_path):
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
     assert epochs_logged(tmp_path / "history.csv") == [0, 1]
 
-    result = run_command("evaluate", str(tmp_path / "model.keras"),
-                         "--dataset", "digits")
+    # Evaluate and predict on the same backend, in this process.
+    result = run_in_process("evaluate", tmp_path / "model.keras",
+                            "--dataset", "digits")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "test accuracy" in result.stdout
 
-    result = run_command("predict", str(tmp_path / "model.keras"),
-                         "--dataset", "digits", "--output",
-                         str(tmp_path / "predictions.csv"))
+    result = run_in_process("predict", tmp_path / "model.keras",
+                            "--dataset", "digits", "--output",
+                            tmp_path / "predictions.csv")
     assert result.returncode == 0, result.stderr[-2000:]
     rows = (tmp_path / "predictions.csv").read_text().splitlines()
     assert len(rows) == 1 + 359

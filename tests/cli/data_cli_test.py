@@ -29,14 +29,16 @@ def test_train_evaluate_and_predict_files_of_a_folder(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "photos (image, 8 training examples, 2 classes)" in result.stdout
-    result = run_command("evaluate", run / "model.keras", "--data", folder)
+    # Evaluate and predict on the same backend, in this process.
+    result = run_in_process("evaluate", run / "model.keras", "--data",
+                            folder)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "photos test accuracy" in result.stdout
 
     predictions = tmp_path / "predictions.csv"
-    result = run_command("predict", "--model", run / "model.keras",
-                         folder / "dog", folder / "cat" / "0.png",
-                         "--top-k", "2", "--output", predictions)
+    result = run_in_process("predict", "--model", run / "model.keras",
+                            folder / "dog", folder / "cat" / "0.png",
+                            "--top-k", "2", "--output", predictions)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"{folder / 'cat' / '0.png'}:\n  1. " in result.stdout
     with open(predictions, newline="") as file:

@@ -26,7 +26,7 @@ EPOCHS = 4
 ARGUMENTS = ["train", "--dataset", "digits", "--epochs", str(EPOCHS),
              "--batch-size", "32", "--learning-rate", "3e-3", "--seed", "0",
              *TINY_MODEL]
-TRIALS = 3
+TRIALS = 2
 TUNE_ARGUMENTS = ["tune", "--dataset", "digits", "--max-trials", str(TRIALS),
                   "--num-latents", "4,8,16", "--num-self-attends-per-block",
                   "1", "--latent-dim", "16", "--num-blocks", "1",
