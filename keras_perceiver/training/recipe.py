@@ -20,7 +20,6 @@ Example:
 import math
 
 import keras
-import numpy as np
 
 from keras_perceiver import argument_checks
 from keras_perceiver.datasets.splits import num_fitted_examples
