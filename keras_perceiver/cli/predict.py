@@ -146,6 +146,7 @@ def print_top_classes(paths, results):
 
 def predict_files(args, model_path, inputs):
     """Prints (and with --output writes) the top classes of raw files."""
+    from keras_perceiver import modalities
     from keras_perceiver.datasets import file_inputs
     from keras_perceiver.datasets.example_files import files_to_classify
     from keras_perceiver.models.class_ranking import (
@@ -163,10 +164,13 @@ def predict_files(args, model_path, inputs):
         )
     modality = preprocessing["modality"]
     if not file_inputs.file_extensions(modality):
+        readable = modalities.listed(
+            [kind.plural for kind in modalities.with_files()], "and"
+        )
         raise CommandError(
             f"{model_path} takes {modality} data, not files (predict reads "
-            "image, WAV, point-cloud and sequence files); classify its data "
-            f"with: predict {model_path} --data SOURCE"
+            f"files of {readable}); classify its data with: predict "
+            f"{model_path} --data SOURCE"
         )
     paths = readable_files(files_to_classify(inputs, modality), modality,
                            args.skip_bad_files)
