@@ -61,5 +61,4 @@ class AudioAdapter(GridAdapter):
     axis_names = ("time",)
     input_name = "waveforms"
     channels_optional = True
-    maskable = True
     default_patch_size = 128

@@ -72,7 +72,6 @@ class ConvStemImageAdapter(GridAdapter):
 
     axis_names = ("height", "width")
     input_name = "images"
-    channels_optional = False
     maskable = False
 
     def __init__(

@@ -25,11 +25,12 @@ class GridAdapter(InputAdapter):
     `(batch, prod(index_shape / patch_size), prod(patch_size) * channels +
     d * (2 * num_bands + 1))`.
 
-    Subclasses set the class attributes: `axis_names` (one name per index
-    axis, which fixes d), `input_name` (for error messages),
-    `channels_optional` (whether the channel axis may be left out, meaning
-    one channel), `maskable` and `default_patch_size`; they inherit the
-    constructor below.
+    Subclasses set the class attributes `axis_names` (one name per index
+    axis, which fixes d) and `input_name` (for error messages), and those
+    of `channels_optional` (whether the channel axis may be left out,
+    meaning one channel; False here), `maskable` (True here) and
+    `default_patch_size` (1 here) that differ from these defaults; they
+    inherit the constructor below.
 
     A maskable grid may be padded along its first axis (time) and masked
     there, with a mask `(batch, length of the first axis)`; a patch is real

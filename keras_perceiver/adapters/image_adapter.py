@@ -68,7 +68,6 @@ class ImageAdapter(GridAdapter):
 
     axis_names = ("height", "width")
     input_name = "images"
-    channels_optional = False
     maskable = False
 
     def __init__(

@@ -4,6 +4,7 @@ from keras import ops
 from keras_perceiver import argument_checks
 from keras_perceiver.adapters.input_adapter import InputAdapter
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
+from keras_perceiver.layers.initializers import initializer_or_default
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -81,9 +82,8 @@ class LearnedPositionImageAdapter(InputAdapter):
                 "projected_position_channels", projected_position_channels
             )
         )
-        self.position_initializer = keras.initializers.get(
+        self.position_initializer = initializer_or_default(
             position_initializer
-            or keras.initializers.TruncatedNormal(stddev=0.02)
         )
         self.image_shape = None  # Set by `build`.
         self.pixel_projection = keras.layers.Dense(

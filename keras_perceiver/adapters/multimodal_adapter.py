@@ -4,6 +4,7 @@ from keras import ops
 from keras_perceiver import argument_checks
 from keras_perceiver.adapters.input_adapter import InputAdapter
 from keras_perceiver.adapters.input_adapter import as_bool_mask
+from keras_perceiver.layers.initializers import initializer_or_default
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -119,30 +120,19 @@ class MultimodalAdapter(InputAdapter):
         self.modality_embedding_dim = argument_checks.check_positive_int(
             "modality_embedding_dim", modality_embedding_dim
         )
-        self.modality_dropout = self._check_names(
-            "modality_dropout", modality_dropout
-        )
-        if self.modality_dropout is not None:
-            self.modality_dropout = {
-                name: argument_checks.check_fraction(
-                    f"modality_dropout[{name!r}]", rate
-                )
-                for name, rate in self.modality_dropout.items()
-            }
+        self.modality_dropout = self._check_modality_dropout(modality_dropout)
         self.optional_modalities = self._check_names(
             "optional_modalities", optional_modalities
         )
-        if self.optional_modalities is not None:
-            self.optional_modalities = tuple(self.optional_modalities)
-        self.embedding_initializer = keras.initializers.get(
+        self.embedding_initializer = initializer_or_default(
             embedding_initializer
-            or keras.initializers.TruncatedNormal(stddev=0.02)
         )
         self.seed = seed
         if any(self._dropout_rates().values()):
             self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _check_names(self, argument, names):
+        """Returns `names` (modalities of `adapters`) as a tuple, or None."""
         if names is None:
             return None
         if isinstance(names, str) or not all(
@@ -153,7 +143,25 @@ class MultimodalAdapter(InputAdapter):
                 f"Received: {argument}={names!r}"
             )
         self._check_known(argument, names, f"{argument}={names!r}")
-        return dict(names) if isinstance(names, dict) else names
+        return tuple(names)
+
+    def _check_modality_dropout(self, modality_dropout):
+        """Returns `modality_dropout` as a dict of rates, or None."""
+        if modality_dropout is None:
+            return None
+        if not isinstance(modality_dropout, dict):
+            raise ValueError(
+                "`modality_dropout` must be a dict mapping modality names to "
+                "rates in [0, 1). "
+                f"Received: modality_dropout={modality_dropout!r}"
+            )
+        self._check_names("modality_dropout", modality_dropout)
+        return {
+            name: argument_checks.check_fraction(
+                f"modality_dropout[{name!r}]", rate
+            )
+            for name, rate in modality_dropout.items()
+        }
 
     def _check_known(self, argument, names, received):
         """Raises unless every one of `names` is a modality of `adapters`."""

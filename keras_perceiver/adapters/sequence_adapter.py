@@ -53,6 +53,3 @@ class SequenceAdapter(GridAdapter):
 
     axis_names = ("time",)
     input_name = "sequences"
-    channels_optional = False
-    maskable = True
-    default_patch_size = 1

@@ -55,5 +55,3 @@ class SpectrogramAdapter(GridAdapter):
     axis_names = ("time", "frequency")
     input_name = "spectrograms"
     channels_optional = True
-    maskable = True
-    default_patch_size = 1

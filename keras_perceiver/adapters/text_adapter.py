@@ -6,6 +6,7 @@ from keras_perceiver.adapters.input_adapter import InputAdapter
 from keras_perceiver.adapters.input_adapter import as_bool_mask
 from keras_perceiver.adapters.input_adapter import check_mask_shape
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
+from keras_perceiver.layers.initializers import initializer_or_default
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -68,9 +69,8 @@ class TextAdapter(InputAdapter):
         self.embedding_dim = argument_checks.check_positive_int(
             "embedding_dim", embedding_dim
         )
-        self.embeddings_initializer = keras.initializers.get(
+        self.embeddings_initializer = initializer_or_default(
             embeddings_initializer
-            or keras.initializers.TruncatedNormal(stddev=0.02)
         )
 
     def build(self, inputs_shape):

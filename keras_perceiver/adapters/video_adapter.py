@@ -56,6 +56,4 @@ class VideoAdapter(GridAdapter):
 
     axis_names = ("time", "height", "width")
     input_name = "videos"
-    channels_optional = False
-    maskable = True
     default_patch_size = (2, 8, 8)

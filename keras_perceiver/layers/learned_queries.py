@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_perceiver import argument_checks
+from keras_perceiver.layers.initializers import initializer_or_default
 from keras_perceiver.layers.output_queries import OutputQueries
 from keras_perceiver.layers.output_queries import broadcast_to_batch
 
@@ -55,9 +56,7 @@ class LearnedQueries(OutputQueries):
         self.query_channels = argument_checks.check_positive_int(
             "num_channels", num_channels
         )
-        self.initializer = keras.initializers.get(
-            initializer or keras.initializers.TruncatedNormal(stddev=0.02)
-        )
+        self.initializer = initializer_or_default(initializer)
         if index_shape is not None:
             index_shape = argument_checks.check_grid(
                 "index_shape", index_shape, num_queries

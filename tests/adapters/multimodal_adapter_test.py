@@ -205,6 +205,7 @@ def test_a_mask_that_is_not_a_dict_raises():
         ({"adapters": [AudioAdapter()]}, "adapters"),
         ({"modality_dropout": {"text": 0.1}}, "modality_dropout"),
         ({"modality_dropout": {"video": 1.0}}, "modality_dropout"),
+        ({"modality_dropout": ["video"]}, "modality_dropout.*dict"),
         ({"optional_modalities": ["text"]}, "optional_modalities"),
         ({"optional_modalities": "video"}, "optional_modalities"),
         ({"modality_embedding_dim": 0}, "modality_embedding_dim"),
