@@ -82,6 +82,16 @@ def check_divisible(name, value, divisor_name, divisor):
         )
 
 
+def check_optional_positive_multiple(name, value, divisor_name, divisor):
+    """Returns `value` if it is None or a positive multiple of `divisor`,
+    otherwise raises (as `check_positive_int` or `check_divisible`)."""
+    if value is None:
+        return None
+    value = check_positive_int(name, value)
+    check_divisible(name, value, divisor_name, divisor)
+    return value
+
+
 def check_rank(name, shape, expected_ranks):
     """Raises unless `shape` has one of `expected_ranks` (batch included)."""
     if len(shape) not in expected_ranks:

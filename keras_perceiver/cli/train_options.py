@@ -1,7 +1,7 @@
 """The options of `keras-perceiver train`: the recipe, the run folder and
 the devices (the model and data options are shared with other commands)."""
 
-from keras_perceiver.cli.output_options import add_overwrite_argument
+from keras_perceiver.cli.output_options import add_output_dir_arguments
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import SCHEDULES
 from keras_perceiver.training.defaults import WEIGHT_DECAY
@@ -49,14 +49,14 @@ def add_training_arguments(parser):
     )
     training.add_argument("--seed", type=int, default=0,
                           help="random seed (weights, shuffling, dropout)")
-    training.add_argument(
-        "--output-dir", default=None,
-        help="where results go; give the directory of a run to resume it "
-             "(default: a new runs/<dataset>/<date-time>, which "
-             "runs/<dataset>/latest names); a folder of other files is "
-             "refused",
+    add_output_dir_arguments(
+        training,
+        "where results go; give the directory of a run to resume it "
+        "(default: a new runs/<dataset>/<date-time>, which "
+        "runs/<dataset>/latest names)",
+        RESULT_FILES,
+        CHECKPOINTS,
     )
-    add_overwrite_argument(training, RESULT_FILES, CHECKPOINTS)
     again = training.add_mutually_exclusive_group()
     again.add_argument(
         "--continue", dest="continue_training", action="store_true",

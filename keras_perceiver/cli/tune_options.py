@@ -11,7 +11,7 @@ from keras_perceiver.cli.main import (
     check_range,
 )
 from keras_perceiver.cli.model_options import MODEL_OPTIONS
-from keras_perceiver.cli.output_options import add_overwrite_argument
+from keras_perceiver.cli.output_options import add_output_dir_arguments
 from keras_perceiver.training.defaults import MODEL_HYPERPARAMETERS
 
 # What the search writes in its output directory: its files, and KerasTuner's
@@ -113,12 +113,10 @@ def add_search_arguments(parser):
     )
     group.add_argument("--seed", type=int, default=0,
                        help="random seed (weights, shuffling, the sample)")
-    group.add_argument(
-        "--output-dir", default=None,
-        help="where results go (default: runs/tune-<dataset>); a folder "
-             "of other files is refused",
+    add_output_dir_arguments(
+        group, "where results go (default: runs/tune-<dataset>)",
+        RESULT_FILES, SEARCH,
     )
-    add_overwrite_argument(group, RESULT_FILES, SEARCH)
     group.add_argument(
         "--overwrite", action="store_true",
         help="start a new search instead of resuming the one in the "

@@ -3,6 +3,7 @@ import keras
 from keras_perceiver import argument_checks
 from keras_perceiver.layers.feed_forward import FeedForward
 from keras_perceiver.layers.perceiver_attention import PerceiverAttention
+from keras_perceiver.layers.perceiver_attention import check_heads
 from keras_perceiver.layers.residual_barrier import residual_barrier
 
 # The constructor arguments every attention block takes, in config order.
@@ -32,10 +33,11 @@ class AttentionBlock(keras.layers.Layer):
 
     Args:
         num_heads: int. Number of attention heads.
-        qk_channels: int or None. Query/key width over all heads. Defaults
-            to None, meaning the width of the inputs attended to.
-        v_channels: int or None. Value width over all heads. Defaults to
-            None, meaning `qk_channels`.
+        qk_channels: int or None. Query/key width over all heads, a
+            multiple of `num_heads`. Defaults to None, meaning the width of
+            the inputs attended to.
+        v_channels: int or None. Value width over all heads, a multiple of
+            `num_heads`. Defaults to None, meaning `qk_channels`.
         widening_factor: int. MLP hidden width as a multiple of the query
             width. Defaults to 1.
         dropout: float. Dropout rate on the attention and MLP outputs before
@@ -62,12 +64,8 @@ class AttentionBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_heads = argument_checks.check_positive_int("num_heads", num_heads)
-        self.qk_channels = argument_checks.check_optional_positive_int(
-            "qk_channels", qk_channels
-        )
-        self.v_channels = argument_checks.check_optional_positive_int(
-            "v_channels", v_channels
+        self.num_heads, self.qk_channels, self.v_channels = check_heads(
+            num_heads, qk_channels, v_channels
         )
         self.widening_factor = argument_checks.check_positive_int(
             "widening_factor", widening_factor

@@ -54,9 +54,7 @@ class FourierQueries(OutputQueries):
         task_embedding_channels=0,
         **kwargs,
     ):
-        super().__init__(
-            task_embedding_channels=task_embedding_channels, **kwargs
-        )
+        super().__init__(task_embedding_channels, **kwargs)
         self.index_shape = argument_checks.check_grid("index_shape", index_shape)
         attach_position_encoding(
             self,

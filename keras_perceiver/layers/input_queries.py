@@ -44,9 +44,7 @@ class InputQueries(OutputQueries):
         task_embedding_channels=0,
         **kwargs,
     ):
-        super().__init__(
-            task_embedding_channels=task_embedding_channels, **kwargs
-        )
+        super().__init__(task_embedding_channels, **kwargs)
         self.num_position_channels = (
             argument_checks.check_optional_positive_int(
                 "num_position_channels", num_position_channels

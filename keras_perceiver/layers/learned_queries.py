@@ -36,6 +36,13 @@ class LearnedQueries(OutputQueries):
     >>> queries = LearnedQueries(num_queries=1, num_channels=64)
     >>> tuple(queries(keras.random.normal((2, 100, 7))).shape)
     (2, 1, 64)
+
+    One query per pixel of a 4 x 6 output image:
+
+    >>> queries = LearnedQueries(
+    ...     num_queries=24, num_channels=64, index_shape=(4, 6))
+    >>> tuple(queries(keras.random.normal((2, 100, 7))).shape)
+    (2, 24, 64)
     """
 
     def __init__(
@@ -47,9 +54,7 @@ class LearnedQueries(OutputQueries):
         task_embedding_channels=0,
         **kwargs,
     ):
-        super().__init__(
-            task_embedding_channels=task_embedding_channels, **kwargs
-        )
+        super().__init__(task_embedding_channels, **kwargs)
         self._num_queries = argument_checks.check_positive_int(
             "num_queries", num_queries
         )

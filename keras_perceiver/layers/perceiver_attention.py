@@ -13,6 +13,33 @@ AUTO_MAX_LOGITS = 2**22
 AUTO_CHUNK_SIZE = 4096
 
 
+def check_heads(num_heads, qk_channels, v_channels):
+    """Checks the head arguments of an attention layer.
+
+    Args:
+        num_heads: the number of attention heads.
+        qk_channels: the query/key width over all heads, or None.
+        v_channels: the value width over all heads, or None.
+
+    Returns:
+        `(num_heads, qk_channels, v_channels)` as Python ints (or None).
+
+    Raises:
+        ValueError: unless `num_heads` is a positive integer and each width
+            is None or a positive multiple of it.
+    """
+    num_heads = argument_checks.check_positive_int("num_heads", num_heads)
+    return (
+        num_heads,
+        argument_checks.check_optional_positive_multiple(
+            "qk_channels", qk_channels, "num_heads", num_heads
+        ),
+        argument_checks.check_optional_positive_multiple(
+            "v_channels", v_channels, "num_heads", num_heads
+        ),
+    )
+
+
 @keras.saving.register_keras_serializable(package="keras_perceiver")
 class PerceiverAttention(keras.layers.Layer):
     """Multi-head attention with separate query/key and value widths.
@@ -102,24 +129,16 @@ class PerceiverAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_heads = argument_checks.check_positive_int("num_heads", num_heads)
-        self.qk_channels = argument_checks.check_positive_int(
-            "qk_channels", qk_channels
-        )
-        self.v_channels = argument_checks.check_optional_positive_int(
-            "v_channels", v_channels
+        # Required here; the blocks around the attention default it.
+        argument_checks.check_positive_int("qk_channels", qk_channels)
+        self.num_heads, self.qk_channels, self.v_channels = check_heads(
+            num_heads, qk_channels, v_channels
         )
         self.output_channels = argument_checks.check_positive_int(
             "output_channels", output_channels
         )
         self.input_chunk_size = argument_checks.check_optional_positive_int(
             "input_chunk_size", input_chunk_size
-        )
-        argument_checks.check_divisible(
-            "qk_channels", self.qk_channels, "num_heads", self.num_heads
-        )
-        argument_checks.check_divisible(
-            "v_channels", self._value_channels, "num_heads", self.num_heads
         )
         self.query_dense = self._dense(self.qk_channels, "query")
         self.key_dense = self._dense(self.qk_channels, "key")

@@ -51,6 +51,11 @@ def test_dropout_only_in_training():
         (lambda: CrossAttention(dropout=1.5), "dropout"),
         (lambda: LatentTransformer(num_layers=0), "num_layers"),
         (lambda: CrossAttention(qk_channels=-4), "qk_channels"),
+        # Refused when made, not at the first call that builds them.
+        (lambda: SelfAttention(num_heads=3, qk_channels=8),
+         "qk_channels.*divisible by `num_heads`"),
+        (lambda: CrossAttention(num_heads=2, v_channels=5),
+         "v_channels.*divisible by `num_heads`"),
     ],
 )
 def test_bad_arguments_raise(make_layer, argument):
