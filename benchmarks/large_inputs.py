@@ -149,8 +149,9 @@ def measure_keras_perceiver(mode, num_inputs, config):
     model = compiled_keras_perceiver(mode, num_inputs, config)
     train = time_steps(lambda: model.train_on_batch(inputs, labels),
                        **config["timing"])
-    cross = model.cross_attend_for_block(0)
-    chunk = cross.attention.chunk_size_for(model.num_latents, num_inputs)
+    cross = model.encoder.cross_attend_for_block(0)
+    chunk = cross.attention.chunk_size_for(model.encoder.num_latents,
+                                           num_inputs)
     return point_result("keras_perceiver", mode, backend, num_inputs, shape,
                         model.count_params(), train, baseline, input_ready,
                         chunk_size=chunk)

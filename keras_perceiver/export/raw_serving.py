@@ -14,7 +14,7 @@ import keras
 
 from keras_perceiver.adapters.audio_adapter import AudioAdapter
 from keras_perceiver.models.perceiver import Perceiver
-from keras_perceiver.models.perceiver_io import encoder_of
+from keras_perceiver.models.perceiver_encoder import encoder_of
 from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )

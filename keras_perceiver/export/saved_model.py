@@ -24,7 +24,7 @@ from keras_perceiver.adapters import input_adapter
 from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
-from keras_perceiver.models.perceiver_io import encoder_of
+from keras_perceiver.models.perceiver_encoder import encoder_of
 from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )

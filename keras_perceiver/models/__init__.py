@@ -6,13 +6,14 @@ from keras_perceiver import adapters  # noqa: F401
 from keras_perceiver import layers  # noqa: F401
 from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
+from keras_perceiver.models.perceiver_encoder import encoder_of
 from keras_perceiver.models.perceiver_for_dataset import perceiver_for_dataset
 from keras_perceiver.models.perceiver_io import PerceiverIO
-from keras_perceiver.models.perceiver_io import encoder_of
 from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
 from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
+from keras_perceiver.models.perceiver_task import PerceiverTask
 
 __all__ = [
     "Perceiver",
@@ -20,6 +21,7 @@ __all__ = [
     "PerceiverIO",
     "PerceiverIOClassifier",
     "PerceiverMaskedLM",
+    "PerceiverTask",
     "encoder_of",
     "perceiver_for_dataset",
 ]

@@ -1,21 +1,38 @@
+import inspect
+
 import keras
 from keras import ops
 
 from keras_perceiver import argument_checks
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
+from keras_perceiver.models.perceiver_task import PerceiverTask
+
+# The `PerceiverEncoder` arguments that `Perceiver` takes beside its own.
+ENCODER_ARGUMENTS = tuple(
+    name for name in inspect.signature(PerceiverEncoder).parameters
+    if name != "kwargs"
+)
+
+
+def _encoder_layers(name):
+    """A read-only view of the encoder's attribute `name`, for the layout
+    of a Perceiver's `.keras` files (see `Perceiver.__dir__`)."""
+    return property(lambda self: getattr(self.encoder, name),
+                    doc=f"The encoder's `{name}`.")
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
-class Perceiver(PerceiverEncoder):
+class Perceiver(PerceiverTask):
     """The Perceiver classifier of Jaegle et al. (2021).
 
-    A `PerceiverEncoder` followed by the paper's head: the final latents are
-    averaged over the index dimension and a linear layer gives the logits.
-    Every encoder argument (block scheme, weight sharing, input adapter) is
-    accepted; the defaults are the paper's ImageNet model, which builds to
-    its 44.9 M parameters (326.2 M with `weight_sharing="none"`).
+    A `PerceiverEncoder` (the backbone) followed by the paper's head: the
+    final latents are averaged over the index dimension and a linear layer
+    gives the logits. Give the encoder's arguments (block scheme, weight
+    sharing, input adapter, ...) and the model builds its encoder, or give
+    a built `encoder`; the defaults are the paper's ImageNet model, which
+    builds to its 44.9 M parameters (326.2 M with `weight_sharing="none"`).
 
-    It takes what the encoder takes: images `(batch, H, W, C)`, a byte
+    It takes what its encoder takes: images `(batch, H, W, C)`, a byte
     array `(batch, M, C)` with an optional mask (`mask=` or the dict
     `{"inputs": ..., "mask": ...}`, the form for `model.fit`), or anything
     its `input_adapter` accepts; see `PerceiverEncoder` for the block
@@ -31,6 +48,9 @@ class Perceiver(PerceiverEncoder):
             `keras_perceiver.datasets` for data read from files and kept
             with the model so `predict` reads files as training did (see
             `keras_perceiver.datasets.read_files`). Defaults to None.
+        encoder: `PerceiverEncoder` or None. The backbone. Defaults to None:
+            one built from the encoder arguments in `kwargs`, which must
+            then be the only ones given.
         **kwargs: every `PerceiverEncoder` argument (`num_latents`,
             `latent_dim`, `num_blocks`, `num_self_attends_per_block`, head
             counts and widths, `num_bands`, `max_resolution`,
@@ -38,6 +58,10 @@ class Perceiver(PerceiverEncoder):
             `dropout`, `latent_initializer`, `input_adapter`), with the same
             defaults, and base model keyword arguments such as `name` and
             `dtype`.
+
+    Attributes:
+        encoder: the `PerceiverEncoder`.
+        head: the `keras.layers.Dense` layer that gives the logits.
 
     Call arguments: those of `PerceiverEncoder` (`inputs`, `mask`,
     `training`).
@@ -61,8 +85,20 @@ class Perceiver(PerceiverEncoder):
     """
 
     def __init__(self, num_classes, class_names=None,
-                 input_preprocessing=None, **kwargs):
-        super().__init__(**kwargs)
+                 input_preprocessing=None, encoder=None, **kwargs):
+        encoder_arguments = {name: kwargs.pop(name) for name in list(kwargs)
+                             if name in ENCODER_ARGUMENTS}
+        if encoder is None:
+            encoder = PerceiverEncoder(
+                **encoder_arguments, name="encoder", dtype=kwargs.get("dtype")
+            )
+        elif encoder_arguments:
+            raise ValueError(
+                "Give `Perceiver` either an `encoder` or the arguments of "
+                "one, not both. Received: encoder arguments "
+                f"{sorted(encoder_arguments)} beside encoder={encoder!r}"
+            )
+        super().__init__(encoder, **kwargs)
         self.num_classes = argument_checks.check_positive_int(
             "num_classes", num_classes
         )
@@ -76,9 +112,32 @@ class Perceiver(PerceiverEncoder):
             num_classes, name="head", dtype=self.dtype_policy
         )
 
+    # The encoder's layers that files hold at their top level (`__dir__`).
+    cross_attends = _encoder_layers("cross_attends")
+    input_adapter = _encoder_layers("input_adapter")
+    latent_transformers = _encoder_layers("latent_transformers")
+
+    def __dir__(self):
+        # Keras saves a model's layers under the attribute names `dir()`
+        # lists. Listing the encoder's layers (the properties above) in
+        # place of `encoder` (and of `layers`, which holds it) keeps the
+        # layout of every `.keras` file a Perceiver has written; the
+        # encoder's own variable, the latent array, goes with the model's
+        # (`save_own_variables`).
+        return [name for name in super().__dir__()
+                if name not in ("encoder", "layers")]
+
+    def save_own_variables(self, store):
+        self.encoder.save_own_variables(store)
+
+    def load_own_variables(self, store):
+        self.encoder.load_own_variables(store)
+
     def build(self, input_shape):
-        super().build(input_shape)
-        self.head.build((None, self.latent_dim))
+        # Layers deserialized from a saved model come built already.
+        if not self.encoder.built:
+            self.encoder.build(input_shape)
+        self.head.build((None, self.encoder.latent_dim))
 
     def call(self, inputs, mask=None, training=None):
         latents = self.encode(inputs, mask=mask, training=training)
@@ -93,15 +152,31 @@ class Perceiver(PerceiverEncoder):
             mask: optional boolean tensor `(batch, M)`.
             training: Python bool, whether dropout is active.
         """
-        return super().call(inputs, mask=mask, training=training)
+        return self.encoder(inputs, mask=mask, training=training)
 
     def compute_output_shape(self, input_shape):
-        latents_shape = super().compute_output_shape(input_shape)
+        latents_shape = self.encoder.compute_output_shape(input_shape)
         return (latents_shape[0], self.num_classes)
 
     def get_config(self):
+        # One flat config, as before the model held its encoder: the
+        # encoder's arguments beside the model's own.
         config = super().get_config()
+        encoder_config = self.encoder.get_config()
+        config.update(
+            {name: encoder_config[name] for name in ENCODER_ARGUMENTS}
+        )
         config["num_classes"] = self.num_classes
         config["class_names"] = self.class_names
         config["input_preprocessing"] = self.input_preprocessing
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        encoder_config = {name: config.pop(name) for name in list(config)
+                          if name in ENCODER_ARGUMENTS}
+        encoder = PerceiverEncoder.from_config(
+            {**encoder_config, "name": "encoder", "dtype": config.get("dtype")}
+        )
+        return cls(encoder=encoder, **config)

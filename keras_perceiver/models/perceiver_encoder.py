@@ -5,6 +5,7 @@ from keras_perceiver import argument_checks
 from keras_perceiver.adapters.image_adapter import ImageAdapter
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.cross_attention import CrossAttention
+from keras_perceiver.layers.initializers import initializer_or_default
 from keras_perceiver.layers.latent_transformer import LatentTransformer
 
 WEIGHT_SHARING_CHOICES = ("paper", "none", "all")
@@ -200,10 +201,7 @@ class PerceiverEncoder(keras.Model):
         self.input_chunk_size = argument_checks.check_optional_positive_int(
             "input_chunk_size", input_chunk_size
         )
-        self.latent_initializer = keras.initializers.get(
-            latent_initializer
-            or keras.initializers.TruncatedNormal(stddev=0.02)
-        )
+        self.latent_initializer = initializer_or_default(latent_initializer)
         self.input_adapter = input_adapter
         # True once `build` adds the default ImageAdapter, which the config
         # leaves out (the model adds it again when rebuilt).
@@ -508,6 +506,46 @@ class PerceiverEncoder(keras.Model):
             config["latent_initializer"]
         )
         return cls(**config)
+
+
+def check_encoder(encoder):
+    """Raises unless `encoder` is a `PerceiverEncoder`: a task's backbone.
+
+    Args:
+        encoder: what a task model was given as its encoder.
+
+    Example:
+
+    >>> check_encoder(keras.layers.Dense(4))
+    Traceback (most recent call last):
+    ...
+    ValueError: `encoder` must be a keras_perceiver.PerceiverEncoder ...
+    """
+    if not isinstance(encoder, PerceiverEncoder):
+        raise ValueError(
+            "`encoder` must be a keras_perceiver.PerceiverEncoder, such as "
+            "a task model's `encoder` (not the task with its head). "
+            f"Received: encoder={encoder!r}"
+        )
+
+
+def encoder_of(model):
+    """The `PerceiverEncoder` that reads a model's inputs.
+
+    Every task model (`Perceiver`, `PerceiverIO` and its subclasses) holds
+    its encoder as `encoder`; an encoder is its own.
+
+    Args:
+        model: a keras-perceiver model or encoder.
+
+    Returns:
+        The model's `PerceiverEncoder`.
+
+    Example:
+
+    >>> encoder_of(model).input_adapter  # doctest: +SKIP
+    """
+    return model if isinstance(model, PerceiverEncoder) else model.encoder
 
 
 def _is_image_shape(input_shape):

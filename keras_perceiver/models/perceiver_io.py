@@ -6,12 +6,11 @@ from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.learned_queries import LearnedQueries
 from keras_perceiver.layers.output_queries import OutputQueries
 from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
-from keras_perceiver.models.perceiver import Perceiver
-from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
+from keras_perceiver.models.perceiver_task import PerceiverTask
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
-class PerceiverIO(keras.Model):
+class PerceiverIO(PerceiverTask):
     """Perceiver IO: an encoder, output queries and a decoder.
 
     The encoder turns the inputs into latents; the output queries (one per
@@ -67,22 +66,15 @@ class PerceiverIO(keras.Model):
     """
 
     def __init__(self, encoder, output_queries, decoder, **kwargs):
-        check_encoder(encoder)
         _check_queries(output_queries)
         if not isinstance(decoder, PerceiverDecoder):
             raise ValueError(
                 "`decoder` must be a keras_perceiver.layers.PerceiverDecoder. "
                 f"Received: decoder={decoder!r}"
             )
-        super().__init__(**kwargs)
-        self.encoder = encoder
+        super().__init__(encoder, **kwargs)
         self.output_queries = output_queries
         self.decoder = decoder
-
-    @property
-    def input_dtype(self):
-        """Inputs keep full precision, as the encoder's do."""
-        return self.dtype_policy.variable_dtype
 
     def _named_queries(self):
         if isinstance(self.output_queries, dict):
@@ -134,24 +126,6 @@ class PerceiverIO(keras.Model):
             )
             start = start + size
         return outputs if isinstance(self.output_queries, dict) else outputs[None]
-
-    def cross_attention_maps(self, inputs, mask=None):
-        """Attention of the latents over the inputs in the encoder's first
-        cross-attend (see `PerceiverEncoder.cross_attention_maps`).
-
-        Args:
-            inputs: what the model's `call` takes.
-            mask: optional boolean tensor `(batch, M)`.
-
-        Returns:
-            A tensor `(batch, num_cross_heads, N, M)` of attention
-            probabilities.
-        """
-        return self.encoder.cross_attention_maps(inputs, mask)
-
-    def compute_mask(self, *args, **kwargs):
-        """The mask is consumed here."""
-        return None
 
     def compute_output_shape(self, input_shape):
         byte_array_shape = byte_array_shape_for(self.encoder, input_shape)
@@ -255,37 +229,6 @@ def decoder_arguments(decoder):
     `get_config`."""
     return {name: getattr(decoder, attribute)
             for name, attribute in DECODER_ARGUMENTS.items()}
-
-
-def check_encoder(encoder):
-    """Raises unless `encoder` is a `PerceiverEncoder` without a head."""
-    if not isinstance(encoder, PerceiverEncoder) or isinstance(
-        encoder, Perceiver
-    ):
-        raise ValueError(
-            "`encoder` must be a keras_perceiver.PerceiverEncoder (a "
-            "Perceiver has a classification head that a decoder would "
-            f"leave untrained). Received: encoder={encoder!r}"
-        )
-
-
-def encoder_of(model):
-    """The `PerceiverEncoder` that reads a model's inputs.
-
-    A `Perceiver` (or a bare `PerceiverEncoder`) is its own encoder; the
-    Perceiver IO models hold theirs as `encoder`.
-
-    Args:
-        model: a keras-perceiver model.
-
-    Returns:
-        The model's `PerceiverEncoder`.
-
-    Example:
-
-    >>> encoder_of(model).input_adapter  # doctest: +SKIP
-    """
-    return model.encoder if isinstance(model, PerceiverIO) else model
 
 
 def byte_array_shape_for(encoder, input_shape):

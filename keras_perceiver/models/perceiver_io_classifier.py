@@ -2,7 +2,7 @@ import keras
 
 from keras_perceiver import argument_checks
 from keras_perceiver.models.perceiver_io import PerceiverIO
-from keras_perceiver.models.perceiver_io import check_encoder
+from keras_perceiver.models.perceiver_encoder import check_encoder
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io import learned_queries_and_decoder
 

@@ -4,7 +4,7 @@ from keras import ops
 from keras_perceiver.adapters.text_adapter import TextAdapter
 from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_io import byte_array_shape_for
-from keras_perceiver.models.perceiver_io import check_encoder
+from keras_perceiver.models.perceiver_encoder import check_encoder
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io import learned_queries_and_decoder
 

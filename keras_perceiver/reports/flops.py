@@ -95,27 +95,28 @@ def perceiver_forward_flops(model, input_shape=None):
                 "Received: input_shape=None"
             )
         model.build((None,) + tuple(input_shape))
-    num_inputs, input_channels = model.byte_array_shape[-2:]
+    encoder = model.encoder
+    num_inputs, input_channels = encoder.byte_array_shape[-2:]
     if num_inputs is None:
         raise ValueError(
             "The number of inputs M must be known to count FLOPs. "
-            f"Received: byte array shape {model.byte_array_shape}"
+            f"Received: byte array shape {encoder.byte_array_shape}"
         )
-    n, d = model.num_latents, model.latent_dim
+    n, d = encoder.num_latents, encoder.latent_dim
     cross = cross_attend_flops(
         n, d, num_inputs, input_channels,
-        qk_channels=model.cross_qk_channels,
-        v_channels=model.cross_v_channels,
-        widening_factor=model.cross_widening_factor,
+        qk_channels=encoder.cross_qk_channels,
+        v_channels=encoder.cross_v_channels,
+        widening_factor=encoder.cross_widening_factor,
     )
-    latent = model.num_self_attends_per_block * self_attend_flops(
+    latent = encoder.num_self_attends_per_block * self_attend_flops(
         n, d,
-        qk_channels=model.self_qk_channels,
-        v_channels=model.self_v_channels,
-        widening_factor=model.self_widening_factor,
+        qk_channels=encoder.self_qk_channels,
+        v_channels=encoder.self_v_channels,
+        widening_factor=encoder.self_widening_factor,
     )
     head = dense_flops(1, d, model.num_classes)
-    return model.num_blocks * (cross + latent) + head
+    return encoder.num_blocks * (cross + latent) + head
 
 
 def training_step_flops(forward_flops, batch_size=1):

@@ -5,7 +5,7 @@ import csv
 import numpy as np
 
 from keras_perceiver import modalities
-from keras_perceiver.models.perceiver_io import encoder_of
+from keras_perceiver.models.perceiver_encoder import encoder_of
 from keras_perceiver.reports import tables
 
 

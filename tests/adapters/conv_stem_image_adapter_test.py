@@ -86,7 +86,7 @@ def test_perceiver_trains_on_the_stem():
     images = rng.uniform(size=(8, 12, 12, 3)).astype("float32")
     model = adapter_perceiver(tiny_adapter())
     assert_fit_runs(model, images, np.arange(8) % 5, batch_size=4)
-    assert model.byte_array_shape[1:] == (4, 8 + 18)
+    assert model.encoder.byte_array_shape[1:] == (4, 8 + 18)
 
 
 @pytest.mark.parametrize(

@@ -106,7 +106,7 @@ def test_perceiver_trains_on_random_crops():
         ImageAdapter(num_bands=4, crop_size=6, patch_size=2)
     )
     assert_fit_runs(model, images, np.arange(8) % 5, batch_size=4)
-    assert model.byte_array_shape[1:] == (9, 4 + 18)
+    assert model.encoder.byte_array_shape[1:] == (9, 4 + 18)
 
 
 @pytest.mark.parametrize(

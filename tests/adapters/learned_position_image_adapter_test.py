@@ -65,7 +65,7 @@ def test_perceiver_trains_on_learned_positions():
     images = rng.uniform(size=(8, 6, 8, 3)).astype("float32")
     history = assert_fit_runs(model, images, np.arange(8) % 5, batch_size=4)
     assert len(history.history["loss"]) == 2
-    assert model.byte_array_shape[1:] == (48, 12)
+    assert model.encoder.byte_array_shape[1:] == (48, 12)
 
 
 @pytest.mark.parametrize(

@@ -217,5 +217,5 @@ def test_mixed_bfloat16_model_computes_positions_in_float32():
     model = adapter_perceiver(PointCloudAdapter(num_bands=4))
     logits = model(points)
     assert keras.backend.standardize_dtype(logits.dtype) == "float32"
-    byte_array, _ = model.encode_inputs(points)
+    byte_array, _ = model.encoder.encode_inputs(points)
     np.testing.assert_array_equal(as_float32(byte_array), rounded)

@@ -243,7 +243,7 @@ def jax_runs():
         with distribution.scope():
             model = new_model()
             data_parallel = step_losses(model)
-        data_devices = len(model.latents.value.sharding.device_set)
+        data_devices = len(model.encoder.latents.value.sharding.device_set)
 
         # 2 replicas x 2 model shards. Cross-attention widths default to the
         # 19 input channels, which 2 does not divide: those stay replicated.
@@ -355,7 +355,7 @@ def test_tf_mirrored_strategy_follows_the_one_device_trajectory():
             model = new_model()
         two_devices = step_losses(model)
         replicas = strategy.num_replicas_in_sync
-        mirrored = type(model.latents.value).__name__
+        mirrored = type(model.encoder.latents.value).__name__
         print(json.dumps([one_device, two_devices, replicas, mirrored]))
     """)
     one_device, two_devices, replicas, mirrored = last_json_line(stdout)

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import pytest
 
-from export_test import CASES
+from model_cases import CASES
 from support import tiny_perceiver
 
 pytestmark = pytest.mark.skipif(

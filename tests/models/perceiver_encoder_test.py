@@ -27,14 +27,17 @@ def test_returns_the_latents():
     assert tuple(latents.shape) == (3, 8, 16)
 
 
-def test_perceiver_is_the_encoder_and_its_head():
+def test_perceiver_is_its_encoder_and_a_head():
     model = tiny_perceiver()
     logits = model(IMAGES)
     latents = model.encode(IMAGES)
-    assert tuple(latents.shape) == (3, model.num_latents, model.latent_dim)
+    encoder = model.encoder
+    assert isinstance(encoder, kp.PerceiverEncoder)
+    assert not isinstance(model, kp.PerceiverEncoder)
+    assert tuple(latents.shape) == (3, encoder.num_latents, encoder.latent_dim)
+    np.testing.assert_allclose(to_numpy(encoder(IMAGES)), to_numpy(latents))
     head = model.head(keras.ops.mean(latents, axis=1))
     np.testing.assert_allclose(to_numpy(head), to_numpy(logits), atol=1e-6)
-    assert isinstance(model, kp.PerceiverEncoder)
 
 
 def test_perceiver_keeps_the_encoders_weights_plus_the_head():

@@ -1,3 +1,7 @@
+import io
+import zipfile
+
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -38,7 +42,7 @@ def test_imagenet_parameter_counts(weight_sharing, expected_millions,
                                    tolerance):
     model = kp.Perceiver(**IMAGENET_PERCEIVER, weight_sharing=weight_sharing)
     model.build((None, 224, 224, 3))
-    assert model.byte_array_shape == (None, 224 * 224, 261)
+    assert model.encoder.byte_array_shape == (None, 224 * 224, 261)
     assert abs(model.count_params() / 1e6 - expected_millions) <= tolerance
 
 
@@ -49,8 +53,8 @@ def variable_ids(layer):
 def test_paper_sharing_uses_one_set_of_weights_for_blocks_2_to_B():
     model = tiny_perceiver(num_blocks=4)
     model(IMAGES)
-    cross = [model.cross_attend_for_block(b) for b in range(4)]
-    latent = [model.latent_transformer_for_block(b) for b in range(4)]
+    cross = [model.encoder.cross_attend_for_block(b) for b in range(4)]
+    latent = [model.encoder.latent_transformer_for_block(b) for b in range(4)]
     assert cross[1] is cross[2] is cross[3]
     assert cross[0] is not cross[1]
     assert not variable_ids(cross[0]) & variable_ids(cross[1])
@@ -62,8 +66,8 @@ def test_paper_sharing_uses_one_set_of_weights_for_blocks_2_to_B():
 def test_no_sharing_gives_every_block_its_own_weights():
     model = tiny_perceiver(num_blocks=3, weight_sharing="none")
     model(IMAGES)
-    layers = [model.cross_attend_for_block(b) for b in range(3)] + [
-        model.latent_transformer_for_block(b) for b in range(3)
+    layers = [model.encoder.cross_attend_for_block(b) for b in range(3)] + [
+        model.encoder.latent_transformer_for_block(b) for b in range(3)
     ]
     ids = [variable_ids(layer) for layer in layers]
     assert sum(len(i) for i in ids) == len(set().union(*ids))
@@ -75,7 +79,7 @@ def test_no_sharing_gives_every_block_its_own_weights():
 def test_all_sharing_shares_the_first_cross_attend():
     model = tiny_perceiver(num_blocks=3, weight_sharing="all")
     model(IMAGES)
-    assert model.cross_attend_for_block(0) is model.cross_attend_for_block(2)
+    assert model.encoder.cross_attend_for_block(0) is model.encoder.cross_attend_for_block(2)
 
 
 def test_shared_weights_get_gradients_from_every_block():
@@ -96,8 +100,8 @@ def test_image_input_adds_fourier_features():
     logits = model(IMAGES)
     assert tuple(logits.shape) == (3, 5)
     # 2 pixel channels + 2 * (2 * 4 + 1) position channels.
-    assert model.byte_array_shape == (3, 64, 20)
-    byte_array, mask = model.encode_inputs(IMAGES)
+    assert model.encoder.byte_array_shape == (3, 64, 20)
+    byte_array, mask = model.encoder.encode_inputs(IMAGES)
     assert mask is None
     np.testing.assert_allclose(
         to_numpy(byte_array)[:, :, :2], IMAGES.reshape(3, 64, 2)
@@ -107,7 +111,7 @@ def test_image_input_adds_fourier_features():
 def test_permuting_inputs_with_their_positions_leaves_logits_unchanged():
     model = tiny_perceiver()
     model(IMAGES)
-    byte_array, _ = model.encode_inputs(IMAGES)
+    byte_array, _ = model.encoder.encode_inputs(IMAGES)
     byte_array = to_numpy(byte_array)
     permuted = byte_array[:, rng.permutation(byte_array.shape[1])]
     byte_model = tiny_perceiver()
@@ -178,6 +182,49 @@ def test_layer_checks_with_dict_inputs_and_masks(tmp_path):
                   tmp_path, expected_output_shape=(3, 5))
 
 
+def test_a_given_encoder_is_the_backbone(tmp_path):
+    arguments = dict(TINY_PERCEIVER)
+    num_classes = arguments.pop("num_classes")
+    encoder = kp.PerceiverEncoder(**arguments)
+    model = kp.Perceiver(num_classes=num_classes, encoder=encoder)
+    logits = model(IMAGES)
+    assert model.encoder is encoder
+    restored = kp.Perceiver.from_config(model.get_config())
+    restored(IMAGES)
+    restored.set_weights(model.get_weights())
+    np.testing.assert_allclose(to_numpy(restored(IMAGES)), to_numpy(logits),
+                               atol=1e-6)
+
+
+def test_an_encoder_and_encoder_arguments_together_raise():
+    with pytest.raises(ValueError, match="either an `encoder`.*num_latents"):
+        kp.Perceiver(num_classes=5, num_latents=8,
+                     encoder=kp.PerceiverEncoder(num_latents=8))
+    with pytest.raises(ValueError, match="must be a keras_perceiver"):
+        kp.Perceiver(num_classes=5, encoder=keras.layers.Dense(3))
+
+
+def test_files_keep_the_layout_of_the_perceiver_before_it_held_an_encoder(
+    tmp_path,
+):
+    # Before issue 32 a Perceiver was an encoder with a head: its files hold
+    # the latent array at the top and the encoder's layers beside the head.
+    # Files written now keep that layout, so either release reads the
+    # other's (tests/models/saved_file_compatibility_test.py loads old ones).
+    model = tiny_perceiver()
+    model(IMAGES)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")))
+        top = set(weights)
+        root = set(weights["vars"]) if "vars" in weights else set()
+    assert {"cross_attends", "head", "input_adapter",
+            "latent_transformers"} <= top
+    assert "encoder" not in top and "layers" not in top
+    assert root == {"0"}  # the latent array
+
+
 def test_fit_lowers_the_loss_on_a_learnable_problem():
     images, labels = quadrant_problem()
     model = tiny_perceiver(num_classes=4, num_latents=8, latent_dim=32)
@@ -204,7 +251,7 @@ def test_mixed_bfloat16():
         keras.backend.standardize_dtype(w.dtype) == "float32"
         for w in model.weights
     )
-    byte_array, _ = model.encode_inputs(IMAGES)
+    byte_array, _ = model.encoder.encode_inputs(IMAGES)
     assert keras.backend.standardize_dtype(byte_array.dtype) == "bfloat16"
     model.compile(optimizer="adam", loss="mse")
     history = model.fit(IMAGES, np.zeros((3, 5)), epochs=1, verbose=0)

@@ -60,9 +60,11 @@ def test_attention_layers_saved_before_16_load_with_the_same_outputs(
     np.testing.assert_allclose(
         outputs, recorded[f"{model_name}_outputs"], rtol=1e-5, atol=1e-5
     )
-    assert [weight.path for weight in model.weights] == list(
-        recorded[f"{model_name}_weight_paths"]
-    )
+    # Same weights in the same order. A Perceiver holds its encoder since
+    # issue 32, so its weights' paths gain "encoder/" (its file does not).
+    paths = [weight.path.replace("perceiver/encoder/", "perceiver/")
+             for weight in model.weights]
+    assert paths == list(recorded[f"{model_name}_weight_paths"])
     assert [str(tuple(weight.shape)) for weight in model.weights] == list(
         recorded[f"{model_name}_weight_shapes"]
     )

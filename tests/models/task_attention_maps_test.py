@@ -11,7 +11,7 @@ import pytest
 import keras_perceiver as kp
 from keras_perceiver import layers
 from keras_perceiver.datasets import Dataset
-from keras_perceiver.models.perceiver_io import encoder_of
+from keras_perceiver.models.perceiver_encoder import encoder_of
 from keras_perceiver.reports import plotting
 from support import tiny_perceiver
 from support import to_numpy
@@ -72,11 +72,12 @@ def test_masked_lm_attention_maps_leave_padding_out():
     np.testing.assert_array_equal(np.where(padding, maps, 0.0), 0.0)
 
 
-def test_encoder_of_a_perceiver_is_the_perceiver_itself():
+def test_encoder_of_a_task_is_its_encoder_and_of_an_encoder_itself():
     model = tiny_perceiver()
-    assert encoder_of(model) is model
+    assert encoder_of(model) is model.encoder
     io_model = dense_model()
     assert encoder_of(io_model) is io_model.encoder
+    assert encoder_of(model.encoder) is model.encoder
 
 
 @pytest.mark.backend_independent

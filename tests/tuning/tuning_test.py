@@ -127,7 +127,7 @@ def test_values_lists_and_ranges_become_fixed_choice_and_range():
     assert kinds["latent_dim"] == "Fixed"
     assert values["weight_decay"] == 0.0  # an int fixes a float setting
     model = hypermodel.build(hp)
-    assert model.built and model.num_latents == 16
+    assert model.built and model.encoder.num_latents == 16
     assert isinstance(model.optimizer, keras.optimizers.AdamW)
     assert model.optimizer.weight_decay == 0.0
     assert model.count_params() > 0

@@ -1,0 +1,61 @@
+import keras
+
+from keras_perceiver.models.perceiver_encoder import check_encoder
+
+
+class PerceiverTask(keras.Model):
+    """The base of the task models: a `PerceiverEncoder` and what reads it.
+
+    A task (`Perceiver`, `PerceiverIO` and its subclasses) holds its encoder,
+    the backbone that turns inputs into latents, as `encoder`, and adds
+    what turns the latents into its outputs (a head, or output queries and
+    a decoder). This base holds the encoder and gives every task the same
+    inputs precision and attention maps; subclasses build the rest.
+
+    Args:
+        encoder: `keras_perceiver.PerceiverEncoder`. The backbone.
+        **kwargs: Base model keyword arguments, such as `name` and `dtype`.
+
+    Attributes:
+        encoder: the `PerceiverEncoder`.
+
+    Example:
+
+    >>> class MeanLatent(PerceiverTask):
+    ...     def call(self, inputs, mask=None, training=None):
+    ...         latents = self.encoder(inputs, mask=mask, training=training)
+    ...         return keras.ops.mean(latents, axis=(1, 2))
+    >>> model = MeanLatent(PerceiverEncoder(
+    ...     num_latents=8, latent_dim=16, num_blocks=1,
+    ...     num_self_attends_per_block=1, num_self_heads=2, num_bands=4))
+    >>> tuple(model(keras.random.uniform((2, 8, 8, 1))).shape)
+    (2,)
+    """
+
+    def __init__(self, encoder, **kwargs):
+        check_encoder(encoder)
+        super().__init__(**kwargs)
+        self.encoder = encoder
+
+    @property
+    def input_dtype(self):
+        """Inputs keep full precision, as the encoder's do."""
+        return self.dtype_policy.variable_dtype
+
+    def cross_attention_maps(self, inputs, mask=None):
+        """Attention of the latents over the inputs in the encoder's first
+        cross-attend (see `PerceiverEncoder.cross_attention_maps`).
+
+        Args:
+            inputs: what the model's `call` takes.
+            mask: optional boolean tensor `(batch, M)`.
+
+        Returns:
+            A tensor `(batch, num_cross_heads, N, M)` of attention
+            probabilities.
+        """
+        return self.encoder.cross_attention_maps(inputs, mask)
+
+    def compute_mask(self, *args, **kwargs):
+        """The mask is consumed here: the outputs have no padding."""
+        return None
