@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_perceiver import argument_checks
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
+from keras_perceiver.preprocessing import preprocessor as preprocessors
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -26,11 +27,14 @@ class Perceiver(PerceiverEncoder):
         class_names: list of str or None. A name per class, kept with the
             model (the command line's `predict` prints them). Defaults to
             None.
-        input_preprocessing: dict or None. How raw files become this
-            model's inputs (image size, audio features, ...), recorded by
-            `keras_perceiver.datasets` for data read from files and kept
-            with the model so `predict` reads files as training did (see
-            `keras_perceiver.datasets.read_files`). Defaults to None.
+        input_preprocessing: dict or None. The settings of a
+            `keras_perceiver.preprocessing.FilePreprocessor` (image size,
+            audio features, ...), the form of earlier releases; give
+            `preprocessor` or this, not both. Defaults to None.
+        preprocessor: `keras_perceiver.preprocessing.Preprocessor` or
+            None. How raw items (files) become this model's inputs, kept
+            as `model.preprocessor` and saved with the model, so `predict`
+            reads files as training did. Defaults to None.
         **kwargs: every `PerceiverEncoder` argument (`num_latents`,
             `latent_dim`, `num_blocks`, `num_self_attends_per_block`, head
             counts and widths, `num_bands`, `max_resolution`,
@@ -61,7 +65,7 @@ class Perceiver(PerceiverEncoder):
     """
 
     def __init__(self, num_classes, class_names=None,
-                 input_preprocessing=None, **kwargs):
+                 input_preprocessing=None, preprocessor=None, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = argument_checks.check_positive_int(
             "num_classes", num_classes
@@ -69,12 +73,24 @@ class Perceiver(PerceiverEncoder):
         self.class_names = argument_checks.check_class_names(
             class_names, num_classes
         )
-        self.input_preprocessing = (
-            None if input_preprocessing is None else dict(input_preprocessing)
+        if input_preprocessing is not None and preprocessor is not None:
+            raise ValueError(
+                "Give `preprocessor` or its settings `input_preprocessing`, "
+                f"not both. Received: input_preprocessing="
+                f"{input_preprocessing!r}, preprocessor={preprocessor!r}"
+            )
+        self.preprocessor = preprocessors.as_preprocessor(
+            input_preprocessing if preprocessor is None else preprocessor
         )
         self.head = keras.layers.Dense(
             num_classes, name="head", dtype=self.dtype_policy
         )
+
+    @property
+    def input_preprocessing(self):
+        """The settings dict of a `FilePreprocessor`, else None (read
+        only; the form of earlier releases)."""
+        return preprocessors.file_settings(self.preprocessor)
 
     def build(self, input_shape):
         super().build(input_shape)
@@ -103,5 +119,5 @@ class Perceiver(PerceiverEncoder):
         config = super().get_config()
         config["num_classes"] = self.num_classes
         config["class_names"] = self.class_names
-        config["input_preprocessing"] = self.input_preprocessing
+        config["preprocessor"] = preprocessors.serialized(self.preprocessor)
         return config

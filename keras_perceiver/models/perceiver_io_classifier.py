@@ -5,6 +5,8 @@ from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_io import check_encoder
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io import learned_queries_and_decoder
+from keras_perceiver.preprocessing.preprocessor import as_preprocessor
+from keras_perceiver.preprocessing.preprocessor import serialized
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -31,6 +33,10 @@ class PerceiverIOClassifier(PerceiverIO):
         dropout: float. Decoder dropout rate. Defaults to 0.
         class_names: list of str or None. A name per class, kept with the
             model (`predict` prints them). Defaults to None.
+        preprocessor: `keras_perceiver.preprocessing.Preprocessor` or
+            None. How raw items become this model's inputs, kept as
+            `model.preprocessor` and saved with the model (a checkpoint's
+            `ImagePreprocessor`, from `load_checkpoint`). Defaults to None.
         **kwargs: the decoder arguments above (keyword arguments; see
             `DECODER_ARGUMENTS`) and base model keyword arguments, such as
             `name` and `dtype`.
@@ -63,6 +69,7 @@ class PerceiverIOClassifier(PerceiverIO):
         num_classes,
         decoder_use_query_residual=True,
         class_names=None,
+        preprocessor=None,
         **kwargs,
     ):
         check_encoder(encoder)
@@ -79,6 +86,7 @@ class PerceiverIOClassifier(PerceiverIO):
         self.class_names = argument_checks.check_class_names(
             class_names, num_classes
         )
+        self.preprocessor = as_preprocessor(preprocessor)
 
     def call(self, inputs, mask=None, training=None):
         return super().call(inputs, mask=mask, training=training)[:, 0]
@@ -98,6 +106,7 @@ class PerceiverIOClassifier(PerceiverIO):
                     self.decoder.use_query_residual
                 ),
                 "class_names": self.class_names,
+                "preprocessor": serialized(self.preprocessor),
                 **decoder_arguments(self.decoder),
             }
         )

@@ -7,6 +7,8 @@ from keras_perceiver.models.perceiver_io import byte_array_shape_for
 from keras_perceiver.models.perceiver_io import check_encoder
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io import learned_queries_and_decoder
+from keras_perceiver.preprocessing.preprocessor import as_preprocessor
+from keras_perceiver.preprocessing.preprocessor import serialized
 
 # DeepMind's masked language model decodes with 8 heads.
 DEFAULT_DECODER_HEADS = 8
@@ -34,6 +36,10 @@ class PerceiverMaskedLM(PerceiverIO):
             None, meaning the query/key width.
         decoder_widening_factor: int. Decoder MLP widening. Defaults to 1.
         dropout: float. Decoder dropout rate. Defaults to 0.
+        preprocessor: `keras_perceiver.preprocessing.Preprocessor` or
+            None. How raw items become this model's inputs, kept as
+            `model.preprocessor` and saved with the model. Defaults to
+            None.
         **kwargs: the decoder arguments above (keyword arguments; see
             `DECODER_ARGUMENTS`) and base model keyword arguments, such as
             `name` and `dtype`.
@@ -63,7 +69,7 @@ class PerceiverMaskedLM(PerceiverIO):
         - [Jaegle et al., 2022](https://arxiv.org/abs/2107.14795)
     """
 
-    def __init__(self, encoder, **kwargs):
+    def __init__(self, encoder, preprocessor=None, **kwargs):
         check_encoder(encoder)
         adapter = encoder.input_adapter
         if not isinstance(adapter, TextAdapter):
@@ -80,6 +86,7 @@ class PerceiverMaskedLM(PerceiverIO):
             use_query_residual=False,
         )
         super().__init__(encoder, output_queries, decoder, **kwargs)
+        self.preprocessor = as_preprocessor(preprocessor)
 
     def build(self, input_shape):
         super().build(input_shape)
@@ -113,4 +120,5 @@ class PerceiverMaskedLM(PerceiverIO):
         config = keras.Model.get_config(self)
         config["encoder"] = keras.layers.serialize(self.encoder)
         config.update(decoder_arguments(self.decoder))
+        config["preprocessor"] = serialized(self.preprocessor)
         return config

@@ -190,6 +190,18 @@ def test_image_preprocessor_reads_preprocessor_config(tmp_path):
     assert model.encoder.byte_array_shape[1] == 12 * 12
 
 
+def test_a_loaded_image_checkpoint_keeps_its_preprocessor(tmp_path):
+    save_tiny_checkpoint(FOURIER, tmp_path)
+    hf_image_processor(size=12).save_pretrained(str(tmp_path))
+    model = pretrained.load_checkpoint(str(tmp_path))
+    expected = pretrained.load_image_preprocessor(str(tmp_path)).get_config()
+    assert model.preprocessor.get_config() == expected
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert isinstance(loaded.preprocessor, pretrained.ImagePreprocessor)
+    assert loaded.preprocessor.get_config() == expected
+
+
 @pytest.mark.parametrize("architecture", IMAGE_ARCHITECTURES)
 def test_an_image_file_gives_the_checkpoints_predictions(
     architecture, tmp_path
