@@ -187,8 +187,14 @@ def multimodal_case():
     return model, inputs
 
 
+RGB_FILES = {"modality": "image", "image_size": [8, 8], "channels": 3}
+
+
 def named_rgb_classes_case():
-    model = tiny_perceiver(class_names=["cat", "dog", "owl", "bee", "ant"])
+    """With the preprocessor of a model trained on RGB image files."""
+    model = tiny_perceiver(
+        class_names=["cat", "dog", "owl", "bee", "ant"],
+        preprocessor=kp.preprocessing.FilePreprocessor(**RGB_FILES))
     model.build((None, 8, 8, 3))
     return model, rng.uniform(size=(7, 8, 8, 3)).astype("float32")
 
@@ -610,6 +616,28 @@ def test_serve_raw_is_offered_to_image_and_audio_classifiers_only():
         "masked_lm": None,
         "sequence": None,
     }
+
+
+def test_serve_raw_is_not_offered_with_a_checkpoint_image_preprocessor():
+    # Its central crop and normalisation are not in the serve_raw graph.
+    model = tiny_perceiver(
+        preprocessor=kp.preprocessing.ImagePreprocessor(size=8))
+    model.build((None, 8, 8, 3))
+    assert raw_serving.raw_input_spec(model) is None
+
+
+@pytest.mark.slow
+def test_the_export_records_the_model_preprocessor(exported):
+    name = "named_rgb_classes"
+    if name not in cases_to_export():
+        pytest.skip("not exported on this backend (see cases_to_export)")
+    _, directories, _ = exported
+    marker = os.path.join(directories[name], "saved_model",
+                          saved_model.MARKER_FILE)
+    with open(marker) as file:
+        recorded = json.load(file)["preprocessor"]
+    assert recorded["class_name"] == "FilePreprocessor"
+    assert recorded["config"] == RGB_FILES
 
 
 @pytest.mark.slow
