@@ -143,7 +143,6 @@ def predict_files(args, model_path, inputs):
     from keras_perceiver import modalities
     from keras_perceiver.datasets import file_inputs
     from keras_perceiver.datasets.example_files import files_to_classify
-
     from keras_perceiver.preprocessing.preprocessor import preprocessor_of
 
     model = load_keras_model(model_path)
