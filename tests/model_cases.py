@@ -163,8 +163,14 @@ def multimodal_case():
     return model, inputs
 
 
+RGB_FILES = {"modality": "image", "image_size": [8, 8], "channels": 3}
+
+
 def named_rgb_classes_case():
-    model = tiny_perceiver(class_names=["cat", "dog", "owl", "bee", "ant"])
+    """With the preprocessor of a model trained on RGB image files."""
+    model = tiny_perceiver(
+        class_names=["cat", "dog", "owl", "bee", "ant"],
+        preprocessor=kp.preprocessing.FilePreprocessor(**RGB_FILES))
     model.build((None, 8, 8, 3))
     return model, rng.uniform(size=(7, 8, 8, 3)).astype("float32")
 

@@ -52,17 +52,17 @@ def check_model_source(args):
 
 
 def load_image_checkpoint(args):
-    """The checkpoint's image classifier and its `ImagePreprocessor`."""
+    """The checkpoint's image classifier, with its `ImagePreprocessor` as
+    `model.preprocessor`."""
     from keras_perceiver import pretrained
 
     check_positive_ints(args, "image_size")
     try:
-        preprocessor = pretrained.load_image_preprocessor(
-            args.checkpoint, image_size=args.image_size
-        )
-        model = pretrained.load_checkpoint(
+        # Refuses a checkpoint that is not an image classifier before its
+        # weights are read.
+        pretrained.load_image_preprocessor(args.checkpoint)
+        return pretrained.load_checkpoint(
             args.checkpoint, image_size=args.image_size
         )
     except ValueError as error:
         raise CommandError(first_line(error)) from None
-    return model, preprocessor

@@ -151,13 +151,14 @@ def _given(args, names):
 
 def _source_options(args, model):
     from keras_perceiver import datasets
+    from keras_perceiver.preprocessing.preprocessor import file_settings
 
     names = [name for _, name, *_ in SOURCE_OPTIONS]
     options = _given(args, [*names, "audio_features", "data_dir"])
     if args.skip_bad_files:
         options["skip_bad_files"] = True
     accepted = datasets.source_options(args.data)
-    recorded = getattr(model, "input_preprocessing", None) or {}
+    recorded = file_settings(getattr(model, "preprocessor", None)) or {}
     for name in MODEL_PREPROCESSING_OPTIONS:
         if name in recorded and name in accepted:
             options.setdefault(name, recorded[name])

@@ -93,8 +93,6 @@ def predict_examples(args, model_path):
 
 def predict_checkpoint(args):
     """Prints the top classes of each image file under a checkpoint."""
-    from keras_perceiver.pretrained import classify_images
-
     check_file_arguments(args)
     if args.model:
         raise CommandError("give --model or --checkpoint, not both")
@@ -108,13 +106,8 @@ def predict_checkpoint(args):
     # Pillow alone reads images for a checkpoint: no TensorFlow needed.
     readable = readable_files(args.paths, "image", args.skip_bad_files,
                               inspect=load_image_file)
-    model, preprocessor = load_image_checkpoint(args)
-    results = []
-    for start in range(0, len(readable), args.batch_size):
-        paths = readable[start:start + args.batch_size]
-        results += classify_images(model, preprocessor, paths, args.top_k)
-        print_top_classes(paths, results[start:])
-    write_top_classes_to(args.output, readable, results)
+    model = load_image_checkpoint(args)
+    classify_files(args, model, model.preprocessor, readable)
 
 
 def readable_files(paths, modality, skip_bad_files, inspect=None):
@@ -145,24 +138,21 @@ def print_top_classes(paths, results):
 
 
 def predict_files(args, model_path, inputs):
-    """Prints (and with --output writes) the top classes of raw files."""
+    """Prints (and with --output writes) the top classes of raw files,
+    read by the model's preprocessor."""
     from keras_perceiver import modalities
     from keras_perceiver.datasets import file_inputs
     from keras_perceiver.datasets.example_files import files_to_classify
-    from keras_perceiver.models.class_ranking import (
-        class_names_of,
-        class_probabilities,
-        top_classes,
-    )
+    from keras_perceiver.preprocessing.preprocessor import preprocessor_of
 
     model = load_keras_model(model_path)
-    preprocessing = getattr(model, "input_preprocessing", None)
-    if not preprocessing:
+    preprocessor = preprocessor_of(model)
+    if preprocessor is None:
         raise CommandError(
             f"{model_path} does not record how to read files: train it with "
             "--data on a folder or a TFDS data set"
         )
-    modality = preprocessing["modality"]
+    modality = preprocessor.modality
     if not file_inputs.file_extensions(modality):
         readable = modalities.listed(
             [kind.plural for kind in modalities.with_files()], "and"
@@ -173,12 +163,27 @@ def predict_files(args, model_path, inputs):
             f"{model_path} --data SOURCE"
         )
     paths = readable_files(files_to_classify(inputs, modality), modality,
-                           args.skip_bad_files)
-    stream = file_inputs.read_files(paths, preprocessing)
-    probabilities = class_probabilities(model, stream.batch(args.batch_size))
-    names = class_names_of(model, probabilities.shape[-1])
-    results = top_classes(probabilities, names, args.top_k)
-    print_top_classes(paths, results)
+                           args.skip_bad_files, preprocessor.inspect)
+    classify_files(args, model, preprocessor, paths)
+
+
+def classify_files(args, model, preprocessor, paths):
+    """Prints the top classes of `paths`, read by `preprocessor`, a batch
+    at a time; with --output writes them too."""
+    from keras_perceiver.models.class_ranking import (
+        class_names_of,
+        class_probabilities,
+        top_classes,
+    )
+
+    results = []
+    for start in range(0, len(paths), args.batch_size):
+        batch = paths[start:start + args.batch_size]
+        probabilities = class_probabilities(model, preprocessor(batch),
+                                            batch_size=args.batch_size)
+        names = class_names_of(model, probabilities.shape[-1])
+        results += top_classes(probabilities, names, args.top_k)
+        print_top_classes(batch, results[start:])
     write_top_classes_to(args.output, paths, results)
 
 

@@ -147,7 +147,7 @@ def fine_tuned_checkpoint(args, dataset):
             f"--checkpoint fine-tunes image checkpoints; {dataset.name} "
             f"holds {dataset.modality} data"
         )
-    checkpoint, preprocessor = load_image_checkpoint(args)
+    checkpoint = load_image_checkpoint(args)
     print(f"Fine-tuning {args.checkpoint} with a new "
           f"{dataset.num_classes}-class head")
     return fine_tuning_classifier(
@@ -155,9 +155,8 @@ def fine_tuned_checkpoint(args, dataset):
         dataset.input_shape,
         dataset.num_classes,
         class_names=list(dataset.class_names),
-        image_mean=preprocessor.image_mean,
-        image_std=preprocessor.image_std,
         dropout=args.dropout,
+        preprocessor=dataset.preprocessing,
     )
 
 

@@ -3,7 +3,9 @@
 A data set read from files records, in a `preprocessing` dict, how each
 file becomes the model's input (image size and channels, sample rate and
 clip length, points per cloud, sequence length). The trained model keeps
-that dict, so files given to `predict` are read exactly as in training.
+it as its `preprocessor` (a `keras_perceiver.preprocessing.FilePreprocessor`
+of these settings), so files given to `predict` are read exactly as in
+training.
 Videos (from TFDS data sets; there are no video files to read) are
 described the same way: frame size and channels, frames per video.
 
@@ -16,6 +18,7 @@ import collections
 import pathlib
 
 from keras_perceiver import argument_checks, modalities
+from keras_perceiver.preprocessing.preprocessor import as_preprocessor
 
 
 def file_extensions(modality):
@@ -241,22 +244,22 @@ def inputs_from_file(path, preprocessing):
 def read_files(paths, preprocessing):
     """A tf.data stream of the model inputs of `paths`, decoded in parallel.
 
+    `FilePreprocessor.stream` of the settings `preprocessing`.
+
     Args:
         paths: list of str.
-        preprocessing: dict from `preprocessing_for`, or a model's
-            `input_preprocessing`.
+        preprocessing: dict from `preprocessing_for` (a model's
+            `input_preprocessing`), or a `FilePreprocessor`.
 
     Returns:
         An unbatched `tf.data.Dataset` of inputs, in the order of `paths`.
+
+    Raises:
+        ValueError: for a path of another modality.
 
     Example:
 
     >>> stream = read_files(["cat.png"], {"modality": "image",
     ...                     "image_size": [32, 32], "channels": 3})
     """
-    import tensorflow as tf
-
-    return tf.data.Dataset.from_tensor_slices([str(p) for p in paths]).map(
-        lambda path: inputs_from_file(path, preprocessing),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
+    return as_preprocessor(preprocessing).stream(paths)

@@ -7,7 +7,9 @@ audio waveforms. It takes uint8 images of any size and number of channels
 image files) or float32 waveforms of any length (cut, or padded and
 masked, to the model's length), and returns the logits with the
 probabilities and the class names. The graph runs under TensorFlow: these
-functions are traced by the export, never called in a model.
+functions are traced by the export, never called in a model. A classifier
+whose preprocessor is a checkpoint's `ImagePreprocessor` (central crop and
+normalisation, which this graph would skip) gets no `serve_raw`.
 """
 
 import keras
@@ -18,6 +20,7 @@ from keras_perceiver.models.perceiver_encoder import encoder_of
 from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
+from keras_perceiver.preprocessing.file_preprocessor import FilePreprocessor
 
 ENDPOINT_NAME = "serve_raw"
 IMAGE_CHANNELS = (1, 3)  # What `prepare_image` makes of any image.
@@ -33,7 +36,10 @@ def raw_input_spec(model):
         `keras.InputSpec` `images` uint8 `(None, None, None, None)` for an
         image classifier built on 1 or 3 channels, `waveforms` float32
         `(None, None)` for an audio classifier on waveforms without a
-        channel axis; None for any other model.
+        channel axis; None for any other model, and for a model whose
+        `preprocessor` is not a `FilePreprocessor` (a checkpoint's
+        `ImagePreprocessor`: its crop and normalisation are not this
+        graph's).
 
     Example:
 
@@ -44,6 +50,10 @@ def raw_input_spec(model):
     ('images', 'uint8', (None, None, None, None))
     """
     if not isinstance(model, (Perceiver, PerceiverIOClassifier)):
+        return None
+    if model.preprocessor is not None and not isinstance(
+        model.preprocessor, FilePreprocessor
+    ):
         return None
     adapter = encoder_of(model).input_adapter
     if isinstance(adapter, AudioAdapter):

@@ -23,12 +23,14 @@ from keras_perceiver.export import raw_serving
 from keras_perceiver.adapters import input_adapter
 from keras_perceiver.models.perceiver import Perceiver
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
-from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_encoder import encoder_of
 from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
 from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
+from keras_perceiver.models.perceiver_task import PerceiverTask
+from keras_perceiver.preprocessing.preprocessor import preprocessor_of
+from keras_perceiver.preprocessing.preprocessor import serialized
 
 ENDPOINT_NAME = "serve"
 OUTPUT_NAME = "logits"
@@ -83,7 +85,10 @@ def export_saved_model(model, path, overwrite=False):
     `keras_perceiver.export.raw_serving`.
 
     The export holds a marker file (`MARKER_FILE`, under `assets.extra`):
-    `overwrite=True` replaces only a directory that holds it.
+    `overwrite=True` replaces only a directory that holds it. It also
+    records, under "preprocessor", the model's preprocessor (as
+    `keras.saving.serialize_keras_object` gives it; None without one), how
+    a client turns raw files into the inputs of `serving_default`.
 
     Args:
         model: a built `keras_perceiver.Perceiver`, `PerceiverEncoder` or
@@ -252,14 +257,15 @@ def _write_saved_model(model, path):
         archive.add_endpoint(raw_serving.ENDPOINT_NAME, serve_raw,
                              input_signature=[raw_spec])
     archive.write_out(path, verbose=False)
-    _write_marker(path)
+    _write_marker(path, preprocessor_of(model))
 
 
-def _write_marker(path):
+def _write_marker(path, preprocessor):
     marker = os.path.join(path, MARKER_FILE)
     os.makedirs(os.path.dirname(marker), exist_ok=True)
     with open(marker, "w") as file:
-        json.dump({"written_by": "keras_perceiver.export_saved_model"}, file)
+        json.dump({"written_by": "keras_perceiver.export_saved_model",
+                   "preprocessor": serialized(preprocessor)}, file)
 
 
 def _serving_outputs(model, outputs):
@@ -276,7 +282,7 @@ def _serving_outputs(model, outputs):
 
 
 def _check_model(model):
-    if not isinstance(model, (PerceiverEncoder, PerceiverIO)):
+    if not isinstance(model, (PerceiverEncoder, PerceiverTask)):
         raise ValueError(
             "`model` must be a keras_perceiver.Perceiver, PerceiverEncoder "
             "or Perceiver IO model. "

@@ -6,6 +6,7 @@ from keras import ops
 from keras_perceiver import argument_checks
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 from keras_perceiver.models.perceiver_task import PerceiverTask
+from keras_perceiver.preprocessing.preprocessor import file_settings
 
 # The `PerceiverEncoder` arguments that `Perceiver` takes beside its own.
 ENCODER_ARGUMENTS = tuple(
@@ -43,11 +44,14 @@ class Perceiver(PerceiverTask):
         class_names: list of str or None. A name per class, kept with the
             model (the command line's `predict` prints them). Defaults to
             None.
-        input_preprocessing: dict or None. How raw files become this
-            model's inputs (image size, audio features, ...), recorded by
-            `keras_perceiver.datasets` for data read from files and kept
-            with the model so `predict` reads files as training did (see
-            `keras_perceiver.datasets.read_files`). Defaults to None.
+        input_preprocessing: dict or None. The settings of a
+            `keras_perceiver.preprocessing.FilePreprocessor` (image size,
+            audio features, ...), the form of earlier releases; give
+            `preprocessor` or this, not both. Defaults to None.
+        preprocessor: `keras_perceiver.preprocessing.Preprocessor` or
+            None. How raw items (files) become this model's inputs, kept
+            as `model.preprocessor` and saved with the model, so `predict`
+            reads files as training did. Defaults to None.
         encoder: `PerceiverEncoder` or None. The backbone. Defaults to None:
             one built from the encoder arguments in `kwargs`, which must
             then be the only ones given.
@@ -85,7 +89,14 @@ class Perceiver(PerceiverTask):
     """
 
     def __init__(self, num_classes, class_names=None,
-                 input_preprocessing=None, encoder=None, **kwargs):
+                 input_preprocessing=None, preprocessor=None, encoder=None,
+                 **kwargs):
+        if input_preprocessing is not None and preprocessor is not None:
+            raise ValueError(
+                "Give `preprocessor` or its settings `input_preprocessing`, "
+                f"not both. Received: input_preprocessing="
+                f"{input_preprocessing!r}, preprocessor={preprocessor!r}"
+            )
         encoder_arguments = {name: kwargs.pop(name) for name in list(kwargs)
                              if name in ENCODER_ARGUMENTS}
         if encoder is None:
@@ -98,15 +109,17 @@ class Perceiver(PerceiverTask):
                 "one, not both. Received: encoder arguments "
                 f"{sorted(encoder_arguments)} beside encoder={encoder!r}"
             )
-        super().__init__(encoder, **kwargs)
+        super().__init__(
+            encoder,
+            preprocessor=(input_preprocessing if preprocessor is None
+                          else preprocessor),
+            **kwargs,
+        )
         self.num_classes = argument_checks.check_positive_int(
             "num_classes", num_classes
         )
         self.class_names = argument_checks.check_class_names(
             class_names, num_classes
-        )
-        self.input_preprocessing = (
-            None if input_preprocessing is None else dict(input_preprocessing)
         )
         self.head = keras.layers.Dense(
             num_classes, name="head", dtype=self.dtype_policy
@@ -132,6 +145,12 @@ class Perceiver(PerceiverTask):
 
     def load_own_variables(self, store):
         self.encoder.load_own_variables(store)
+
+    @property
+    def input_preprocessing(self):
+        """The settings dict of a `FilePreprocessor`, else None (read
+        only; the form of earlier releases)."""
+        return file_settings(self.preprocessor)
 
     def build(self, input_shape):
         # Layers deserialized from a saved model come built already.
@@ -168,7 +187,6 @@ class Perceiver(PerceiverTask):
         )
         config["num_classes"] = self.num_classes
         config["class_names"] = self.class_names
-        config["input_preprocessing"] = self.input_preprocessing
         return config
 
     @classmethod

@@ -37,6 +37,9 @@ class PerceiverIO(PerceiverTask):
             of them.
         decoder: `keras_perceiver.layers.PerceiverDecoder`. Decodes the
             queries into outputs.
+        preprocessor: `keras_perceiver.preprocessing.Preprocessor` or
+            None. How raw items become the model's inputs, kept as
+            `model.preprocessor` and saved with the model. Defaults to None.
         **kwargs: Base model keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -65,14 +68,15 @@ class PerceiverIO(PerceiverTask):
         - [Jaegle et al., 2022](https://arxiv.org/abs/2107.14795)
     """
 
-    def __init__(self, encoder, output_queries, decoder, **kwargs):
+    def __init__(self, encoder, output_queries, decoder, preprocessor=None,
+                 **kwargs):
         _check_queries(output_queries)
         if not isinstance(decoder, PerceiverDecoder):
             raise ValueError(
                 "`decoder` must be a keras_perceiver.layers.PerceiverDecoder. "
                 f"Received: decoder={decoder!r}"
             )
-        super().__init__(encoder, **kwargs)
+        super().__init__(encoder, preprocessor=preprocessor, **kwargs)
         self.output_queries = output_queries
         self.decoder = decoder
 

@@ -1,10 +1,11 @@
 import keras
 
 from keras_perceiver import argument_checks
-from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_encoder import check_encoder
+from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io import learned_queries_and_decoder
+from keras_perceiver.models.perceiver_task import PerceiverTask
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -31,6 +32,10 @@ class PerceiverIOClassifier(PerceiverIO):
         dropout: float. Decoder dropout rate. Defaults to 0.
         class_names: list of str or None. A name per class, kept with the
             model (`predict` prints them). Defaults to None.
+        preprocessor: `keras_perceiver.preprocessing.Preprocessor` or
+            None. How raw items become this model's inputs, kept as
+            `model.preprocessor` and saved with the model (a checkpoint's
+            `ImagePreprocessor`, from `load_checkpoint`). Defaults to None.
         **kwargs: the decoder arguments above (keyword arguments; see
             `DECODER_ARGUMENTS`) and base model keyword arguments, such as
             `name` and `dtype`.
@@ -63,6 +68,7 @@ class PerceiverIOClassifier(PerceiverIO):
         num_classes,
         decoder_use_query_residual=True,
         class_names=None,
+        preprocessor=None,
         **kwargs,
     ):
         check_encoder(encoder)
@@ -74,7 +80,8 @@ class PerceiverIOClassifier(PerceiverIO):
             num_output_channels=num_classes,
             use_query_residual=decoder_use_query_residual,
         )
-        super().__init__(encoder, output_queries, decoder, **kwargs)
+        super().__init__(encoder, output_queries, decoder,
+                         preprocessor=preprocessor, **kwargs)
         self.num_classes = num_classes
         self.class_names = argument_checks.check_class_names(
             class_names, num_classes
@@ -89,7 +96,7 @@ class PerceiverIOClassifier(PerceiverIO):
         )
 
     def get_config(self):
-        config = keras.Model.get_config(self)
+        config = PerceiverTask.get_config(self)
         config.update(
             {
                 "encoder": keras.layers.serialize(self.encoder),

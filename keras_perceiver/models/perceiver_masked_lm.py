@@ -2,11 +2,12 @@ import keras
 from keras import ops
 
 from keras_perceiver.adapters.text_adapter import TextAdapter
+from keras_perceiver.models.perceiver_encoder import check_encoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_io import byte_array_shape_for
-from keras_perceiver.models.perceiver_encoder import check_encoder
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io import learned_queries_and_decoder
+from keras_perceiver.models.perceiver_task import PerceiverTask
 
 # DeepMind's masked language model decodes with 8 heads.
 DEFAULT_DECODER_HEADS = 8
@@ -34,6 +35,10 @@ class PerceiverMaskedLM(PerceiverIO):
             None, meaning the query/key width.
         decoder_widening_factor: int. Decoder MLP widening. Defaults to 1.
         dropout: float. Decoder dropout rate. Defaults to 0.
+        preprocessor: `keras_perceiver.preprocessing.Preprocessor` or
+            None. How raw items become this model's inputs, kept as
+            `model.preprocessor` and saved with the model. Defaults to
+            None.
         **kwargs: the decoder arguments above (keyword arguments; see
             `DECODER_ARGUMENTS`) and base model keyword arguments, such as
             `name` and `dtype`.
@@ -63,7 +68,7 @@ class PerceiverMaskedLM(PerceiverIO):
         - [Jaegle et al., 2022](https://arxiv.org/abs/2107.14795)
     """
 
-    def __init__(self, encoder, **kwargs):
+    def __init__(self, encoder, preprocessor=None, **kwargs):
         check_encoder(encoder)
         adapter = encoder.input_adapter
         if not isinstance(adapter, TextAdapter):
@@ -79,7 +84,8 @@ class PerceiverMaskedLM(PerceiverIO):
             num_output_channels=None,
             use_query_residual=False,
         )
-        super().__init__(encoder, output_queries, decoder, **kwargs)
+        super().__init__(encoder, output_queries, decoder,
+                         preprocessor=preprocessor, **kwargs)
 
     def build(self, input_shape):
         super().build(input_shape)
@@ -110,7 +116,7 @@ class PerceiverMaskedLM(PerceiverIO):
         )
 
     def get_config(self):
-        config = keras.Model.get_config(self)
+        config = PerceiverTask.get_config(self)
         config["encoder"] = keras.layers.serialize(self.encoder)
         config.update(decoder_arguments(self.decoder))
         return config

@@ -1,6 +1,8 @@
 import keras
 
 from keras_perceiver.models.perceiver_encoder import check_encoder
+from keras_perceiver.preprocessing.preprocessor import as_preprocessor
+from keras_perceiver.preprocessing.preprocessor import serialized
 
 
 class PerceiverTask(keras.Model):
@@ -9,15 +11,22 @@ class PerceiverTask(keras.Model):
     A task (`Perceiver`, `PerceiverIO` and its subclasses) holds its encoder,
     the backbone that turns inputs into latents, as `encoder`, and adds
     what turns the latents into its outputs (a head, or output queries and
-    a decoder). This base holds the encoder and gives every task the same
-    inputs precision and attention maps; subclasses build the rest.
+    a decoder). Its preprocessor, if it has one, turns raw items (files)
+    into its inputs and is saved with it. This base holds the encoder and
+    the preprocessor and gives every task the same inputs precision and
+    attention maps; subclasses build the rest.
 
     Args:
         encoder: `keras_perceiver.PerceiverEncoder`. The backbone.
+        preprocessor: `keras_perceiver.preprocessing.Preprocessor` or None
+            (or its serialized form, or the settings dict of a
+            `FilePreprocessor`). How raw items become the model's inputs;
+            `predict` on files and export use it. Defaults to None.
         **kwargs: Base model keyword arguments, such as `name` and `dtype`.
 
     Attributes:
         encoder: the `PerceiverEncoder`.
+        preprocessor: the `Preprocessor`, or None.
 
     Example:
 
@@ -32,10 +41,11 @@ class PerceiverTask(keras.Model):
     (2,)
     """
 
-    def __init__(self, encoder, **kwargs):
+    def __init__(self, encoder, preprocessor=None, **kwargs):
         check_encoder(encoder)
         super().__init__(**kwargs)
         self.encoder = encoder
+        self.preprocessor = as_preprocessor(preprocessor)
 
     @property
     def input_dtype(self):
@@ -59,3 +69,8 @@ class PerceiverTask(keras.Model):
     def compute_mask(self, *args, **kwargs):
         """The mask is consumed here: the outputs have no padding."""
         return None
+
+    def get_config(self):
+        config = super().get_config()
+        config["preprocessor"] = serialized(self.preprocessor)
+        return config

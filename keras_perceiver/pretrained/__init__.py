@@ -13,8 +13,8 @@ from keras_perceiver.pretrained.conversion import SUPPORTED_ARCHITECTURES
 from keras_perceiver.pretrained.conversion import UNSUPPORTED_ARCHITECTURES
 from keras_perceiver.pretrained.fine_tuning import checkpoint_image_size
 from keras_perceiver.pretrained.fine_tuning import fine_tuning_classifier
-from keras_perceiver.pretrained.image_preprocessor import ImagePreprocessor
-from keras_perceiver.pretrained.image_preprocessor import load_image
+from keras_perceiver.preprocessing.image_preprocessor import ImagePreprocessor
+from keras_perceiver.preprocessing.image_preprocessor import load_image
 from keras_perceiver.pretrained.loading import classify_images
 from keras_perceiver.pretrained.loading import convert_transformers_model
 from keras_perceiver.pretrained.loading import load_checkpoint

@@ -3,8 +3,9 @@
 import keras
 
 from keras_perceiver import adapters
-from keras_perceiver.pretrained.image_preprocessor import IMAGENET_MEAN
-from keras_perceiver.pretrained.image_preprocessor import IMAGENET_STD
+from keras_perceiver.preprocessing.image_preprocessor import (
+    ImagePreprocessor,
+)
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
@@ -41,9 +42,10 @@ def fine_tuning_classifier(
     input_shape,
     num_classes,
     class_names=None,
-    image_mean=IMAGENET_MEAN,
-    image_std=IMAGENET_STD,
+    image_mean=None,
+    image_std=None,
     dropout=0.0,
+    preprocessor=None,
 ):
     """A loaded image checkpoint with a new head, on a data set's images.
 
@@ -54,7 +56,10 @@ def fine_tuning_classifier(
     3 channels: it repeats grey to RGB, resizes (bicubic) to the size the
     checkpoint was built for, and normalises with the checkpoint's mean and
     standard deviation, all inside the model (so a `.keras` save keeps
-    them, and the data need not be resized in memory).
+    them, and the data need not be resized in memory). `preprocessor`,
+    how raw files become those images, is kept by the new classifier (the
+    layer "perceiver_io_classifier") and saved with it, so `predict` reads
+    files through it.
 
     Args:
         model: an image classifier from `load_checkpoint`.
@@ -62,10 +67,15 @@ def fine_tuning_classifier(
             images.
         num_classes: int. Classes of the new head.
         class_names: list of str or None. Their names. Defaults to None.
-        image_mean: 3 floats. Per-channel mean. Defaults to ImageNet's.
-        image_std: 3 floats. Per-channel standard deviation. Defaults to
-            ImageNet's.
+        image_mean: 3 floats or None. Per-channel mean. Defaults to None:
+            that of the checkpoint's `model.preprocessor` (ImageNet's
+            without one).
+        image_std: 3 floats or None. Per-channel standard deviation.
+            Defaults to None: as `image_mean`.
         dropout: float. Dropout rate of the new decoder. Defaults to 0.
+        preprocessor: `keras_perceiver.preprocessing.Preprocessor` or
+            None. How raw files become the data set's images (e.g. a
+            `FilePreprocessor` of its settings). Defaults to None.
 
     Returns:
         An uncompiled functional `keras.Model` from images to logits.
@@ -92,6 +102,7 @@ def fine_tuning_classifier(
         num_classes=num_classes,
         decoder_use_query_residual=model.decoder.use_query_residual,
         class_names=class_names,
+        preprocessor=preprocessor,
         name="perceiver_io_classifier",
         **{**decoder_arguments(model.decoder), "dropout": dropout},
     )
@@ -106,6 +117,11 @@ def fine_tuning_classifier(
         pixels = keras.layers.Resizing(
             height, width, interpolation="bicubic", name="resize"
         )(pixels)
+    checkpoint = model.preprocessor
+    if not isinstance(checkpoint, ImagePreprocessor):
+        checkpoint = ImagePreprocessor()
+    image_mean = checkpoint.image_mean if image_mean is None else image_mean
+    image_std = checkpoint.image_std if image_std is None else image_std
     pixels = keras.layers.Normalization(
         mean=list(image_mean),
         variance=[std**2 for std in image_std],

@@ -6,7 +6,7 @@ from keras_perceiver.models.class_ranking import class_names_of
 from keras_perceiver.models.class_ranking import top_classes
 from keras_perceiver.pretrained import conversion
 from keras_perceiver.pretrained import files
-from keras_perceiver.pretrained.image_preprocessor import ImagePreprocessor
+from keras_perceiver.preprocessing.image_preprocessor import ImagePreprocessor
 
 
 def load_checkpoint(checkpoint, image_size=None):
@@ -20,9 +20,10 @@ def load_checkpoint(checkpoint, image_size=None):
     needed for files.
 
     Image classifiers become `keras_perceiver.PerceiverIOClassifier`s taking
-    preprocessed images `(batch, height, width, 3)` (see
-    `load_image_preprocessor`) with the class names of `id2label` as
-    `model.class_names`; the masked language model becomes a
+    preprocessed images `(batch, height, width, 3)`, with the class names
+    of `id2label` as `model.class_names` and the checkpoint's
+    `ImagePreprocessor` (as `load_image_preprocessor` gives it) as
+    `model.preprocessor`, kept by a `.keras` save; the masked language model becomes a
     `keras_perceiver.PerceiverMaskedLM` taking token ids of
     `keras_perceiver.ByteTokenizer`; a text classifier a
     `PerceiverIOClassifier` on token ids.
@@ -44,9 +45,7 @@ def load_checkpoint(checkpoint, image_size=None):
     ```python
     model = keras_perceiver.pretrained.load_checkpoint(
         "deepmind/vision-perceiver-conv")
-    preprocessor = keras_perceiver.pretrained.load_image_preprocessor(
-        "deepmind/vision-perceiver-conv")
-    logits = model(preprocessor(["cat.jpg"]))
+    logits = model(model.preprocessor(["cat.jpg"]))
     ```
     """
     if _is_transformers_model(checkpoint):
@@ -59,6 +58,8 @@ def load_checkpoint(checkpoint, image_size=None):
     conversion.check_sizes(architecture, config, size, shapes)
     model = conversion.build_model(architecture, config, size)
     conversion.load_weights(model, architecture, files.read_weights(folder))
+    if size is not None:
+        model.preprocessor = _image_preprocessor(folder, size)
     return model
 
 
@@ -72,7 +73,9 @@ def convert_transformers_model(model, image_size=None):
             (None: 224, or the config's `image_size` for learned positions).
 
     Returns:
-        The built and loaded keras-perceiver model.
+        The built and loaded keras-perceiver model; an image classifier's
+        `preprocessor` is an `ImagePreprocessor` of the published
+        settings.
 
     Example:
 
@@ -102,6 +105,8 @@ def convert_transformers_model(model, image_size=None):
     )
     converted = conversion.build_model(architecture, config, size)
     conversion.load_weights(converted, architecture, weights)
+    if size is not None:
+        converted.preprocessor = _image_preprocessor(None, size)
     return converted
 
 
@@ -133,9 +138,8 @@ def load_image_preprocessor(checkpoint, image_size=None):
             "Only image classifiers take images; this checkpoint is a "
             f"{architecture}. Received: checkpoint={checkpoint!r}"
         )
-    settings = files.read_json(folder, files.PREPROCESSOR_FILE) or {}
-    size = _image_size(architecture, config, image_size, folder)
-    return ImagePreprocessor.from_config({**settings, "size": size})
+    return _image_preprocessor(
+        folder, _image_size(architecture, config, image_size, folder))
 
 
 def classify_images(model, preprocessor, images, top_k=5):
@@ -164,6 +168,16 @@ def classify_images(model, preprocessor, images, top_k=5):
     probabilities /= probabilities.sum(axis=-1, keepdims=True)
     names = class_names_of(model, logits.shape[-1])
     return top_classes(probabilities, names, top_k)
+
+
+def _image_preprocessor(folder, size):
+    """The `ImagePreprocessor` of a checkpoint folder's
+    `preprocessor_config.json` (the published defaults without one, or
+    without a folder), giving images of `size`."""
+    settings = {}
+    if folder is not None:
+        settings = files.read_json(folder, files.PREPROCESSOR_FILE) or {}
+    return ImagePreprocessor.from_config({**settings, "size": size})
 
 
 def _image_size(architecture, config, image_size, folder):

@@ -23,7 +23,9 @@ import keras_perceiver as kp
 from keras_perceiver.export import saved_model
 from keras_perceiver.export import raw_serving
 from keras_perceiver.cli.main import main
-from model_cases import CASES, TwoPartAdapter, images_case, nested_dict_case
+from model_cases import (
+    CASES, RGB_FILES, TwoPartAdapter, images_case, nested_dict_case,
+)
 from support import run_under_backend, tiny_perceiver
 
 BATCH_SIZES = (1, 7)
@@ -396,6 +398,28 @@ def test_serve_raw_is_offered_to_image_and_audio_classifiers_only():
         "masked_lm": None,
         "sequence": None,
     }
+
+
+def test_serve_raw_is_not_offered_with_a_checkpoint_image_preprocessor():
+    # Its central crop and normalisation are not in the serve_raw graph.
+    model = tiny_perceiver(
+        preprocessor=kp.preprocessing.ImagePreprocessor(size=8))
+    model.build((None, 8, 8, 3))
+    assert raw_serving.raw_input_spec(model) is None
+
+
+@pytest.mark.slow
+def test_the_export_records_the_model_preprocessor(exported):
+    name = "named_rgb_classes"
+    if name not in cases_to_export():
+        pytest.skip("not exported on this backend (see cases_to_export)")
+    _, directories, _ = exported
+    marker = os.path.join(directories[name], "saved_model",
+                          saved_model.MARKER_FILE)
+    with open(marker) as file:
+        recorded = json.load(file)["preprocessor"]
+    assert recorded["class_name"] == "FilePreprocessor"
+    assert recorded["config"] == RGB_FILES
 
 
 @pytest.mark.slow

@@ -58,8 +58,10 @@ MODELS = [perceiver, perceiver_on_byte_arrays, perceiver_encoder,
 
 
 def test_every_model_class_is_covered():
+    # (`PerceiverTask` is the tasks' base, not a model of its own.)
     exported = {value for value in vars(kp.models).values()
-                if isinstance(value, type) and issubclass(value, keras.Model)}
+                if isinstance(value, type) and issubclass(value, keras.Model)
+                and value is not kp.models.PerceiverTask}
     assert {type(make()[0]) for make in MODELS} == exported
 
 

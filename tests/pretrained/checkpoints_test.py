@@ -30,6 +30,9 @@ from PIL import Image  # noqa: E402
 from support import to_numpy  # noqa: E402
 
 import keras_perceiver as kp  # noqa: E402
+from keras_perceiver.preprocessing.preprocessor import (  # noqa: E402
+    preprocessor_of,
+)
 from keras_perceiver import pretrained  # noqa: E402
 from keras_perceiver.pretrained import conversion  # noqa: E402
 from keras_perceiver.pretrained import files  # noqa: E402
@@ -188,6 +191,18 @@ def test_image_preprocessor_reads_preprocessor_config(tmp_path):
     # Without image_size, the model is built for the preprocessor's size.
     model = pretrained.load_checkpoint(str(tmp_path))
     assert model.encoder.byte_array_shape[1] == 12 * 12
+
+
+def test_a_loaded_image_checkpoint_keeps_its_preprocessor(tmp_path):
+    save_tiny_checkpoint(FOURIER, tmp_path)
+    hf_image_processor(size=12).save_pretrained(str(tmp_path))
+    model = pretrained.load_checkpoint(str(tmp_path))
+    expected = pretrained.load_image_preprocessor(str(tmp_path)).get_config()
+    assert model.preprocessor.get_config() == expected
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert isinstance(loaded.preprocessor, pretrained.ImagePreprocessor)
+    assert loaded.preprocessor.get_config() == expected
 
 
 @pytest.mark.parametrize("architecture", IMAGE_ARCHITECTURES)
@@ -384,6 +399,25 @@ def test_fine_tuning_keeps_the_encoder_with_a_new_head(tmp_path):
     restored = keras.saving.load_model(path)
     np.testing.assert_allclose(to_numpy(restored(images)),
                                to_numpy(fine_tuned(images)), atol=1e-5)
+
+
+def test_fine_tuning_keeps_the_preprocessors(tmp_path):
+    # The checkpoint's normalisation inside the model, the data's file
+    # reading on its classifier (so `predict` reads files through it).
+    model = pretrained.load_checkpoint(tiny_hf_model(FOURIER), image_size=12)
+    model.preprocessor = pretrained.ImagePreprocessor(
+        size=12, image_mean=(0.5, 0.25, 0.0), image_std=(1.0, 2.0, 4.0))
+    files = {"modality": "image", "image_size": [8, 8], "channels": 3}
+    fine_tuned = pretrained.fine_tuning_classifier(
+        model, (8, 8, 3), num_classes=3, preprocessor=files)
+    normalization = fine_tuned.get_layer("normalize")
+    np.testing.assert_allclose(to_numpy(normalization.mean).ravel(),
+                               [0.5, 0.25, 0.0])
+    np.testing.assert_allclose(to_numpy(normalization.variance).ravel(),
+                               [1.0, 4.0, 16.0])
+    fine_tuned.save(tmp_path / "fine_tuned.keras")
+    restored = keras.saving.load_model(tmp_path / "fine_tuned.keras")
+    assert preprocessor_of(restored).get_config() == files
 
 
 def test_fine_tuning_needs_an_image_classifier():

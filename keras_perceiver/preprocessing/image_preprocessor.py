@@ -1,9 +1,14 @@
 import os
 
+import keras
 import numpy as np
 
 from keras_perceiver import argument_checks
 from keras_perceiver.modalities.image import load_image_file
+from keras_perceiver.preprocessing.preprocessor import (
+    Preprocessor,
+    items_list,
+)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -14,7 +19,8 @@ WIDE_INTEGER_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 WIDE_INTEGER_SCALE = 65535 / 255
 
 
-class ImagePreprocessor:
+@keras.saving.register_keras_serializable(package="keras_perceiver")
+class ImagePreprocessor(Preprocessor):
     """Turns image files into the input of a converted image checkpoint.
 
     The preprocessing of Hugging Face's `PerceiverImageProcessor` (its PIL
@@ -29,7 +35,9 @@ class ImagePreprocessor:
 
     `from_config` reads the settings of a checkpoint's
     `preprocessor_config.json`; the defaults are those of the published
-    `deepmind/vision-perceiver-*` checkpoints.
+    `deepmind/vision-perceiver-*` checkpoints. `load_checkpoint` gives an
+    image classifier this preprocessor as `model.preprocessor`, and a
+    `.keras` save of the model keeps it.
 
     Args:
         size: int or pair of ints. Height and width of the model's input.
@@ -63,6 +71,8 @@ class ImagePreprocessor:
     >>> preprocessor([image, image]).shape
     (2, 32, 32, 3)
     """
+
+    modality = "image"
 
     def __init__(
         self,
@@ -138,13 +148,8 @@ class ImagePreprocessor:
         }
 
     def __call__(self, images):
-        if not isinstance(images, (list, tuple)):
-            images = [images]
-        if not images:
-            raise ValueError(
-                "`images` must hold at least one image. Received: images=[]"
-            )
-        processed = [self.preprocess_image(image) for image in images]
+        processed = [self.preprocess_image(image)
+                     for image in items_list(images)]
         shapes = {image.shape for image in processed}
         if len(shapes) > 1:
             raise ValueError(
@@ -153,6 +158,11 @@ class ImagePreprocessor:
                 f"Received: images of shapes {sorted(shapes)}"
             )
         return np.stack(processed)
+
+    def inspect(self, path):
+        """Checks that one image file decodes whole, with Pillow alone
+        (`keras_perceiver.modalities.image.load_image_file`)."""
+        load_image_file(path)
 
     def preprocess_image(self, image):
         """One image as a float32 array `(height, width, 3)`."""
