@@ -13,6 +13,10 @@ pyproject.toml):
   tables, checkpoint and tuner bookkeeping, fault injection, the GPU
   script). Such a test runs under `ONE_BACKEND` only and is skipped, with
   that reason, under the other two.
+- `one_backend(name)`: a case of a behaviour that every backend runs in
+  the same way but that is worth one backend each, such as a data set of
+  each modality streamed through a training run: the cases are spread
+  over the backends (`support.spread_over_backends`), each runs under its one.
 - `slow`: takes several seconds or more (a new process, a training run, a
   search, an export); `pytest -m "not slow"` is the quick run, CI runs every
   test. Most slow tests are backend-independent, so run on one backend.
@@ -32,14 +36,17 @@ ONE_BACKEND = "torch"
 
 
 def pytest_collection_modifyitems(config, items):
-    if keras.config.backend() == ONE_BACKEND:
-        return
-    skip = pytest.mark.skip(
-        reason=f"backend-independent: runs under KERAS_BACKEND={ONE_BACKEND}"
-    )
+    backend = keras.config.backend()
     for item in items:
-        if item.get_closest_marker("backend_independent"):
-            item.add_marker(skip)
+        one_backend = item.get_closest_marker("one_backend")
+        if one_backend and one_backend.args[0] != backend:
+            item.add_marker(pytest.mark.skip(
+                reason=f"runs under KERAS_BACKEND={one_backend.args[0]}"))
+        elif (item.get_closest_marker("backend_independent")
+              and backend != ONE_BACKEND):
+            item.add_marker(pytest.mark.skip(
+                reason="backend-independent: runs under "
+                       f"KERAS_BACKEND={ONE_BACKEND}"))
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ import textwrap
 
 import keras
 import numpy as np
+import pytest
 
 import keras_perceiver as kp
 
@@ -133,13 +134,49 @@ def adapter_perceiver(adapter, **overrides):
 def tiny_image_model_file(folder):
     """A tiny untrained image model saved as `folder/model.keras`: classes
     "cat" and "dog", and how to read 8x8 grey image files (for `predict`)."""
-    model = kp.Perceiver(
-        num_classes=2, class_names=["cat", "dog"], num_latents=4,
-        latent_dim=8, num_blocks=1, num_self_attends_per_block=1,
-        num_self_heads=1, num_bands=2,
+    return tiny_model_file(
+        folder, ["cat", "dog"],
         input_preprocessing={"modality": "image", "image_size": [8, 8],
                              "channels": 1},
+    )
+
+
+def tiny_digits_model_file(folder):
+    """A tiny untrained model of the digits data set (8x8 grey images, 10
+    classes) saved as `folder/model.keras`, as `train --dataset digits`
+    saves one, for the commands that load it."""
+    return tiny_model_file(folder, [str(digit) for digit in range(10)])
+
+
+def tiny_model_file(folder, class_names, **overrides):
+    """A tiny untrained Perceiver on 8x8 grey images, saved as
+    `folder/model.keras`; `overrides` are further `Perceiver` arguments."""
+    model = kp.Perceiver(
+        num_classes=len(class_names), class_names=class_names,
+        num_latents=4, latent_dim=8, num_blocks=1,
+        num_self_attends_per_block=1, num_self_heads=1, num_bands=2,
+        **overrides,
     )
     model.build((None, 8, 8, 1))
     model.save(folder / "model.keras")
     return folder / "model.keras"
+
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def spread_over_backends(*cases):
+    """`pytest.param`s of `cases`, marked `one_backend` in turn.
+
+    Args:
+        *cases: tuples of parameter values (or single values).
+
+    Returns:
+        A list for `pytest.mark.parametrize`: case i runs under
+        `BACKENDS[i % 3]` only.
+    """
+    return [
+        pytest.param(*(case if isinstance(case, tuple) else (case,)),
+                     marks=pytest.mark.one_backend(BACKENDS[i % 3]))
+        for i, case in enumerate(cases)
+    ]

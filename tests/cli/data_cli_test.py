@@ -18,7 +18,10 @@ TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
               "2", "--num-bands", "4"]
 
 
+# Files stream through tf.data whatever the backend; cli_test.py trains,
+# evaluates and predicts through the command under each backend.
 @pytest.mark.slow
+@pytest.mark.one_backend("torch")
 def test_train_evaluate_and_predict_files_of_a_folder(tmp_path):
     folder = class_folder(tmp_path / "photos", "image")
     run = tmp_path / "run"

@@ -17,6 +17,7 @@ from keras_perceiver import adapters, datasets
 from keras_perceiver.datasets import StreamedDataset
 from keras_perceiver.modalities.point_cloud import read_point_cloud
 from keras_perceiver.models import perceiver_for_dataset
+from support import spread_over_backends
 
 TINY_MODEL = dict(num_bands=4, num_latents=8, latent_dim=16, num_blocks=1,
                   num_self_attends_per_block=1, num_self_heads=2)
@@ -33,9 +34,11 @@ def fitted_model(data):
     return model
 
 
+# Streaming is tf.data whatever the backend, and every backend trains on a
+# stream here: each case runs under one backend (`spread_over_backends`).
 @pytest.mark.parametrize(
     "modality, options, input_shape",
-    [
+    spread_over_backends(
         ("image", {}, (8, 8, 3)),  # the most common of 8x8 and 6x10
         ("image", {"image_size": (5, 7)}, (5, 7, 3)),
         ("audio", {}, {"inputs": (384,), "mask": (384,)}),
@@ -44,7 +47,7 @@ def fitted_model(data):
          {"inputs": (8, 64), "mask": (8,)}),
         ("points", {"num_points": 12}, {"inputs": (12, 3), "mask": (12,)}),
         ("sequence", {}, {"inputs": (7, 2), "mask": (7,)}),
-    ],
+    ),
 )
 def test_a_class_folder_of_each_modality_streams_and_trains(
         tmp_path, modality, options, input_shape):
@@ -124,6 +127,7 @@ def test_grey_images_stay_grey_and_the_size_can_be_set(tmp_path):
     assert images.shape == (3, 4, 4, 1) and 0 <= images.min() <= images.max() <= 1
 
 
+@pytest.mark.one_backend("jax")
 def test_a_saved_model_reads_files_as_training_did(tmp_path):
     data = datasets.load_source(class_folder(tmp_path / "d", "audio"),
                                 audio_features="log_mel")
@@ -141,6 +145,7 @@ def test_a_saved_model_reads_files_as_training_did(tmp_path):
     assert from_files["inputs"].shape == (10, 8, 64)
 
 
+@pytest.mark.one_backend("torch")
 def test_tfds_data_set_streams_from_a_local_data_dir(tmp_path):
     pytest.importorskip("tensorflow_datasets")
     prepare_tfds_images(tmp_path)
@@ -155,6 +160,7 @@ def test_tfds_data_set_streams_from_a_local_data_dir(tmp_path):
     assert (held_out.num_train_examples, held_out.num_test_examples) == (2, 2)
 
 
+@pytest.mark.one_backend("tensorflow")
 def test_tfds_videos_stream_masked_over_frames_and_train(tmp_path):
     pytest.importorskip("tensorflow_datasets")
     prepare_tfds_videos(tmp_path)

@@ -52,6 +52,9 @@ def test_fsdd_pads_and_masks_waveforms_with_the_official_split():
     assert np.abs(waveforms).max() <= 1.0
 
 
+# The whole data set's log-mel spectrograms, on one backend (each backend
+# computes them: test_log_mel_spectrograms_find_a_tone_in_its_mel_band).
+@pytest.mark.one_backend("tensorflow")
 @needs_shared_data
 def test_fsdd_as_log_mel_spectrograms_masked_over_frames():
     waveforms = datasets.load("fsdd", data_dir=SHARED_DATA / "fsdd")
@@ -89,6 +92,9 @@ def test_an_option_a_loader_lacks_is_named():
         datasets.load_fsdd(data_dir="unused", audio_features="mfcc")
 
 
+# The whole data set's log-mel spectrograms, on one backend (each backend
+# computes them: test_log_mel_spectrograms_find_a_tone_in_its_mel_band).
+@pytest.mark.one_backend("jax")
 @needs_shared_data
 def test_mnist_fsdd_pairs_log_mel_audio_with_images():
     dataset = datasets.load("mnist_fsdd", data_dir=SHARED_DATA,
