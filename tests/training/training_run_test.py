@@ -43,6 +43,9 @@ def epochs_logged(folder):
         return [int(row["epoch"]) for row in csv.DictReader(file)]
 
 
+# The run lifecycle is the same under every backend (cli_test.py trains
+# through it under each): one backend runs it.
+@pytest.mark.one_backend("torch")
 def test_a_run_writes_its_folder_resumes_and_continues(tmp_path, capsys,
                                                        monkeypatch):
     monkeypatch.chdir(tmp_path)
