@@ -127,7 +127,7 @@ def test_grey_images_stay_grey_and_the_size_can_be_set(tmp_path):
     assert images.shape == (3, 4, 4, 1) and 0 <= images.min() <= images.max() <= 1
 
 
-@pytest.mark.one_backend("jax")
+@pytest.mark.one_backend("torch")
 def test_a_saved_model_reads_files_as_training_did(tmp_path):
     data = datasets.load_source(class_folder(tmp_path / "d", "audio"),
                                 audio_features="log_mel")

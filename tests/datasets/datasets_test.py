@@ -94,7 +94,7 @@ def test_an_option_a_loader_lacks_is_named():
 
 # The whole data set's log-mel spectrograms, on one backend (each backend
 # computes them: test_log_mel_spectrograms_find_a_tone_in_its_mel_band).
-@pytest.mark.one_backend("jax")
+@pytest.mark.one_backend("torch")
 @needs_shared_data
 def test_mnist_fsdd_pairs_log_mel_audio_with_images():
     dataset = datasets.load("mnist_fsdd", data_dir=SHARED_DATA,

@@ -374,7 +374,7 @@ def test_bad_search_space_options(text):
 # The search's bookkeeping is the same under every backend, whose training
 # the command's train tests cover: one backend runs it.
 @pytest.mark.slow
-@pytest.mark.one_backend("jax")
+@pytest.mark.one_backend("torch")
 def test_tune_command_writes_results_and_resumes(tmp_path, capsys):
     arguments = [
         "tune", "--dataset", "digits", "--num-latents", "4",
