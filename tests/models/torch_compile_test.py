@@ -22,7 +22,7 @@ pytestmark = [
 IMAGES = np.random.default_rng(0).uniform(size=(4, 6, 6, 3)).astype("float32")
 LABELS = np.array([0, 1, 2, 3])
 # Compiling takes about a minute even for this model: keep it small.
-MODEL = dict(num_blocks=1, num_self_attends_per_block=1)
+MODEL = dict(num_blocks=2, num_self_attends_per_block=1)
 
 
 def trained(jit_compile, weights):
