@@ -59,6 +59,7 @@ LOADERS = {
     "msr_action3d": load_msr_action3d,
     "mnist_fsdd": load_mnist_fsdd,
 }
+"""The built-in data sets: name -> loader. `load(name)` calls the loader."""
 
 
 def load(name, data_dir=None, **options):

@@ -4,6 +4,7 @@ import dataclasses
 from typing import Callable
 
 ADAPTER_OPTIONS = ("patch_size", "crop_size")
+"""The adapter options a `Modality` may take (`Modality.adapter_options`)."""
 
 
 @dataclasses.dataclass(frozen=True)

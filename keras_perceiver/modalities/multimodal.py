@@ -9,6 +9,7 @@ from keras_perceiver.modalities import attention_drawing
 from keras_perceiver.modalities.registry import MODALITIES, get, listed
 
 MULTIMODAL = "multimodal"
+"""The `Dataset.modality` of data with several inputs, one per modality."""
 
 
 def check_data_modality(modality, modalities=None):

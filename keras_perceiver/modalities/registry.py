@@ -6,6 +6,7 @@ depends on the modality asks `get(name)`.
 """
 
 MODALITIES = {}
+"""The registered modalities: name -> `Modality`, in registration order."""
 
 
 def register(modality):
@@ -83,6 +84,9 @@ def taking(option):
 
 def with_files():
     """The modalities that come in files (that have `extensions`).
+
+    Returns:
+        A list of `Modality`, in registration order.
 
     Example:
 

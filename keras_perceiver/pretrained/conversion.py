@@ -39,6 +39,7 @@ TEXT_CLASSIFIER = "PerceiverForSequenceClassification"
 MASKED_LM = "PerceiverForMaskedLM"
 IMAGE_ARCHITECTURES = (FOURIER, LEARNED, CONV)
 SUPPORTED_ARCHITECTURES = IMAGE_ARCHITECTURES + (TEXT_CLASSIFIER, MASKED_LM)
+"""The Hugging Face Perceiver architectures `load_checkpoint` converts."""
 
 UNSUPPORTED_ARCHITECTURES = {
     "PerceiverForOpticalFlow": (
@@ -59,6 +60,7 @@ UNSUPPORTED_ARCHITECTURES = {
         "to rebuild"
     ),
 }
+"""The architectures `load_checkpoint` refuses: name -> the reason."""
 
 # transformers' PerceiverConfig defaults, for config.json files that leave
 # them out.

@@ -10,6 +10,13 @@ class TimeBudgetExceeded(keras_tuner.errors.FatalError):
     KerasTuner lets a `FatalError` through instead of failing the trial, so
     `tuner.search` stops. The trial that was running stays unfinished in the
     tuner's directory and runs again when the search resumes.
+
+    Example:
+
+    >>> try:
+    ...     tuner.search(x, y, callbacks=[TimeBudget(600)])
+    ... except TimeBudgetExceeded:
+    ...     print("Out of time; run it again to resume.")  # doctest: +SKIP
     """
 
 
