@@ -166,7 +166,8 @@ def reference():
 def package_page(package, entries, homes):
     """The Markdown of `package`'s page."""
     lines = [f"# `{package}`", "", f"::: {package}", "    options:",
-             "      members: false", "      show_root_heading: false", "",
+             "      members: false", "      show_root_heading: false",
+             "      show_root_toc_entry: false", "",
              "| Name | Summary |", "| --- | --- |"]
     for name, path in entries:
         if source_file(path):
@@ -188,7 +189,7 @@ def index_page(listed):
              "`__all__`, with the docstring of each name. Import a name "
              "from the package whose page lists it, e.g. "
              "`from keras_perceiver.layers import CrossAttention`.", "",
-             "| Package | |", "| --- | --- |"]
+             "| Package | Summary |", "| --- | --- |"]
     for package in listed:
         lines.append(f"| [`{package}`]({package}.md) | {summary(package)} |")
     return "\n".join(lines) + "\n"
