@@ -147,19 +147,20 @@ def page_path(package):
 
 def reference():
     """`{package: [(name, canonical path)]}` for every documented package,
-    and `{canonical path: the package whose page documents it}`."""
+    and `{canonical path: the package whose page documents it}`: of the
+    packages that list it, the innermost one that holds its module."""
     listed = {package: [(name, canonical(origins.get(name,
                                                      f"{package}.{name}")))
                         for name in public]
               for package in documented_packages()
               for public, origins in [module_names(package)]}
-    homes = {}
+    listers = {}
     for package, entries in listed.items():
         for _, path in entries:
-            current = homes.get(path)
-            if current is None or (path.startswith(f"{package}.")
-                                   and len(package) > len(current)):
-                homes[path] = package
+            listers.setdefault(path, []).append(package)
+    homes = {path: max(packages, key=lambda package: (
+                 path.startswith(f"{package}."), len(package)))
+             for path, packages in listers.items()}
     return listed, homes
 
 
@@ -171,7 +172,7 @@ def package_page(package, entries, homes):
              "| Name | Summary |", "| --- | --- |"]
     for name, path in entries:
         if source_file(path):
-            link = f"[`{name}`]({pathlib.PurePosixPath(page_path(path)).name})"
+            link = f"[`{name}`]({path}.md)"  # a subpackage's page
         else:
             link = f"[`{name}`][{path}]"
         lines.append(f"| {link} | {summary(path)} |")
