@@ -20,8 +20,11 @@ import re
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
+
+from keras_perceiver.modalities import registry
 
 from support import spread_over_backends
 
@@ -109,6 +112,22 @@ def write_hub_cache(home, page_text):
             architecture, repo / "snapshots" / commit)
 
 
+def restore_global_state(modalities):
+    """What a page may change in this process: modalities it registered,
+    the dtype policy."""
+    registry.MODALITIES.clear()
+    registry.MODALITIES.update(modalities)
+    keras.config.set_dtype_policy("float32")
+
+
+def hub_offline_in_this_process(monkeypatch, home):
+    """huggingface_hub reads HF_HOME and HF_HUB_OFFLINE when imported, so
+    the Python blocks get them set on its constants."""
+    constants = pytest.importorskip("huggingface_hub.constants")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
+
+
 def run_shell(code, folder, environment, name):
     result = subprocess.run(
         ["bash", "-e", "-o", "pipefail", "-c", code], cwd=folder,
@@ -125,7 +144,9 @@ def test_code_blocks_run_as_written(page, tmp_path, monkeypatch):
     text = (ROOT / page).read_text()
     if "deepmind/" in text:
         write_hub_cache(tmp_path / "huggingface", text)
+        hub_offline_in_this_process(monkeypatch, tmp_path / "huggingface")
     saved_environment = dict(os.environ)
+    saved_modalities = dict(registry.MODALITIES)
     monkeypatch.chdir(tmp_path)
     try:
         os.environ.update(ENVIRONMENT, HF_HOME=str(tmp_path / "huggingface"))
@@ -146,3 +167,4 @@ def test_code_blocks_run_as_written(page, tmp_path, monkeypatch):
     finally:
         os.environ.clear()
         os.environ.update(saved_environment)
+        restore_global_state(saved_modalities)
