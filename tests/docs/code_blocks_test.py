@@ -61,17 +61,19 @@ def runnable(page):
 
 
 # The backend each page runs under, dealt by cost: pages that train in
-# this process go to torch (eager, nothing to compile), the cheap ones to
-# TensorFlow; shell blocks cost a new process each whatever the backend.
+# this process go to torch (eager, nothing to compile; JAX compiles each
+# model and each tf.data stream's shapes), exports to TensorFlow (in this
+# process, where other backends start a TensorFlow process); shell blocks
+# cost a new process each whatever the backend.
 BACKEND_OF_PAGE = {
     "README.md": "torch",
     "docs/guides/modalities.md": "torch",
+    "docs/guides/own-data.md": "torch",
     "docs/guides/training.md": "torch",
     "docs/guides/tuning.md": "torch",
-    "docs/guides/deployment.md": "jax",
-    "docs/guides/own-data.md": "jax",
     "docs/guides/many-devices.md": "jax",
     "docs/guides/large-inputs.md": "jax",
+    "docs/guides/deployment.md": "tensorflow",
     "docs/guides/pretrained.md": "tensorflow",
     "docs/guides/perceiver-io.md": "tensorflow",
     "docs/guides/reliable-runs.md": "tensorflow",
