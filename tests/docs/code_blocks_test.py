@@ -1,0 +1,193 @@
+"""Every code block of README.md and docs/**/*.md runs as written.
+
+A page's ```python blocks run in order in this process, in one namespace
+(later blocks use earlier names), and its ```bash/```sh/```console blocks
+in a shell with this Python's environment first on PATH, all in one working
+folder per page. The pages ask for tiny sizes through environment variables
+that show in the blocks (`"${EPOCHS:-20}"`, `os.environ.get("EPOCHS",
+...)`); the test sets them. What a user would bring is made in the working
+folder: `photos/` (a folder of images in two classes), `cat.jpg` and
+`dog.png`, and a Hugging Face cache holding tiny random-weight
+`deepmind/*` checkpoints (transformers' own `save_pretrained` files), read
+offline. Blocks in other fences (```text: installs, several GPUs or hosts,
+a TF Serving server, output) are not run; `test_every_block_is_run_or_text`
+counts them per page. The command-line page is generated from argparse.
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_perceiver.modalities import registry
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+GENERATED = {"docs/guides/command-line.md"}
+RUN = {"python", "bash", "sh", "console"}
+NOT_RUN = {"text"}
+
+# The sizes the blocks read from the environment, and the offline cache.
+ENVIRONMENT = {"EPOCHS": "1", "TRIALS": "1", "HF_HUB_OFFLINE": "1",
+               "OMP_NUM_THREADS": "1"}
+FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```", re.M | re.S)
+# The Hugging Face checkpoints the pages name, as tiny models.
+CHECKPOINTS = {
+    "deepmind/vision-perceiver-fourier": "PerceiverForImageClassificationFourier",
+    "deepmind/vision-perceiver-conv": "PerceiverForImageClassificationConvProcessing",
+}
+
+
+def pages():
+    found = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return [str(path.relative_to(ROOT)) for path in found
+            if str(path.relative_to(ROOT)) not in GENERATED
+            and not str(path.relative_to(ROOT)).startswith("docs/reference/")]
+
+
+def code_blocks(page):
+    """(language, code) of each fenced block of a page, in order."""
+    text = (ROOT / page).read_text()
+    return [(match.group(1), match.group(2)) for match in FENCE.finditer(text)]
+
+
+def runnable(page):
+    return [block for block in code_blocks(page) if block[0] in RUN]
+
+
+# The backend each page runs under, dealt by cost: pages that train in
+# this process go to torch (eager, nothing to compile; JAX compiles each
+# model and each tf.data stream's shapes), exports to TensorFlow (in this
+# process, where other backends start a TensorFlow process); shell blocks
+# cost a new process each whatever the backend.
+BACKEND_OF_PAGE = {
+    "README.md": "torch",
+    "docs/guides/modalities.md": "torch",
+    "docs/guides/own-data.md": "torch",
+    "docs/guides/training.md": "torch",
+    "docs/guides/tuning.md": "torch",
+    "docs/guides/many-devices.md": "jax",
+    "docs/guides/large-inputs.md": "jax",
+    "docs/guides/deployment.md": "tensorflow",
+    "docs/guides/pretrained.md": "tensorflow",
+    "docs/guides/perceiver-io.md": "tensorflow",
+    "docs/guides/reliable-runs.md": "tensorflow",
+    "docs/guides/backends-and-precision.md": "tensorflow",
+    "docs/design.md": "tensorflow",
+}
+PAGES_TO_RUN = [page for page in pages() if runnable(page)]
+
+
+@pytest.mark.backend_independent
+def test_every_page_with_code_has_a_backend():
+    assert sorted(PAGES_TO_RUN) == sorted(BACKEND_OF_PAGE)
+
+
+@pytest.mark.backend_independent
+def test_every_block_is_run_or_text(capsys):
+    """No block escapes: its fence says run it, or it is text (counted)."""
+    counts = []
+    for page in pages():
+        languages = [language for language, _ in code_blocks(page)]
+        unknown = sorted(set(languages) - RUN - NOT_RUN)
+        assert not unknown, f"{page}: fences {unknown} are neither run nor text"
+        counts.append((page, sum(lang in RUN for lang in languages),
+                       sum(lang in NOT_RUN for lang in languages)))
+    with capsys.disabled():
+        print("\ncode blocks run / not run (text) per page:")
+        for page, run, skipped in counts:
+            print(f"  {page}: {run} run, {skipped} not run")
+
+
+def write_photos(folder):
+    """photos/cat and photos/dog: 6 small PNGs each, told apart by colour."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for index, name in enumerate(["cat", "dog"]):
+        (folder / "photos" / name).mkdir(parents=True)
+        for image in range(6):
+            pixels = rng.integers(0, 96, size=(20, 20, 3)) + 128 * index
+            Image.fromarray(pixels.astype("uint8")).save(
+                folder / "photos" / name / f"{image}.png")
+    Image.fromarray(rng.integers(0, 255, (40, 30, 3)).astype("uint8")).save(
+        folder / "cat.jpg")
+    Image.fromarray(rng.integers(0, 255, (30, 40, 3)).astype("uint8")).save(
+        folder / "dog.png")
+
+
+def write_hub_cache(home, page_text):
+    """The Hugging Face cache layout, offline, for each repo id named."""
+    checkpoint_support = pytest.importorskip("checkpoint_support")
+    for repo_id, architecture in CHECKPOINTS.items():
+        if repo_id not in page_text:
+            continue
+        repo = home / "hub" / ("models--" + repo_id.replace("/", "--"))
+        commit = "0" * 40
+        (repo / "refs").mkdir(parents=True)
+        (repo / "refs" / "main").write_text(commit)
+        checkpoint_support.save_tiny_checkpoint(
+            architecture, repo / "snapshots" / commit)
+
+
+def restore_global_state(modalities):
+    """What a page may change in this process: modalities it registered,
+    the dtype policy."""
+    registry.MODALITIES.clear()
+    registry.MODALITIES.update(modalities)
+    keras.config.set_dtype_policy("float32")
+
+
+def hub_offline_in_this_process(monkeypatch, home):
+    """huggingface_hub reads HF_HOME and HF_HUB_OFFLINE when imported, so
+    the Python blocks get them set on its constants."""
+    constants = pytest.importorskip("huggingface_hub.constants")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
+
+
+def run_shell(code, folder, environment, name):
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", code], cwd=folder,
+        env=environment, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, (
+        f"{name} failed ({result.returncode}):\n{code}\n"
+        f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", [
+    pytest.param(page, marks=pytest.mark.one_backend(backend))
+    for page, backend in BACKEND_OF_PAGE.items()])
+def test_code_blocks_run_as_written(page, tmp_path, monkeypatch):
+    write_photos(tmp_path)
+    text = (ROOT / page).read_text()
+    if "deepmind/" in text:
+        write_hub_cache(tmp_path / "huggingface", text)
+        hub_offline_in_this_process(monkeypatch, tmp_path / "huggingface")
+    saved_environment = dict(os.environ)
+    saved_modalities = dict(registry.MODALITIES)
+    monkeypatch.chdir(tmp_path)
+    try:
+        os.environ.update(ENVIRONMENT, HF_HOME=str(tmp_path / "huggingface"))
+        environment = dict(
+            os.environ,
+            PATH=os.path.dirname(sys.executable) + os.pathsep
+            + os.environ["PATH"],
+            PYTHONPATH=str(ROOT))
+        namespace = {"__name__": "__main__"}
+        for index, (language, code) in enumerate(runnable(page), 1):
+            name = f"{page}, code block {index} ({language})"
+            if language == "python":
+                exec(compile(code, name, "exec"), namespace)
+            else:
+                run_shell(code, tmp_path, environment, name)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environment)
+        restore_global_state(saved_modalities)

@@ -1,0 +1,206 @@
+"""Every figure typed into README.md or docs/ is read from its results file.
+
+Tables of results are not typed: the pages include them from the committed
+results files (`--8<-- "benchmarks/results/x.md:a:b"`, pymdownx.snippets),
+and `test_included_results_exist` checks each inclusion. Figures that stay
+typed in prose or in a page's own table are listed in `FIGURES`: (page,
+results file, how the page writes the figure from that file). The test
+formats the figure from the file and looks for it in the page, so a page
+that disagrees with its results file, or with another page quoting the same
+file, fails.
+"""
+
+import json
+import pathlib
+import re
+
+import pytest
+
+pytestmark = pytest.mark.backend_independent
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TRAINING = "benchmarks/training/"
+PAPER = "benchmarks/paper/results/"
+
+
+def percent(key, digits=1):
+    return lambda data: f"{data[key] * 100:.{digits}f} %"
+
+
+def thousands(key):
+    return lambda data: f"{data[key]:,}"
+
+
+def main_command(backend, form):
+    """A run of `benchmarks/results/main_command.json`, by backend."""
+    def read(data):
+        run = next(run for run in data["runs"]
+                   if run["backend"] == backend and not run["options"])
+        return form.format(seconds=round(run["wall_s"]),
+                           accuracy=run["test_accuracy"] * 100)
+    return read
+
+
+def throughput_row(label, backend, model="keras_perceiver"):
+    """A README headline row from `benchmarks/results/results.json`."""
+    def read(data):
+        rows = {row["dtype"]: row for row in data["throughput"]
+                if row["config"] == "medium" and row["model"] == model
+                and (backend is None or row["backend"] == backend)}
+        fp32, bf16 = rows["float32"], rows["mixed_bfloat16"]
+        return (f"| {label} | {fp32['params']:,} | "
+                f"{fp32['train_steps_per_s']:.2f} | "
+                f"{bf16['train_steps_per_s']:.2f} | "
+                f"{fp32['infer_samples_per_s']:.1f} |")
+    return read
+
+
+def multimodal(data):
+    """`multimodal_results.txt`: image / audio / fused test accuracies."""
+    accuracies = [float(value) * 100 for value in
+                  re.findall(r"test accuracy (0\.\d+)", data)[-3:]]
+    return "{:.1f} / {:.1f} / **{:.1f} %**".format(*accuracies)
+
+
+def text(quoted):
+    """A figure the results file writes as the page does."""
+    return lambda data: quoted
+
+
+def saving(ratio_pattern, form):
+    """A saving (1 - ratio) of a ratio in a results file's text."""
+    def read(data):
+        ratios = re.search(ratio_pattern, data)
+        return form.format(*(round((1 - float(r)) * 100) for r in ratios.groups()))
+    return read
+
+
+LARGE_INPUTS_TORCH_1M = (r"torch M = 1,048,576: ([\d.]+)x the step time, "
+                         r"([\d.]+)x the peak RSS")
+
+FIGURES = [
+    # README's benchmark headline.
+    *[("README.md", "benchmarks/results/results.json", throughput_row(*row))
+      for row in [("kp.Perceiver, TensorFlow (XLA)", "tensorflow"),
+                  ("kp.Perceiver, torch (eager)", "torch"),
+                  ("kp.Perceiver, JAX (jit)", "jax"),
+                  ("perceiver-pytorch (torch eager)", None,
+                   "perceiver_pytorch")]],
+    ("docs/index.md", TRAINING + "mnist_metrics.json",
+     percent("test_accuracy", 2)),
+    # Training: results on real data.
+    ("docs/guides/training.md", "benchmarks/results/main_command.json",
+     main_command("jax", "| 20 | {accuracy:.1f} % |")),
+    ("docs/guides/training.md", "benchmarks/results/main_command.json",
+     main_command("jax", "| {seconds} s |")),
+    ("docs/guides/training.md", TRAINING + "digits_metrics.json",
+     thousands("parameters")),
+    ("docs/guides/training.md", TRAINING + "mnist_metrics.json",
+     percent("test_accuracy", 2)),
+    ("docs/guides/training.md", TRAINING + "mnist_metrics.json",
+     thousands("parameters")),
+    ("docs/guides/training.md", TRAINING + "fsdd_metrics.json",
+     percent("test_accuracy")),
+    ("docs/guides/training.md", TRAINING + "fsdd_metrics.json",
+     lambda data: f"{data['training_seconds_this_run'] / 60:.1f} min"),
+    ("docs/guides/training.md", TRAINING + "fsdd_waveform_metrics.json",
+     percent("test_accuracy")),
+    ("docs/guides/training.md", TRAINING + "fsdd_waveform_metrics.json",
+     thousands("parameters")),
+    ("docs/guides/training.md", TRAINING + "modelnet40_metrics.json",
+     percent("test_accuracy")),
+    ("docs/guides/training.md", TRAINING + "modelnet40_metrics.json",
+     thousands("parameters")),
+    ("docs/guides/training.md", TRAINING + "msr_action3d_metrics.json",
+     percent("test_accuracy")),
+    ("docs/guides/training.md", TRAINING + "msr_action3d_metrics.json",
+     thousands("parameters")),
+    ("docs/guides/training.md", TRAINING + "multimodal_results.txt",
+     multimodal),
+    ("docs/guides/training.md", TRAINING + "multimodal_results.txt",
+     text("350,462")),
+    ("docs/guides/training.md", PAPER + "point_clouds.md", text("84.0 %")),
+    # Perceiver IO: the denoising example.
+    *[("docs/guides/perceiver-io.md",
+       TRAINING + "mnist_denoising_metrics.json", read) for read in [
+        lambda data: f"**{data['test_psnr_noisy_db']:.1f} dB**",
+        lambda data: f"**{data['test_psnr_denoised_db']:.1f} dB**",
+        lambda data: f"MSE {data['test_mse_denoised']:.3f}",
+        lambda data: f"{data['parameters']:,} parameters",
+        lambda data: f"{data['training_seconds']:,} s of training"]],
+    # Millions of inputs.
+    *[("docs/guides/large-inputs.md", "benchmarks/results/large_inputs.md",
+       text(quoted)) for quoted in
+      ["37.92 s", "1.15 GiB", "1.24 GiB", "19.27 GiB", "16.61 GiB"]],
+    ("docs/guides/large-inputs.md", "benchmarks/results/large_inputs.md",
+     saving(LARGE_INPUTS_TORCH_1M,
+            "saved {} % of the step time and {} %")),
+    # Benchmarks: the prose around the included tables.
+    *[("docs/benchmarks.md", "benchmarks/results/results.md", text(quoted))
+      for quoted in ["2.06x", "1.16x", "2.30x"]],
+    ("docs/benchmarks.md", "benchmarks/results/results.md",
+     lambda data: "M^" + re.search(r"scaling exponent ([\d.]+)", data).group(1)),
+    # The paper's findings: the prose around the included tables.
+    ("docs/findings.md", TRAINING + "fsdd_metrics.json",
+     percent("test_accuracy")),
+    ("docs/findings.md", TRAINING + "fsdd_metrics.json",
+     thousands("parameters")),
+    *[("docs/findings.md", PAPER + name + ".md", text(quoted))
+      for name, quoted in [
+          ("weight_sharing", "57.8 %"), ("weight_sharing", "54.8 %"),
+          ("raw_audio", "98.0 %"), ("hyperparameter_search", "94.4 %"),
+          ("hyperparameter_search", "90.7 %"),
+          ("hyperparameter_search", "89.3 %"),
+          ("hyperparameter_search", "83.0 %"),
+          ("hyperparameter_search", "91.1 %"), ("point_clouds", "83.2 %")]],
+]
+
+
+def read_results(path):
+    content = (ROOT / path).read_text()
+    return json.loads(content) if path.endswith(".json") else content
+
+
+@pytest.mark.parametrize(
+    "page, path, read", FIGURES,
+    ids=[f"{page}:{path}:{index}"
+         for index, (page, path, _) in enumerate(FIGURES)])
+def test_typed_figure_matches_its_results_file(page, path, read):
+    figure = read(read_results(path))
+    if read.__qualname__.startswith("text"):
+        assert figure in read_results(path), f"{figure!r} is not in {path}"
+    page_text = (ROOT / page).read_text()
+    assert figure in page_text, (
+        f"{page} should quote {figure!r} from {path}")
+
+
+INCLUSION = re.compile(r'^--8<-- "([^":]+):(\d+):(\d+)"$', re.M)
+
+
+def inclusions():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return [(str(page.relative_to(ROOT)), *match.groups())
+            for page in pages
+            for match in INCLUSION.finditer(page.read_text())]
+
+
+@pytest.mark.parametrize("page, path, first, last", inclusions())
+def test_included_results_exist(page, path, first, last):
+    """Each included range exists, starts with content and is a whole part
+    of the file (a table ends before the line after it)."""
+    lines = (ROOT / path).read_text().split("\n")
+    first, last = int(first), int(last)
+    assert 1 <= first <= last <= len(lines), (page, path, first, last)
+    assert lines[first - 1].strip(), f"{path}:{first} is empty"
+    if last < len(lines):
+        assert not lines[last].startswith("|"), f"{path}:{last} cuts a table"
+    assert not any(line.startswith("## Targets")
+                   for line in lines[first - 1:last])
+
+
+def test_pages_include_only_with_line_ranges():
+    """A whole-file inclusion would bring the file's own title along."""
+    for page in [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]:
+        for line in page.read_text().split("\n"):
+            if line.startswith("--8<--"):
+                assert INCLUSION.match(line), f"{page}: {line}"
