@@ -10,12 +10,12 @@ pyproject.toml):
   every backend.
 - `backend_independent`: the behaviour does not depend on the Keras backend
   (the command's argument handling and run folders, data readers, plots and
-  tables, checkpoint and tuner bookkeeping, fault injection, the GPU
-  script). Such a test runs under `ONE_BACKEND` only and is skipped, with
+  tables, checkpoint and tuner bookkeeping, fault injection). Such a test runs under `ONE_BACKEND` only and is skipped, with
   that reason, under the other two.
 - `one_backend(name)`: a case of a behaviour that every backend runs in
   the same way but that is worth one backend each, such as a data set of
-  each modality streamed through a training run: the cases are spread
+  each modality streamed through a training run (or the GPU script's
+  smoke run, which starts processes of its own): the cases are spread
   over the backends (`support.spread_over_backends`), each runs under its one.
 - `slow`: takes several seconds or more (a new process, a training run, a
   search, an export); `pytest -m "not slow"` is the quick run, CI runs every

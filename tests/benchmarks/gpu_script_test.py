@@ -22,7 +22,11 @@ from benchmarks.gpu import check_wheels
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "gpu" / "results"
 BACKENDS = ("torch", "jax")
-pytestmark = pytest.mark.backend_independent
+# The script starts its own processes, each with its own backend, so the
+# test process's backend does not matter: JAX's process runs it, not
+# torch's, which runs every backend-independent test (tests/conftest.py)
+# and would otherwise end last in CI.
+pytestmark = pytest.mark.one_backend("jax")
 
 
 def run_script(*arguments, **env):
