@@ -6,10 +6,10 @@ where it is used: `KERAS_BACKEND` picks the backend, and comparing saved
 results needs none."""
 
 import argparse
-import gc
 import importlib.metadata
 import json
 import platform
+import sys
 from pathlib import Path
 
 from benchmarks.timing import peak_rss_bytes
@@ -24,7 +24,18 @@ def parse_args(description, **extra):
                         help="tiny sizes (the CPU check of the script)")
     for name, options in extra.items():
         parser.add_argument(f"--{name}", **options)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.smoke:
+        hide_tensorflow()
+    return args
+
+
+def hide_tensorflow():
+    """Makes `import tensorflow` fail in this process, as on the GPU
+    machine, whose image has no TensorFlow: `--smoke` runs where it is
+    installed, and `keras.utils.set_random_seed` imports it there (5
+    CPU-seconds) only to seed it."""
+    sys.modules["tensorflow"] = None
 
 
 def write_json(path, data):
@@ -117,11 +128,11 @@ def is_out_of_memory(error):
 
 
 def release_memory():
-    """Frees what the last measurement left, on the GPU too."""
+    """Frees what the last measurement left, on the GPU too (Keras'
+    `clear_session` collects the garbage)."""
     import keras
 
     keras.backend.clear_session()
-    gc.collect()
     if keras.config.backend() == "torch" and on_gpu():
         import torch
 
