@@ -143,7 +143,9 @@ together run_step kernels-torch 40 KERAS_BACKEND=torch -- \
 together run_step kernels-jax 60 KERAS_BACKEND=jax -- \
     $(worker kernels kernels-jax)
 wait
-write_results
+# --smoke skips this write and the next (3 CPU-s each): the one after
+# stage 1 took every path of a partial write.
+[ $smoke = 1 ] || write_results
 
 # 3. Large inputs, then the ImageNet-config training speed (its batch
 # search fits the time its step is given).
@@ -152,7 +154,7 @@ together run_step large_inputs-torch 50 KERAS_BACKEND=torch -- \
 together run_step large_inputs-jax 60 KERAS_BACKEND=jax -- \
     $(worker large_step large_inputs-jax)
 wait
-write_results
+[ $smoke = 1 ] || write_results
 together run_step throughput-torch 80 KERAS_BACKEND=torch -- \
     $(worker imagenet_throughput throughput-torch)
 together run_step throughput-perceiver_pytorch 70 KERAS_BACKEND=torch -- \
