@@ -41,10 +41,12 @@ if [ $smoke = 1 ]; then
     out=${out:-$(mktemp -d)}
     smoke_flag=(--smoke)
     # The CPU only, one thread per process: the machine may be shared. XLA
-    # compiles without LLVM's optimisations: --smoke checks that every
-    # stage runs, its timings mean nothing.
+    # compiles without LLVM's optimisations and with its older CPU fusion
+    # emitters (half the compile time of a training step): --smoke checks
+    # that every stage runs, its timings mean nothing. Only XLA's own
+    # flags: XLA ignores every flag after one it does not know.
     export JAX_PLATFORMS=cpu OMP_NUM_THREADS=1 CUDA_VISIBLE_DEVICES=""
-    export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1 --xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+    export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false --xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true --xla_cpu_use_fusion_emitters=false"
 else
     budget=480
     scale=1
@@ -141,7 +143,9 @@ together run_step kernels-torch 40 KERAS_BACKEND=torch -- \
 together run_step kernels-jax 60 KERAS_BACKEND=jax -- \
     $(worker kernels kernels-jax)
 wait
-write_results
+# --smoke skips this write and the next (3 CPU-s each): the one after
+# stage 1 took every path of a partial write.
+[ $smoke = 1 ] || write_results
 
 # 3. Large inputs, then the ImageNet-config training speed (its batch
 # search fits the time its step is given).
@@ -150,7 +154,7 @@ together run_step large_inputs-torch 50 KERAS_BACKEND=torch -- \
 together run_step large_inputs-jax 60 KERAS_BACKEND=jax -- \
     $(worker large_step large_inputs-jax)
 wait
-write_results
+[ $smoke = 1 ] || write_results
 together run_step throughput-torch 80 KERAS_BACKEND=torch -- \
     $(worker imagenet_throughput throughput-torch)
 together run_step throughput-perceiver_pytorch 70 KERAS_BACKEND=torch -- \
