@@ -46,7 +46,7 @@ if [ $smoke = 1 ]; then
     # that every stage runs, its timings mean nothing. Only XLA's own
     # flags: XLA ignores every flag after one it does not know.
     export JAX_PLATFORMS=cpu OMP_NUM_THREADS=1 CUDA_VISIBLE_DEVICES=""
-    export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false --xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true --xla_cpu_use_fusion_emitters=false"
+    export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false --xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true --xla_cpu_use_fusion_emitters=false --xla_cpu_parallel_codegen_split_count=1"
 else
     budget=480
     scale=1
