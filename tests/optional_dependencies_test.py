@@ -112,10 +112,13 @@ def test_training_off_tensorflow_prints_no_tensorflow_log_lines(backend,
            if key not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL",
                           "TF_ENABLE_ONEDNN_OPTS")}
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, "--backend", backend, "train", "--dataset", "digits", "--epochs", "1", "--num-latents",
-         "4", "--latent-dim", "8", "--num-blocks", "1",
+        [sys.executable, "-c", SCRIPT, "--backend", backend, "train",
+         "--dataset", "digits", "--epochs", "1", "--num-latents", "4",
+         "--latent-dim", "8", "--num-blocks", "1",
          "--num-self-attends-per-block", "1", "--num-self-heads", "1",
-         "--num-bands", "2", "--output-dir", str(tmp_path)],
+         "--num-bands", "2", "--output-dir", str(tmp_path),
+         # Each split in one batch: a step compiled once per split.
+         "--batch-size", "2048"],
         env=env, capture_output=True, text=True, timeout=600,
         cwd=REPOSITORY,
     )

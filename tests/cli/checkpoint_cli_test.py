@@ -1,6 +1,6 @@
-"""`keras-perceiver predict/train --checkpoint`, run as users run it (in a
-new process); its error cases call the command's `main` in the test's
-process (`command_line.run_in_process`).
+"""`keras-perceiver predict/train --checkpoint`, called through the
+command's `main` in the test's process (`command_line.run_in_process`): the
+same runs and one-line errors as in a process of its own.
 
 The checkpoints are tiny random-weight transformers models saved with
 `save_pretrained` in the test's folder; nothing is downloaded. The commands
@@ -14,7 +14,7 @@ import sys
 import keras
 import numpy as np
 import pytest
-from command_line import assert_one_line_error, run_command, run_in_process
+from command_line import assert_one_line_error, run_in_process
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -56,8 +56,7 @@ def test_predict_prints_the_top_5_classes_of_image_files(checkpoint,
                                                         tmp_path):
     folder, hf_model = checkpoint
     paths = write_images(tmp_path)
-    result = run_command("predict", "--checkpoint", str(folder),
-                         *map(str, paths))
+    result = run_in_process("predict", "--checkpoint", folder, *paths)
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 2 * 6
@@ -80,7 +79,7 @@ def test_predict_prints_the_top_5_classes_of_image_files(checkpoint,
 def test_train_fine_tunes_a_checkpoint_on_digits(checkpoint, tmp_path):
     folder, _ = checkpoint
     output = tmp_path / "run"
-    result = run_command(
+    result = run_in_process(
         "train", "--dataset", "digits", "--checkpoint", str(folder),
         "--epochs", "1", "--batch-size", "128", "--output-dir", str(output),
     )

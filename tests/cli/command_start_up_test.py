@@ -96,6 +96,8 @@ def image_model(tmp_path):
     return tiny_image_model_file(tmp_path)
 
 
+# Parsing and printing; cli_test.py predicts through each backend.
+@pytest.mark.backend_independent
 def test_predict_model_then_files_with_the_alias_too(image_model, tmp_path):
     from PIL import Image
 
@@ -109,6 +111,7 @@ def test_predict_model_then_files_with_the_alias_too(image_model, tmp_path):
     assert positional.stdout.splitlines()[1].split()[1] in ("cat", "dog")
 
 
+@pytest.mark.backend_independent
 def test_predict_input_prints_class_names(image_model, tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((2, 8, 8, 1), "float32"))
     result = run_in_process("predict", image_model, "--input",

@@ -1,12 +1,12 @@
-"""`--data SOURCE` and `predict --model FILES` on the command line. The
-main flows run as users run them, in a new process; error cases call the
-command's `main` in the test's process (`command_line.run_in_process`)."""
+"""`--data SOURCE` and `predict --model FILES` on the command line, called
+through the command's `main` in the test's process
+(`command_line.run_in_process`): the same runs and one-line errors as in a
+process of its own."""
 
 import csv
 
-import keras
 import pytest
-from command_line import one_line_error, run_command, run_in_process
+from command_line import one_line_error, run_in_process
 from data_source_files import (
     class_folder,
     prepare_tfds_images,
@@ -25,14 +25,12 @@ TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
 def test_train_evaluate_and_predict_files_of_a_folder(tmp_path):
     folder = class_folder(tmp_path / "photos", "image")
     run = tmp_path / "run"
-    result = run_command(
-        "--backend", keras.config.backend(), "train", "--data", folder,
-        "--image-size", "6", "--epochs", "1", "--batch-size", "4",
-        "--output-dir", run, *TINY_MODEL,
+    result = run_in_process(
+        "train", "--data", folder, "--image-size", "6", "--epochs", "1",
+        "--batch-size", "4", "--output-dir", run, *TINY_MODEL,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "photos (image, 8 training examples, 2 classes)" in result.stdout
-    # Evaluate and predict on the same backend, in this process.
     result = run_in_process("evaluate", run / "model.keras", "--data",
                             folder)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -59,7 +57,7 @@ def test_train_evaluate_and_predict_files_of_a_folder(tmp_path):
 def test_train_on_a_tfds_data_set_in_a_local_data_dir(tmp_path):
     pytest.importorskip("tensorflow_datasets")
     data_dir = prepare_tfds_images(tmp_path / "tfds")
-    result = run_command(
+    result = run_in_process(
         "train", "--data",
         "tfds:tiny_shapes", "--data-dir", data_dir, "--epochs", "1",
         "--batch-size", "4", "--output-dir", tmp_path / "run", *TINY_MODEL,
@@ -75,7 +73,7 @@ def test_train_and_evaluate_on_tfds_videos(tmp_path):
     pytest.importorskip("tensorflow_datasets")
     data_dir = prepare_tfds_videos(tmp_path / "tfds")
     run = tmp_path / "run"
-    result = run_command(
+    result = run_in_process(
         "train", "--data", "tfds:tiny_videos", "--data-dir", data_dir,
         "--epochs", "1", "--batch-size", "4", "--output-dir", run,
         *TINY_MODEL,
@@ -83,8 +81,8 @@ def test_train_and_evaluate_on_tfds_videos(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "tiny_videos (video, 10 training examples, 2 classes)" in (
         result.stdout)
-    result = run_command("evaluate", run / "model.keras", "--data",
-                         "tfds:tiny_videos", "--data-dir", data_dir)
+    result = run_in_process("evaluate", run / "model.keras", "--data",
+                            "tfds:tiny_videos", "--data-dir", data_dir)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "tiny_videos test accuracy" in result.stdout
     video = tmp_path / "clip.avi"
@@ -99,15 +97,16 @@ def test_the_best_model_of_tune_predicts_files_by_class_name(tmp_path):
     pytest.importorskip("keras_tuner")
     folder = class_folder(tmp_path / "photos", "image")
     search = tmp_path / "search"
-    result = run_command(
+    result = run_in_process(
         "tune", "--data", folder,
         "--image-size", "6", "--max-trials", "1", "--epochs", "1",
         "--batch-size", "4", "--validation-split", "0.25", "--verbose", "0",
         "--output-dir", search, *TINY_MODEL,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    result = run_command("predict", "--model", search / "best_model.keras",
-                         folder / "cat" / "0.png", "--top-k", "2")
+    result = run_in_process("predict", "--model",
+                            search / "best_model.keras",
+                            folder / "cat" / "0.png", "--top-k", "2")
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
     first = lines.index(f"{folder / 'cat' / '0.png'}:")

@@ -74,6 +74,9 @@ def toy_folder(root):
     return root
 
 
+# Registering, reading and drawing a modality do not depend on the backend;
+# cli_test.py and data_sources_test.py train through each backend.
+@pytest.mark.backend_independent
 def test_a_toy_modality_trains_and_predicts_through_the_command_line(
         toy_modality, tmp_path):
     folder = toy_folder(tmp_path / "toys")

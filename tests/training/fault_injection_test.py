@@ -1,7 +1,7 @@
 """Fault injection: a real `keras-perceiver train` (and `tune`) killed
-(SIGKILL) at several moments, then started again, ends as an uninterrupted
-run does. The killed runs are processes of their own; the runs that go to
-the end call the command's `main` in the test's process.
+(SIGKILL) at several moments in turn, started again after each, ends as an
+uninterrupted run does. The killed runs are processes of their own; the
+runs that go to the end call the command's `main` in the test's process.
 
 One backend only (the checkpoint logic is backend-independent) and a tiny
 model on digits, to stay within CI's time.
@@ -17,7 +17,7 @@ import pytest
 
 from command_line import TINY_MODEL, command, epochs_logged, run_in_process
 
-# Seven to nine runs of the command each: beside CI's two other backends
+# Four or five runs of the command each: beside CI's two other backends
 # (.ci/test runs them side by side) that can pass pyproject's 900 s.
 pytestmark = [pytest.mark.backend_independent, pytest.mark.slow,
               pytest.mark.timeout(1800)]
@@ -80,71 +80,87 @@ def run_to_the_end(output_dir, arguments=ARGUMENTS):
     return result
 
 
-def kill_when(moment, output_dir, arguments=ARGUMENTS):
-    """Starts the command and kills it when `moment(output_dir)` holds.
+def kill_at(moments, output_dir, arguments=ARGUMENTS, log=None):
+    """Starts the command and kills it at the first of `moments` (tried in
+    their order) that holds for `output_dir`.
 
-    Returns whether it was killed (False: it ended first).
+    Returns that moment, or None when the command ended first (its exit
+    status 0). `log`: a file for its output (unbuffered), else none kept.
     """
-    process = subprocess.Popen(
-        command(*arguments, "--output-dir", str(output_dir)),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 600
-    while process.poll() is None and time.monotonic() < deadline:
-        if output_dir.is_dir() and moment(output_dir):
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            return True
-        time.sleep(0.005)
-    assert process.wait() == 0
-    return False
+    with open(log or os.devnull, "w") as output:
+        process = subprocess.Popen(
+            command(*arguments, "--output-dir", str(output_dir)),
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        )
+        deadline = time.monotonic() + 600
+        while process.poll() is None and time.monotonic() < deadline:
+            held = output_dir.is_dir() and next(
+                (moment for moment in moments if moment(output_dir)), None)
+            if held:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                return held
+            time.sleep(0.005)
+        assert process.wait() == 0
+    return None
 
 
-def test_runs_killed_at_any_moment_end_as_an_uninterrupted_run(tmp_path):
+def test_a_run_killed_at_each_moment_in_turn_ends_as_an_uninterrupted_one(
+        tmp_path):
+    """One run killed during fit, then (resumed) while writing a checkpoint,
+    then (resumed again) after fit, then finished: each kill is resumed
+    from, and the end is the uninterrupted run's."""
     run_to_the_end(tmp_path / "uninterrupted")
     reference = json.loads(
         (tmp_path / "uninterrupted" / "metrics.json").read_text()
     )
-    killed = {}
-    for moment in (during_fit, while_writing_a_checkpoint, after_fit):
-        output_dir = tmp_path / moment.__name__
-        killed[moment.__name__] = kill_when(moment, output_dir)
-        result = run_to_the_end(output_dir)
-        if killed[moment.__name__] and moment is after_fit:
-            assert "Epoch " not in result.stdout  # no epoch trained again
-        assert epochs_logged(output_dir / "history.csv") == list(
-            range(EPOCHS))
-        metrics = json.loads((output_dir / "metrics.json").read_text())
-        assert metrics["epochs"] == EPOCHS
-        assert (output_dir / "model.keras").is_file()
-        # The same seed: within the noise of a different example order
-        # after the resume. Measured on torch: resumed runs 0.006, 0 and 0
-        # from the reference (0.638); other seeds 0.53 to 0.70 (standard
-        # deviation 0.07), which fresh weights after a resume would resemble.
-        assert abs(metrics["test_accuracy"]
-                   - reference["test_accuracy"]) < 0.05, (moment, metrics)
-    # The checkpoint write is a few milliseconds: it may be missed.
-    assert killed["during_fit"] and killed["after_fit"], killed
+    output_dir, log = tmp_path / "killed", tmp_path / "resumed.log"
+    assert kill_at([during_fit], output_dir) is during_fit
+    finished = len(epochs_logged(output_dir / "history.csv"))
+    assert 2 <= finished < EPOCHS
+    # The checkpoint write is a few milliseconds: it may be missed, and
+    # then this run is killed after fit instead.
+    killed = kill_at([while_writing_a_checkpoint, after_fit], output_dir,
+                     log=log)
+    assert killed is not None
+    # Killed during fit, it resumed from its last finished epoch.
+    assert f"Resuming after epoch {finished} " in log.read_text()
+    if killed is while_writing_a_checkpoint:
+        assert kill_at([after_fit], output_dir) is after_fit
+    result = run_to_the_end(output_dir)
+    assert f"Resuming after epoch {EPOCHS} " in result.stdout
+    assert "Epoch " not in result.stdout  # no epoch trained again
+    # Each epoch once: each resumed run trained only the missing ones.
+    assert epochs_logged(output_dir / "history.csv") == list(range(EPOCHS))
+    metrics = json.loads((output_dir / "metrics.json").read_text())
+    assert metrics["epochs"] == EPOCHS
+    assert (output_dir / "model.keras").is_file()
+    # The same seed: within the noise of a different example order after
+    # the resumes. Measured on torch: resumed runs 0.006, 0 and 0 from the
+    # reference (0.638); other seeds 0.53 to 0.70 (standard deviation 0.07),
+    # which fresh weights after a resume would resemble.
+    assert abs(metrics["test_accuracy"]
+               - reference["test_accuracy"]) < 0.05, (killed, metrics)
 
 
-def test_searches_killed_during_a_trial_and_after_end_as_an_uninterrupted_one(
+def test_a_search_killed_during_a_trial_and_after_ends_as_an_uninterrupted_one(
         tmp_path):
+    """One search killed during a trial, then (resumed) after the search,
+    then finished."""
     run_to_the_end(tmp_path / "uninterrupted", TUNE_ARGUMENTS)
     reference = trials_completed(tmp_path / "uninterrupted")
     assert len(reference) == TRIALS
-    killed = {}
-    for moment in (during_a_trial, after_the_search):
-        output_dir = tmp_path / moment.__name__
-        killed[moment.__name__] = kill_when(moment, output_dir,
-                                            TUNE_ARGUMENTS)
-        run_to_the_end(output_dir, TUNE_ARGUMENTS)
-        # The same seed: the same trials, each finished once.
-        assert trials_completed(output_dir) == reference, moment
-        best = json.loads((output_dir / "best.json").read_text())
-        assert best["finished_trials"] == TRIALS
-        assert (output_dir / "best_model.keras").is_file()
-        assert len((output_dir / "results.csv").read_text().splitlines()) \
-            == 1 + TRIALS
+    output_dir = tmp_path / "killed"
+    assert kill_at([during_a_trial], output_dir,
+                   TUNE_ARGUMENTS) is during_a_trial
     # Saving the best model takes well under a second: it may be missed.
-    assert killed["during_a_trial"], killed
+    kill_at([after_the_search], output_dir, TUNE_ARGUMENTS)
+    run_to_the_end(output_dir, TUNE_ARGUMENTS)
+    # The same seed: the same trials, each finished once.
+    assert trials_completed(output_dir) == reference
+    best = json.loads((output_dir / "best.json").read_text())
+    assert best["finished_trials"] == TRIALS
+    assert (output_dir / "best_model.keras").is_file()
+    assert len((output_dir / "results.csv").read_text().splitlines()) \
+        == 1 + TRIALS
