@@ -166,8 +166,8 @@ def hub_offline_in_this_process(monkeypatch, home):
 
 # `keras-perceiver` in the blocks' shell: a request (the working folder and
 # the arguments, NUL-separated, then a newline) to this process, which runs
-# the command and answers with its exit status; its output is printed
-# here. With `--backend`, the command itself (a new process).
+# the command and answers with its exit status; the function prints the
+# command's output. With `--backend`, the command itself (a new process).
 IN_PROCESS_COMMAND = r"""
 keras-perceiver() {
     case " $* " in *" --backend "* | *" --backend="*)
