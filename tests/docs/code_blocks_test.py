@@ -74,10 +74,10 @@ def runnable(page):
 # trains and runs in-process commands cheapest (eager, nothing to trace or
 # compile: the four pages moved here took 11-34 CPU-seconds each under
 # TensorFlow or JAX, 2-5 under torch), so every page that trains or loads
-# checkpoints goes to torch. TensorFlow keeps the page that exports in this process (other
-# backends start a TensorFlow process for it) and two pages that only
-# build models, which balances the processes; JAX the page whose command
-# starts its own JAX process (`--backend jax`, the same cost anywhere).
+# checkpoints goes to torch. TensorFlow keeps the page that exports in
+# this process (other backends start a TensorFlow process for it) and two
+# pages that only build models; JAX the page whose command starts its own
+# JAX process (`--backend jax`, the same cost anywhere).
 BACKEND_OF_PAGE = {
     "README.md": "torch",
     "docs/guides/modalities.md": "torch",
