@@ -12,13 +12,23 @@ folder: `photos/` (a folder of images in two classes), `cat.jpg` and
 offline. Blocks in other fences (```text: installs, several GPUs or hosts,
 a TF Serving server, output) are not run; `test_every_block_is_run_or_text`
 counts them per page. The command-line page is generated from argparse.
+
+In the shell, `keras-perceiver` runs the command's `main` in this process
+(`run_in_process`: the same parsing, run and exit status), not a new
+process that would spend seconds importing Keras and its backend: a shell
+function sends its arguments and working folder to this process over a
+pipe and waits for the exit status. A command with `--backend` (another
+backend, its environment prefix) starts its own process as written.
 """
 
 import os
 import pathlib
 import re
+import select
 import subprocess
 import sys
+import tempfile
+import time
 
 import keras
 import numpy as np
@@ -60,23 +70,26 @@ def runnable(page):
     return [block for block in code_blocks(page) if block[0] in RUN]
 
 
-# The backend each page runs under, dealt by cost: pages that train in
-# this process go to torch (eager, nothing to compile; JAX compiles each
-# model and each tf.data stream's shapes), exports to TensorFlow (in this
-# process, where other backends start a TensorFlow process); shell blocks
-# cost a new process each whatever the backend.
+# The backend each page runs under, dealt by measured CPU time. Torch
+# trains and runs in-process commands cheapest (eager, nothing to trace or
+# compile: the four pages moved here took 11-34 CPU-seconds each under
+# TensorFlow or JAX, 2-5 under torch), so every page that trains or loads
+# checkpoints goes to torch. TensorFlow keeps the page that exports in
+# this process (other backends start a TensorFlow process for it) and two
+# pages that only build models; JAX the page whose command starts its own
+# JAX process (`--backend jax`, the same cost anywhere).
 BACKEND_OF_PAGE = {
     "README.md": "torch",
     "docs/guides/modalities.md": "torch",
     "docs/guides/own-data.md": "torch",
     "docs/guides/training.md": "torch",
     "docs/guides/tuning.md": "torch",
+    "docs/guides/pretrained.md": "torch",
+    "docs/guides/perceiver-io.md": "torch",
+    "docs/guides/reliable-runs.md": "torch",
+    "docs/guides/large-inputs.md": "torch",
     "docs/guides/many-devices.md": "jax",
-    "docs/guides/large-inputs.md": "jax",
     "docs/guides/deployment.md": "tensorflow",
-    "docs/guides/pretrained.md": "tensorflow",
-    "docs/guides/perceiver-io.md": "tensorflow",
-    "docs/guides/reliable-runs.md": "tensorflow",
     "docs/guides/backends-and-precision.md": "tensorflow",
     "docs/design.md": "tensorflow",
 }
@@ -151,13 +164,87 @@ def hub_offline_in_this_process(monkeypatch, home):
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
 
 
+# `keras-perceiver` in the blocks' shell: a request (the working folder and
+# the arguments, NUL-separated, then a newline) to this process, which runs
+# the command and answers with its exit status; the function prints the
+# command's output. With `--backend`, the command itself (a new process).
+IN_PROCESS_COMMAND = r"""
+keras-perceiver() {
+    case " $* " in *" --backend "* | *" --backend="*)
+        command keras-perceiver "$@"; return ;; esac
+    printf '%s\0' "$PWD" "$@" >&"$KP_REQUESTS"; printf '\n' >&"$KP_REQUESTS"
+    local status; read -r status <&"$KP_ANSWERS"
+    cat "$KP_OUTPUT/stdout"; cat "$KP_OUTPUT/stderr" >&2
+    return "$status"
+}
+"""
+
+
+def run_requested_command(request, output):
+    """Runs one `keras-perceiver` request of the shell in its folder; writes
+    its output to `output`; returns its exit status."""
+    folder, *arguments = request[:-1].decode().split("\0")
+    command_line = pytest.importorskip("command_line")
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        result = command_line.run_in_process(*arguments)
+    except SystemExit as exit:  # argparse's --help, --version and errors
+        result = subprocess.CompletedProcess(
+            arguments, exit.code or 0, "",
+            f"argparse exited with status {exit.code} (output not kept)")
+    finally:
+        os.chdir(before)
+    (output / "stdout").write_text(result.stdout)
+    (output / "stderr").write_text(result.stderr)
+    return result.returncode
+
+
+def serve_commands(shell, requests, answers, output, deadline):
+    """Answers the shell's `keras-perceiver` requests until it exits."""
+    pending = b""
+    with os.fdopen(requests, "rb", buffering=0) as incoming, \
+            os.fdopen(answers, "w") as outgoing:
+        while True:
+            ready, _, _ = select.select([incoming], [], [],
+                                        max(deadline - time.monotonic(), 0))
+            if not ready:
+                shell.kill()
+                raise TimeoutError("a code block ran over 600 s")
+            chunk = incoming.read(65536)
+            if not chunk:
+                return  # the shell (and what it started) closed the pipe
+            pending += chunk
+            while b"\n" in pending:
+                request, pending = pending.split(b"\n", 1)
+                outgoing.write(f"{run_requested_command(request, output)}\n")
+                outgoing.flush()
+
+
 def run_shell(code, folder, environment, name):
-    result = subprocess.run(
-        ["bash", "-e", "-o", "pipefail", "-c", code], cwd=folder,
-        env=environment, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, (
-        f"{name} failed ({result.returncode}):\n{code}\n"
-        f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    """Runs `code` with bash in `folder`; `keras-perceiver` in this
+    process (IN_PROCESS_COMMAND)."""
+    request_read, request_write = os.pipe()
+    answer_read, answer_write = os.pipe()
+    with tempfile.TemporaryDirectory() as output, \
+            tempfile.TemporaryFile("w+") as log:
+        shell = subprocess.Popen(
+            ["bash", "-e", "-o", "pipefail", "-c",
+             IN_PROCESS_COMMAND + code],
+            cwd=folder, stdout=log, stderr=subprocess.STDOUT, text=True,
+            pass_fds=(request_write, answer_read),
+            env=dict(environment, KP_REQUESTS=str(request_write),
+                     KP_ANSWERS=str(answer_read), KP_OUTPUT=output))
+        os.close(request_write)
+        os.close(answer_read)
+        try:
+            serve_commands(shell, request_read, answer_write,
+                           pathlib.Path(output), time.monotonic() + 600)
+        finally:
+            returncode = shell.wait()
+        log.seek(0)
+        assert returncode == 0, (
+            f"{name} failed ({returncode}):\n{code}\n{log.read()[-6000:]}")
 
 
 @pytest.mark.slow
