@@ -228,7 +228,15 @@ def test_jax_asks_for_xla_flags_when_devices_are_missing():
 
 # JAX: keras.distribution over 4 CPU devices.
 
-JAX_ENV = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+def xla_devices(count):
+    """The environment for `count` JAX CPU devices, after the XLA flags
+    this process was given (CI's compile-speed flags: .ci/test)."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    device_count = f"--xla_force_host_platform_device_count={count}"
+    return {"XLA_FLAGS": f"{flags} {device_count}".strip()}
+
+
+JAX_ENV = xla_devices(4)
 
 
 @pytest.fixture(scope="module")
@@ -438,7 +446,7 @@ def cli(*arguments, env=None):
 
 @pytest.mark.slow
 def test_train_on_two_devices_from_the_command_line(tmp_path):
-    env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    env = xla_devices(2)
     if BACKEND == "torch":
         env = {"OMP_NUM_THREADS": "1"}
         if pathlib.Path("/sys/class/net/lo").exists():
@@ -470,7 +478,7 @@ def bad_combinations():
         combinations += [
             (["--devices", "64"], {}, "XLA_FLAGS=--xla_force_host_platform"),
             (["--devices", "2", "--batch-size", "3"],
-             {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
+             xla_devices(2),
              "--batch-size must be a multiple of the 2"),
         ]
     else:
