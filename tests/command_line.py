@@ -1,11 +1,11 @@
 """Running the keras-perceiver command in tests.
 
-`run_command` runs it as users do, in a new process: for the main flows,
-and wherever a process matters (`--backend`, kills, locks, start-up).
-`run_in_process` calls the command's `main` in the test's process: the
-same parsing, the same one-line errors and exit statuses, without the
-seconds a new process spends importing Keras and its backend. Error cases
-use it.
+`run_command` runs it as users do, in a new process, wherever a process
+matters (`--backend`, kills, start-up, several devices). `run_in_process`
+calls the command's `main` in the test's process: the same parsing, runs,
+one-line errors and exit statuses, without the seconds a new process
+spends importing Keras and its backend. The other flows and the error
+cases use it.
 """
 
 import contextlib
