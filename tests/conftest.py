@@ -10,8 +10,9 @@ pyproject.toml):
   every backend.
 - `backend_independent`: the behaviour does not depend on the Keras backend
   (the command's argument handling and run folders, data readers, plots and
-  tables, checkpoint and tuner bookkeeping, fault injection). Such a test runs under `ONE_BACKEND` only and is skipped, with
-  that reason, under the other two.
+  tables, checkpoint and tuner bookkeeping, fault injection). Such a test
+  runs under `ONE_BACKEND` only and is skipped, with that reason, under
+  the other two.
 - `one_backend(name)`: a case of a behaviour that every backend runs in
   the same way but that is worth one backend each, such as a data set of
   each modality streamed through a training run (or the GPU script's

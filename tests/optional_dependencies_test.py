@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from command_line import ONE_BATCH
 
 from keras_perceiver import datasets
 from keras_perceiver.reports import plotting
@@ -116,9 +117,7 @@ def test_training_off_tensorflow_prints_no_tensorflow_log_lines(backend,
          "--dataset", "digits", "--epochs", "1", "--num-latents", "4",
          "--latent-dim", "8", "--num-blocks", "1",
          "--num-self-attends-per-block", "1", "--num-self-heads", "1",
-         "--num-bands", "2", "--output-dir", str(tmp_path),
-         # Each split in one batch: a step compiled once per split.
-         "--batch-size", "2048"],
+         "--num-bands", "2", "--output-dir", str(tmp_path), *ONE_BATCH],
         env=env, capture_output=True, text=True, timeout=600,
         cwd=REPOSITORY,
     )

@@ -266,7 +266,7 @@ def _write_saved_model(model, path):
             input_signature=[keras.tree.map_structure(_tensor_spec,
                                                       input_spec)]))
     signatures = {name: getattr(module, name) for name in endpoints}
-    signatures["serving_default"] = module.serve
+    signatures["serving_default"] = signatures[ENDPOINT_NAME]
     tf.saved_model.save(module, path, signatures=signatures)
     _write_marker(path, preprocessor_of(model))
 

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import pytest
 from command_line import (
+    ONE_BATCH,
     TINY_MODEL,
     assert_one_line_error,
     epochs_logged,
@@ -31,12 +32,6 @@ def auto_jit_compile():
         # Keras' own test; physical devices leave TensorFlow uninitialised.
         return bool(tf.config.list_physical_devices("GPU"))
     return backend == "jax"
-
-
-# Each of digits' splits in one batch (the training split's 1,294
-# examples, the validation split's 144, the test split's 359): a step
-# function is compiled once per split, not again for a last, smaller batch.
-ONE_BATCH = ["--batch-size", "2048"]
 
 
 @pytest.mark.slow

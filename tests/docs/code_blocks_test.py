@@ -33,6 +33,7 @@ import time
 import keras
 import numpy as np
 import pytest
+from command_line import run_in_process
 
 from keras_perceiver.modalities import registry
 
@@ -186,11 +187,10 @@ def run_requested_command(request, output):
     """Runs one `keras-perceiver` request of the shell in its folder; writes
     its output to `output`; returns its exit status."""
     folder, *arguments = request[:-1].decode().split("\0")
-    command_line = pytest.importorskip("command_line")
     before = os.getcwd()
     os.chdir(folder)
     try:
-        result = command_line.run_in_process(*arguments)
+        result = run_in_process(*arguments)
     except SystemExit as exit:  # argparse's --help, --version and errors
         result = subprocess.CompletedProcess(
             arguments, exit.code or 0, "",

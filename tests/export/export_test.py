@@ -8,8 +8,8 @@ loads all the SavedModels with `tf.saved_model.load` in one new process
 (process start-up is the cost), which compares them with the model's
 outputs (its call in inference mode, what `predict` computes, without
 tracing a predict function: 20 CPU-seconds of TensorFlow's 15 exports) at
-batch 1 and 7, checks that an input of another shape is refused, and calls the
-`serve_raw` signature of the cases in `RAW_INPUTS`.
+batch 1 and 7, checks that an input of another shape is refused, and calls
+the `serve_raw` signature of the cases in `RAW_INPUTS`.
 """
 
 import contextlib
