@@ -1,16 +1,19 @@
 """Running the keras-perceiver command in tests.
 
 `run_command` runs it as users do, in a new process, wherever a process
-matters (`--backend`, kills, start-up, several devices). `run_in_process`
+matters (`--backend`, start-up, several devices). `run_in_process`
 calls the command's `main` in the test's process: the same parsing, runs,
 one-line errors and exit statuses, without the seconds a new process
 spends importing Keras and its backend. The other flows and the error
-cases use it.
+cases use it. `start_forked` runs `main` in a process of its own that a
+test may kill, forked from a server process that imported the command's
+libraries once.
 """
 
 import contextlib
 import csv
 import io
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -57,6 +60,54 @@ def run_in_process(*arguments):
     return subprocess.CompletedProcess(["keras-perceiver", *arguments],
                                        returncode, stdout.getvalue(),
                                        stderr.getvalue())
+
+
+# What `train` and `tune` import as they run: a forked run starts with
+# them imported (the seconds of imports a new process spends, once per
+# test session instead of once per run).
+FORKED_COMMAND_IMPORTS = [
+    "keras_perceiver.cli.main", "keras_perceiver.cli.train",
+    "keras_perceiver.cli.tune", "keras_perceiver.training",
+    "keras_perceiver.tuning", "keras_perceiver.datasets",
+    "keras_perceiver.reports", "sklearn.datasets", "matplotlib.pyplot",
+]
+
+
+def start_forked(*arguments, log=None):
+    """Starts keras-perceiver's `main` with `arguments` in a process of its
+    own, on the test's backend, forked from a server process that imported
+    the command (a `multiprocessing` forkserver, itself a new process:
+    nothing of the test's process is inherited).
+
+    Args:
+        *arguments: the command's arguments (no `--backend`).
+        log: optional path of a file for the run's output, written
+            unbuffered. Defaults to none kept.
+
+    Returns:
+        The started `multiprocessing.Process`; its `exitcode` is the
+        command's exit status.
+    """
+    arguments = [str(argument) for argument in arguments]
+    assert "--backend" not in arguments, "use run_command for --backend"
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(FORKED_COMMAND_IMPORTS)
+    process = context.Process(target=_run_main_into,
+                              args=(arguments, str(log or os.devnull)))
+    process.start()
+    return process
+
+
+def _run_main_into(arguments, log):
+    """In the forked process: `main(arguments)`, its output to `log`."""
+    from keras_perceiver.cli import main
+
+    with open(log, "w", buffering=1) as output:
+        os.dup2(output.fileno(), 1)
+        os.dup2(output.fileno(), 2)
+        sys.stdout = sys.stderr = output
+        status = main.main(arguments)
+    sys.exit(status)
 
 
 def one_line_error(result):

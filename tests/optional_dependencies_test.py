@@ -1,16 +1,13 @@
-"""The extras: a feature without its package names the extra to install;
-the command line prints no TensorFlow log lines off TensorFlow."""
+"""The extras: a feature without its package names the extra to install.
+
+(That the command line prints no TensorFlow log lines off TensorFlow is
+checked on the command's two-device runs under JAX and torch, started as
+README's command starts: tests/distribution/distribution_test.py.)"""
 
 import importlib
-import json
-import os
-import pathlib
-import re
-import subprocess
 import sys
 
 import pytest
-from command_line import ONE_BATCH
 
 from keras_perceiver import datasets
 from keras_perceiver.reports import plotting
@@ -90,40 +87,3 @@ def test_commands_without_an_extra_exit_with_one_line(
     assert len(lines) == 1, lines
     assert lines[0].startswith("keras-perceiver: error:")
     assert f"pip install keras-perceiver[{extra}]" in lines[0]
-
-
-# TensorFlow's C++ logging ("I0000 00:00:... port.cc:153] oneDNN ...") and
-# its start-up notices.
-TENSORFLOW_LOG_LINE = re.compile(
-    r"^[IWEF]\d{4} |tensorflow/|TensorFlow binary|oneDNN|TF_ENABLE_ONEDNN"
-)
-
-
-# The `keras-perceiver` script, as README's first command runs it.
-SCRIPT = "import sys, keras_perceiver_command as c; sys.exit(c.main())"
-REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_training_off_tensorflow_prints_no_tensorflow_log_lines(backend,
-                                                               tmp_path):
-    # KERAS_BACKEND unset: Keras's default would be TensorFlow.
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL",
-                          "TF_ENABLE_ONEDNN_OPTS")}
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, "--backend", backend, "train",
-         "--dataset", "digits", "--epochs", "1", "--num-latents", "4",
-         "--latent-dim", "8", "--num-blocks", "1",
-         "--num-self-attends-per-block", "1", "--num-self-heads", "1",
-         "--num-bands", "2", "--output-dir", str(tmp_path), *ONE_BATCH],
-        env=env, capture_output=True, text=True, timeout=600,
-        cwd=REPOSITORY,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["backend"] == backend
-    log_lines = [line for line in result.stderr.splitlines()
-                 if TENSORFLOW_LOG_LINE.search(line)]
-    assert not log_lines, log_lines

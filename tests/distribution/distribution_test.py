@@ -11,6 +11,7 @@ backend and are skipped under the others.
 import json
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import sys
@@ -433,14 +434,28 @@ def test_torch_ddp_follows_the_one_process_trajectory(tmp_path):
         )
 
 
-# The command line, on each backend.
+# The command line, on each backend, started as README's command runs the
+# `keras-perceiver` script: `--backend` chooses, KERAS_BACKEND unset (Keras's
+# default would be TensorFlow).
+
+# The `keras-perceiver` script.
+SCRIPT = "import sys, keras_perceiver_command as c; sys.exit(c.main())"
+# TensorFlow's C++ logging ("I0000 00:00:... port.cc:153] oneDNN ...") and
+# its start-up notices.
+TENSORFLOW_LOG_LINE = re.compile(
+    r"^[IWEF]\d{4} |tensorflow/|TensorFlow binary|oneDNN|TF_ENABLE_ONEDNN"
+)
 
 
 def cli(*arguments, env=None):
+    """`keras-perceiver --backend BACKEND ARGUMENTS` in a new process."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL",
+                                  "TF_ENABLE_ONEDNN_OPTS")}
     return subprocess.run(
-        [sys.executable, "-m", "keras_perceiver.cli", *arguments],
+        [sys.executable, "-c", SCRIPT, "--backend", BACKEND, *arguments],
         capture_output=True, text=True, timeout=600, cwd=REPOSITORY,
-        env=dict(os.environ, KERAS_BACKEND=BACKEND, **(env or {})),
+        env={**environment, **(env or {})},
     )
 
 
@@ -467,6 +482,11 @@ def test_train_on_two_devices_from_the_command_line(tmp_path):
     rows = (tmp_path / "history.csv").read_text().splitlines()
     assert len(rows) == 2  # header and one epoch, written once (rank 0)
     assert "on 2 devices (data parallel)" in result.stdout
+    if BACKEND != "tensorflow":
+        # Training off TensorFlow prints none of TensorFlow's log lines.
+        log_lines = [line for line in result.stderr.splitlines()
+                     if TENSORFLOW_LOG_LINE.search(line)]
+        assert not log_lines, log_lines
 
 
 def bad_combinations():

@@ -40,14 +40,15 @@ FLOAT32_TOLERANCE = 1e-4
 # model and TensorFlow's export differed by 5.8 % of the largest logit.
 BFLOAT16_RELATIVE_TOLERANCE = 0.1
 
-CLI_CASE = "images"
+# The command's case carries a preprocessor and class names (`serve_raw`).
+CLI_CASE = "named_rgb_classes"
 # Off TensorFlow every model is rebuilt from its config and weights in a
 # TensorFlow process, which then exports it as the TensorFlow backend does:
 # the full set of cases runs under TensorFlow; off it, these cover what the
-# rebuild carries (precision, nested inputs, Perceiver IO models).
+# rebuild carries (a preprocessor and class names, precision, nested
+# inputs, Perceiver IO models).
 CASES_OFF_TENSORFLOW = (CLI_CASE, "mixed_bfloat16", "multimodal",
-                        "perceiver_io_dense", "masked_lm",
-                        "named_rgb_classes")
+                        "perceiver_io_dense", "masked_lm")
 # Every other case serves its logits under "logits".
 OUTPUT_NAMES = {"perceiver_io_dense": "outputs"}
 
@@ -432,11 +433,12 @@ def test_cli_export_replaced_the_old_export(exported):
     _, directories, printed = exported
     directory = directories[CLI_CASE]
     assert sorted(os.listdir(directory)) == [
-        "expected.npy", "feed.npz", "model.keras", "saved_model", "working"
+        "expected.npy", "expected_raw.npy", "feed.npz", "model.keras",
+        "raw_feed.npz", "saved_model", "working",
     ]  # No staging directory left behind.
     assert not os.path.exists(os.path.join(directory, "saved_model",
                                            "stale.txt"))
-    assert "images float32 (None, 8, 8, 2) -> logits float32" in printed
+    assert "images float32 (None, 8, 8, 3) -> logits float32" in printed
     # The export process did not import the working directory's keras.py.
     assert not os.path.exists(os.path.join(directory, "working",
                                            KERAS_PY_RAN))

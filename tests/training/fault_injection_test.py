@@ -1,6 +1,7 @@
 """Fault injection: a real `keras-perceiver train` (and `tune`) killed
 (SIGKILL) at several moments in turn, started again after each, ends as an
-uninterrupted run does. The killed runs are processes of their own; the
+uninterrupted run does. The killed runs are processes of their own
+(`start_forked`: forks of a process that imported the command once); the
 runs that go to the end call the command's `main` in the test's process.
 
 One backend only (the checkpoint logic is backend-independent) and a tiny
@@ -8,14 +9,11 @@ model on digits, to stay within CI's time.
 """
 
 import json
-import os
-import signal
-import subprocess
 import time
 
 import pytest
 
-from command_line import TINY_MODEL, command, epochs_logged, run_in_process
+from command_line import TINY_MODEL, epochs_logged, run_in_process, start_forked
 
 # Four or five runs of the command each: beside CI's two other backends
 # (.ci/test runs them side by side) that can pass pyproject's 900 s.
@@ -85,24 +83,20 @@ def kill_at(moments, output_dir, arguments=ARGUMENTS, log=None):
     their order) that holds for `output_dir`.
 
     Returns that moment, or None when the command ended first (its exit
-    status 0). `log`: a file for its output (unbuffered), else none kept.
+    status 0). `log`: a file for its output, else none kept.
     """
-    with open(log or os.devnull, "w") as output:
-        process = subprocess.Popen(
-            command(*arguments, "--output-dir", str(output_dir)),
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
-        )
-        deadline = time.monotonic() + 600
-        while process.poll() is None and time.monotonic() < deadline:
-            held = output_dir.is_dir() and next(
-                (moment for moment in moments if moment(output_dir)), None)
-            if held:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                return held
-            time.sleep(0.005)
-        assert process.wait() == 0
+    process = start_forked(*arguments, "--output-dir", output_dir, log=log)
+    deadline = time.monotonic() + 600
+    while process.is_alive() and time.monotonic() < deadline:
+        held = output_dir.is_dir() and next(
+            (moment for moment in moments if moment(output_dir)), None)
+        if held:
+            process.kill()  # SIGKILL
+            process.join()
+            return held
+        time.sleep(0.005)
+    process.join()
+    assert process.exitcode == 0
     return None
 
 
