@@ -184,7 +184,7 @@ def _read_preset(folder, wants_encoder):
         if not wants_encoder:
             _assign(_head_weights(model),
                     _read_arrays(os.path.join(folder, TASK_WEIGHTS_FILE)))
-    except (OSError, KeyError, TypeError) as error:
+    except (OSError, KeyError, TypeError, ValueError) as error:
         raise ValueError(
             f"The preset could not be read ({type(error).__name__}: "
             f"{str(error).splitlines()[0] if str(error) else ''}). "
