@@ -48,6 +48,10 @@ class PerceiverEncoder(PresetMethods, keras.Model):
     - anything an `input_adapter` accepts: the adapter turns it into the
       byte array and mask.
 
+    `PerceiverEncoder.from_preset(preset)` gives the encoder of a preset
+    (a published checkpoint, or a task's or encoder's `save_to_preset`
+    folder), keras-hub's backbone; see `PresetMethods`.
+
     Large inputs (M in the millions) are cross-attended in chunks of
     `input_chunk_size` inputs with an online softmax and recomputed chunk by
     chunk in the backward pass, so that memory does not grow with
