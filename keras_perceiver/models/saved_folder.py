@@ -3,7 +3,8 @@
 `save_to_preset` and `pretrained.save_transformers_checkpoint` write a
 folder of files. Like `export_saved_model`, they write it under a
 temporary name beside the target and rename it into place once complete,
-so a failure or a kill never leaves half a folder; and they replace an
+so a failure or a kill never leaves half a folder (a folder replaced is
+renamed aside first and removed last); and they replace an
 existing folder only when asked to (`overwrite=True`) and only when
 keras-perceiver wrote it: its marker file (`metadata.json` of a preset,
 `config.json` of a transformers checkpoint) names the keras-perceiver
@@ -56,14 +57,16 @@ def write_folder(path, write, marker, overwrite=False):
             f"Cannot write beside {path!r}: {error.strerror or error}. "
             f"Received: path={path!r}"
         ) from None
+    retired = f"{staging}-replaced"
     try:
         write(staging)
         check_target(path, marker, overwrite)  # It may have changed since.
         if os.path.isdir(path):
-            shutil.rmtree(path)
+            os.rename(path, retired)  # Kept until the new one is in place.
         os.replace(staging, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(retired, ignore_errors=True)
     return path
 
 
