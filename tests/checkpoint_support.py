@@ -5,6 +5,7 @@ torch and transformers (test-only dependencies).
 """
 
 import numpy as np
+import pytest
 import torch
 import transformers
 
@@ -133,6 +134,27 @@ def save_tiny_checkpoint(architecture, folder, seed=0, **overrides):
     model = tiny_hf_model(architecture, seed=seed, **overrides)
     model.save_pretrained(str(folder))
     return model
+
+
+def save_tiny_hub_checkpoint(cache, repo_id, architecture):
+    """A tiny checkpoint in the Hugging Face cache `cache` (a path, what
+    HF_HUB_CACHE names) as the Hub id `repo_id`; returns the model."""
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    commit = "0" * 40
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    return save_tiny_checkpoint(architecture, repo / "snapshots" / commit)
+
+
+def hub_offline(monkeypatch, cache):
+    """huggingface_hub offline, reading the cache `cache`, in this process.
+
+    huggingface_hub reads HF_HUB_CACHE and HF_HUB_OFFLINE when imported, so
+    they are set on its constants.
+    """
+    constants = pytest.importorskip("huggingface_hub.constants")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
 
 
 def hf_image_processor(size=224):

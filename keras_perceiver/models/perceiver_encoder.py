@@ -7,6 +7,7 @@ from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.cross_attention import CrossAttention
 from keras_perceiver.layers.initializers import initializer_or_default
 from keras_perceiver.layers.latent_transformer import LatentTransformer
+from keras_perceiver.models.preset_methods import PresetMethods
 
 WEIGHT_SHARING_CHOICES = ("paper", "none", "all")
 CROSS_ATTEND_PLACEMENTS = ("interleaved", "start")
@@ -14,7 +15,7 @@ BLOCK_SCHEMES = ("iterative", "perceiver_io")
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
-class PerceiverEncoder(keras.Model):
+class PerceiverEncoder(PresetMethods, keras.Model):
     """The Perceiver encoder: inputs to a latent array `(batch, N, D)`.
 
     A learned latent array of `num_latents` x `latent_dim` (N x D) attends to
@@ -46,6 +47,10 @@ class PerceiverEncoder(keras.Model):
       form to use with `model.fit`);
     - anything an `input_adapter` accepts: the adapter turns it into the
       byte array and mask.
+
+    `PerceiverEncoder.from_preset(preset)` gives the encoder of a preset
+    (a published checkpoint, or a task's or encoder's `save_to_preset`
+    folder), keras-hub's backbone; see `PresetMethods`.
 
     Large inputs (M in the millions) are cross-attended in chunks of
     `input_chunk_size` inputs with an online softmax and recomputed chunk by

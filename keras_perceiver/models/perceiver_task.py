@@ -1,11 +1,12 @@
 import keras
 
 from keras_perceiver.models.perceiver_encoder import check_encoder
+from keras_perceiver.models.preset_methods import PresetMethods
 from keras_perceiver.preprocessing.preprocessor import as_preprocessor
 from keras_perceiver.preprocessing.preprocessor import serialized
 
 
-class PerceiverTask(keras.Model):
+class PerceiverTask(PresetMethods, keras.Model):
     """The base of the task models: a `PerceiverEncoder` and what reads it.
 
     A task (`Perceiver`, `PerceiverIO` and its subclasses) holds its encoder,
@@ -14,7 +15,8 @@ class PerceiverTask(keras.Model):
     a decoder). Its preprocessor, if it has one, turns raw items (files)
     into its inputs and is saved with it. This base holds the encoder and
     the preprocessor and gives every task the same inputs precision and
-    attention maps; subclasses build the rest.
+    attention maps; subclasses build the rest. `from_preset` and
+    `save_to_preset` read and write presets, as keras-hub's tasks do.
 
     Args:
         encoder: `keras_perceiver.PerceiverEncoder`. The backbone.

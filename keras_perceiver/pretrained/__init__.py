@@ -7,6 +7,11 @@ model object into a keras-perceiver model with the same outputs;
 checkpoints expect. Reading folders needs `safetensors` (or PyTorch for
 `pytorch_model.bin`), downloading needs `huggingface_hub`: the
 `checkpoints` extra. transformers is never needed.
+
+`list_presets` lists the published checkpoints that
+`PerceiverTask.from_preset` and `PerceiverEncoder.from_preset` take by
+name (or as `hf://deepmind/...` handles); `save_transformers_checkpoint`
+writes a model, fine-tuned or not, back to the transformers layout.
 """
 
 from keras_perceiver.pretrained.conversion import SUPPORTED_ARCHITECTURES
@@ -19,6 +24,10 @@ from keras_perceiver.pretrained.loading import classify_images
 from keras_perceiver.pretrained.loading import convert_transformers_model
 from keras_perceiver.pretrained.loading import load_checkpoint
 from keras_perceiver.pretrained.loading import load_image_preprocessor
+from keras_perceiver.pretrained.presets import list_presets
+from keras_perceiver.pretrained.transformers_checkpoint import (
+    save_transformers_checkpoint,
+)
 
 __all__ = [
     "ImagePreprocessor",
@@ -28,7 +37,9 @@ __all__ = [
     "classify_images",
     "convert_transformers_model",
     "fine_tuning_classifier",
+    "list_presets",
     "load_checkpoint",
     "load_image",
     "load_image_preprocessor",
+    "save_transformers_checkpoint",
 ]

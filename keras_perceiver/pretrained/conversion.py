@@ -530,6 +530,38 @@ def _conv1x1(value):
     return np.transpose(value[:, :, 0, 0]) if value.ndim == 4 else value
 
 
+# Each transform's inverse: a keras weight back to transformers' tensor.
+INVERSE_TRANSFORMS = {
+    _same: _same,
+    _linear: _linear,
+    _conv: lambda value: np.transpose(value, (3, 2, 0, 1)),
+    _conv1x1: lambda value: np.transpose(value)[:, :, None, None],
+}
+
+
+def checkpoint_tensors(model, architecture):
+    """The model's weights as transformers' tensors: `load_weights` undone.
+
+    Args:
+        model: a model as `build_model` makes it, for `architecture`.
+        architecture: str. One of `SUPPORTED_ARCHITECTURES`.
+
+    Returns:
+        A dict of transformers tensor name -> float32 NumPy array (and
+        BatchNorm's update counter, which PyTorch keeps, at 0).
+    """
+    tensors = {
+        name: np.ascontiguousarray(INVERSE_TRANSFORMS[transform](
+            np.asarray(variable.numpy(), "float32")))
+        for name, variable, transform in weight_pairs(model, architecture)
+    }
+    for name in list(tensors):
+        if name.endswith(".running_mean"):
+            counter = name.replace("running_mean", IGNORED_SUFFIXES[0])
+            tensors[counter] = np.zeros((), "int64")
+    return tensors
+
+
 def weight_pairs(model, architecture):
     """`(tensor name, keras variable, transform)` for every weight."""
     encoder = model.encoder

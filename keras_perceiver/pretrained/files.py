@@ -83,7 +83,7 @@ def download(repo_id):
         folder = huggingface_hub.snapshot_download(
             repo_id, allow_patterns=patterns + ["*.safetensors"]
         )
-        if not _has_weights(folder):
+        if not has_weights(folder):
             folder = huggingface_hub.snapshot_download(
                 repo_id, allow_patterns=patterns + [PYTORCH_FILE]
             )
@@ -97,7 +97,8 @@ def download(repo_id):
     return folder
 
 
-def _has_weights(folder):
+def has_weights(folder):
+    """Whether a folder holds a checkpoint's weights (any of their files)."""
     return any(
         os.path.isfile(os.path.join(folder, name))
         for name in (SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE, PYTORCH_FILE)
@@ -109,7 +110,7 @@ def check_folder(folder):
     missing = []
     if not os.path.isfile(os.path.join(folder, CONFIG_FILE)):
         missing.append(CONFIG_FILE)
-    if not _has_weights(folder):
+    if not has_weights(folder):
         missing.append(f"{SAFETENSORS_FILE} or {PYTORCH_FILE}")
     if missing:
         try:

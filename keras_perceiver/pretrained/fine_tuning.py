@@ -1,6 +1,7 @@
 """Fine-tuning a loaded image checkpoint on another data set."""
 
 import keras
+import numpy as np
 
 from keras_perceiver import adapters
 from keras_perceiver.preprocessing.image_preprocessor import (
@@ -16,6 +17,9 @@ IMAGE_ADAPTERS = (
     adapters.LearnedPositionImageAdapter,
     adapters.ConvStemImageAdapter,
 )
+# The names of the fine-tuned model's layers that `fine_tuned_parts` reads.
+CLASSIFIER_NAME = "perceiver_io_classifier"
+NORMALIZATION_NAME = "normalize"
 
 
 def checkpoint_image_size(model):
@@ -103,7 +107,7 @@ def fine_tuning_classifier(
         decoder_use_query_residual=model.decoder.use_query_residual,
         class_names=class_names,
         preprocessor=preprocessor,
-        name="perceiver_io_classifier",
+        name=CLASSIFIER_NAME,
         **{**decoder_arguments(model.decoder), "dropout": dropout},
     )
     images = keras.Input(input_shape, name="images")
@@ -125,9 +129,48 @@ def fine_tuning_classifier(
     pixels = keras.layers.Normalization(
         mean=list(image_mean),
         variance=[std**2 for std in image_std],
-        name="normalize",
+        name=NORMALIZATION_NAME,
     )(pixels)
     return keras.Model(images, classifier(pixels), name="fine_tuned")
+
+
+def fine_tuned_parts(model):
+    """The classifier of a `fine_tuning_classifier` model and its images'
+    preprocessing, as a checkpoint has them.
+
+    Args:
+        model: a model from `fine_tuning_classifier`.
+
+    Returns:
+        `(classifier, preprocessor)`: the `PerceiverIOClassifier`, which
+        takes normalised images of the checkpoint's size, and an
+        `ImagePreprocessor` resizing whole images (no crop) to that size and
+        normalising them with the model's mean and standard deviation.
+
+    Example:
+
+    >>> classifier, preprocessor = fine_tuned_parts(fine_tuned)
+    >>> preprocessor.do_center_crop
+    False
+    """
+    names = [layer.name for layer in model.layers]
+    if CLASSIFIER_NAME not in names or NORMALIZATION_NAME not in names:
+        raise ValueError(
+            "`model` must be a Perceiver task or a model from "
+            "fine_tuning_classifier (with the layers "
+            f"{CLASSIFIER_NAME!r} and {NORMALIZATION_NAME!r}). "
+            f"Received: model={model!r} with layers {names[:10]}"
+        )
+    classifier = model.get_layer(CLASSIFIER_NAME)
+    normalization = model.get_layer(NORMALIZATION_NAME)
+    variance = keras.ops.convert_to_numpy(normalization.variance).ravel()
+    preprocessor = ImagePreprocessor(
+        size=checkpoint_image_size(classifier),
+        image_mean=keras.ops.convert_to_numpy(normalization.mean).ravel(),
+        image_std=np.sqrt(variance),
+        do_center_crop=False,
+    )
+    return classifier, preprocessor
 
 
 def _check_image_classifier(model):

@@ -141,14 +141,9 @@ def write_hub_cache(home, page_text):
     """The Hugging Face cache layout, offline, for each repo id named."""
     checkpoint_support = pytest.importorskip("checkpoint_support")
     for repo_id, architecture in CHECKPOINTS.items():
-        if repo_id not in page_text:
-            continue
-        repo = home / "hub" / ("models--" + repo_id.replace("/", "--"))
-        commit = "0" * 40
-        (repo / "refs").mkdir(parents=True)
-        (repo / "refs" / "main").write_text(commit)
-        checkpoint_support.save_tiny_checkpoint(
-            architecture, repo / "snapshots" / commit)
+        if repo_id in page_text:
+            checkpoint_support.save_tiny_hub_checkpoint(
+                home / "hub", repo_id, architecture)
 
 
 def restore_global_state(modalities):
@@ -157,14 +152,6 @@ def restore_global_state(modalities):
     registry.MODALITIES.clear()
     registry.MODALITIES.update(modalities)
     keras.config.set_dtype_policy("float32")
-
-
-def hub_offline_in_this_process(monkeypatch, home):
-    """huggingface_hub reads HF_HOME and HF_HUB_OFFLINE when imported, so
-    the Python blocks get them set on its constants."""
-    constants = pytest.importorskip("huggingface_hub.constants")
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
 
 
 # `keras-perceiver` in the blocks' shell: a request (the working folder and
@@ -258,7 +245,8 @@ def test_code_blocks_run_as_written(page, tmp_path, monkeypatch):
     text = (ROOT / page).read_text()
     if "deepmind/" in text:
         write_hub_cache(tmp_path / "huggingface", text)
-        hub_offline_in_this_process(monkeypatch, tmp_path / "huggingface")
+        pytest.importorskip("checkpoint_support").hub_offline(
+            monkeypatch, tmp_path / "huggingface" / "hub")
     saved_environment = dict(os.environ)
     saved_modalities = dict(registry.MODALITIES)
     monkeypatch.chdir(tmp_path)
