@@ -115,7 +115,7 @@ class FlowAdapter(InputAdapter):
         self.grid_shape = tuple(frames_shape[2:4])
         self.num_input_channels = frames_shape[-1]
         # Checks max_resolution against the grid now, not at the first call.
-        self.position_encoding.grid_features(self.grid_shape)
+        self.position_encoding.grid_features((1, 1))
         if not self.patch_projection.built:
             self.patch_projection.build(
                 (None, NUM_FRAMES * PATCH_SIZE ** 2 * self.num_input_channels)
