@@ -5,8 +5,8 @@ import keras
 from keras_perceiver.training.defaults import GRADIENT_CLIP_NORM
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import WEIGHT_DECAY
-from keras_perceiver.training.end_point_error import EndPointError
-from keras_perceiver.training.end_point_error import end_point_error
+from keras_perceiver.training.flow_metrics import EndPointError
+from keras_perceiver.training.flow_metrics import end_point_error
 
 
 def compile_for_flow(model, learning_rate=LEARNING_RATE,
