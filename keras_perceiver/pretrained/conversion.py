@@ -108,6 +108,9 @@ MASKED_LM_DECODER_QK_CHANNELS = 8 * 32
 # The fixed settings of transformers' optical-flow model.
 FLOW_CHANNELS = 64
 FLOW_BANDS = 64
+# Pixels the converted flow model decodes at a time (the same flow as all
+# at once): a Sintel frame, 436 x 1024, in 28 chunks.
+FLOW_QUERY_CHUNK_SIZE = 16384
 DEFAULT_IMAGE_SIZE = 224
 # The largest image side read from preprocessor_config.json: a million
 # pixels, the input size chunked cross-attention is measured at.
@@ -426,7 +429,8 @@ def build_model(architecture, config, image_size=None):
         )
     elif architecture == FLOW:
         model = PerceiverOpticalFlow(
-            encoder, decoder_qk_channels=_cross_qk_channels(config, None)
+            encoder, decoder_qk_channels=_cross_qk_channels(config, None),
+            decoder_query_chunk_size=FLOW_QUERY_CHUNK_SIZE,
         )
     else:
         model = PerceiverIOClassifier(

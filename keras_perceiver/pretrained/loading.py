@@ -67,6 +67,25 @@ def load_checkpoint(checkpoint, image_size=None):
     return model
 
 
+def checkpoint_architecture(checkpoint):
+    """The architecture of a checkpoint, read from its config.json alone.
+
+    Args:
+        checkpoint: a folder or a Hub id.
+
+    Returns:
+        str, one of `SUPPORTED_ARCHITECTURES`; a `ValueError` says why for
+        any other.
+
+    Example:
+
+    >>> checkpoint_architecture("deepmind/optical-flow-perceiver")
+    'PerceiverForOpticalFlow'
+    """
+    folder = files.resolve_checkpoint(checkpoint)
+    return conversion.architecture_of(files.read_config(folder))
+
+
 def convert_transformers_model(model, image_size=None):
     """A transformers Perceiver model object as a keras-perceiver model.
 
