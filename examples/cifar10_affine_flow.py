@@ -27,7 +27,7 @@ import keras_perceiver as kp
 
 
 def add_arguments(parser):
-    parser.add_argument("--train-pairs", type=int, default=8_000)
+    parser.add_argument("--train-pairs", type=int, default=6_000)
     parser.add_argument("--test-pairs", type=int, default=1_000)
 
 
@@ -64,7 +64,7 @@ def mean_epe(flow, true_flow):
 
 
 def main():
-    args = parse_args(__doc__, "cifar10", epochs=8, batch_size=32,
+    args = parse_args(__doc__, "cifar10", epochs=6, batch_size=32,
                       add_arguments=add_arguments)
     data = kp.datasets.load("cifar10", data_dir=args.data_dir)
     train_frames, train_flow = kp.datasets.affine_flow_pairs(
