@@ -164,7 +164,7 @@ class FlowAdapter(InputAdapter):
         )
         return ops.concatenate([features, positions], axis=-1), None
 
-    def num_output_channels(self, num_input_channels=None):
+    def num_output_channels(self):
         """Channels of each byte-array element (features, then positions)."""
         return self.num_channels + self.num_position_channels
 
