@@ -17,12 +17,13 @@ SHARED_DATA = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "d
 
 
 def parse_args(description, dataset_folder, epochs, batch_size,
-               audio_features=None):
+               audio_features=None, add_arguments=None):
     """Flags every example takes: where the data is, epochs, batch size.
 
     `dataset_folder` is the data's folder inside ../shared/data ("" for that
     folder itself). Examples with audio give `audio_features`, the default
-    of their `--audio-features` flag.
+    of their `--audio-features` flag; examples with flags of their own give
+    `add_arguments`, a function that adds them to the parser.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
@@ -40,6 +41,8 @@ def parse_args(description, dataset_folder, epochs, batch_size,
     if audio_features is not None:
         parser.add_argument("--audio-features", default=audio_features,
                             choices=("waveform", "log_mel"))
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args()
     if args.mixed_precision:
         keras.config.set_dtype_policy("mixed_bfloat16")

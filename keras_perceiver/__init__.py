@@ -38,6 +38,7 @@ _PUBLIC_NAMES = {
     "PerceiverIO": "keras_perceiver.models.perceiver_io",
     "PerceiverIOClassifier": "keras_perceiver.models.perceiver_io_classifier",
     "PerceiverMaskedLM": "keras_perceiver.models.perceiver_masked_lm",
+    "PerceiverOpticalFlow": "keras_perceiver.models.perceiver_optical_flow",
 }
 
 

@@ -26,6 +26,16 @@ def check_optional_positive_int(name, value):
     return check_positive_int(name, value)
 
 
+def check_positive_number(name, value):
+    """Returns `value` as a float if it is a finite number > 0, otherwise
+    raises."""
+    if not _is_number(value) or not 0.0 < value < float("inf"):
+        raise ValueError(
+            f"`{name}` must be a positive number. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
 def check_fraction(name, value):
     """Returns `value` if it is a number in [0, 1), otherwise raises."""
     if not _is_number(value):

@@ -20,7 +20,8 @@ TINY = dict(
     num_cross_attention_heads=1,
 )
 
-# Architecture -> (config overrides, input kind, image size or text length).
+# Architecture -> (config overrides, input kind, image size, text length or
+# frame size).
 TINY_CHECKPOINTS = {
     "PerceiverForImageClassificationFourier": (
         dict(d_model=3 + 2 * (2 * 64 + 1), num_labels=5), "image", 12
@@ -40,6 +41,7 @@ TINY_CHECKPOINTS = {
              num_cross_attention_heads=2, max_position_embeddings=12),
         "text", 10,
     ),
+    "PerceiverForOpticalFlow": (dict(train_size=[6, 8]), "flow", (6, 8)),
 }
 
 # transformers' settings for DeepMind's published checkpoints (its
@@ -98,9 +100,13 @@ def tiny_hf_model(architecture, seed=0, **overrides):
 
 
 def tiny_inputs(architecture, batch_size, seed=0):
-    """Channels-last images or token ids (with a mask padding the last)."""
+    """Channels-last images, frame pairs or token ids (with a mask padding
+    the last)."""
     _, kind, size = TINY_CHECKPOINTS[architecture]
     rng = np.random.default_rng(seed)
+    if kind == "flow":
+        frames = rng.normal(size=(batch_size, 2) + size + (3,))
+        return frames.astype("float32"), None
     if kind == "image":
         images = rng.normal(size=(batch_size, size, size, 3))
         return images.astype("float32"), None
@@ -112,7 +118,11 @@ def tiny_inputs(architecture, batch_size, seed=0):
 
 def hf_outputs(model, inputs, mask=None):
     """transformers' logits and encoder latents (NumPy), for keras inputs."""
+    if inputs.ndim == 5:
+        inputs = flow_patches(inputs)
     tensor = torch.from_numpy(inputs)
+    if tensor.ndim == 5:
+        tensor = tensor.permute(0, 1, 4, 2, 3)  # (batch, 2, 27, H, W)
     if tensor.ndim == 4:
         tensor = tensor.permute(0, 3, 1, 2)  # transformers is channels-first
     attention_mask = None
@@ -127,6 +137,19 @@ def hf_outputs(model, inputs, mask=None):
     if logits.ndim == 3:
         logits = logits[:, : inputs.shape[1]]  # the MLM's 2,048 positions
     return logits, latents.numpy()
+
+
+def flow_patches(frames):
+    """The 3 x 3 patches transformers' flow model takes, made in NumPy as
+    DeepMind's `patches_for_flow` makes them: zero padding, each pixel's
+    patch in (row, column, channel) order. `(batch, 2, H, W, 27)`."""
+    height, width = frames.shape[2:4]
+    padded = np.pad(frames, [(0, 0), (0, 0), (1, 1), (1, 1), (0, 0)])
+    return np.concatenate(
+        [padded[:, :, row:row + height, column:column + width]
+         for row in range(3) for column in range(3)],
+        axis=-1,
+    )
 
 
 def save_tiny_checkpoint(architecture, folder, seed=0, **overrides):

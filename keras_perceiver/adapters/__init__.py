@@ -12,6 +12,7 @@ from keras_perceiver.adapters.audio_adapter import AudioAdapter
 from keras_perceiver.adapters.conv_stem_image_adapter import (
     ConvStemImageAdapter,
 )
+from keras_perceiver.adapters.flow_adapter import FlowAdapter
 from keras_perceiver.adapters.grid_adapter import GridAdapter
 from keras_perceiver.adapters.image_adapter import ImageAdapter
 from keras_perceiver.adapters.input_adapter import InputAdapter
@@ -28,6 +29,7 @@ from keras_perceiver.adapters.video_adapter import VideoAdapter
 __all__ = [
     "AudioAdapter",
     "ConvStemImageAdapter",
+    "FlowAdapter",
     "GridAdapter",
     "ImageAdapter",
     "InputAdapter",

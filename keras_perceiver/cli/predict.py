@@ -5,7 +5,9 @@ WAV audio, point clouds, sequences, or the files in folders), read as the
 model's training data were; or, with `--input`, `--dataset` or `--data`
 instead of files, the predicted class of each example of an array or a
 data set's test split. With `--checkpoint NAME IMAGE...`, the top classes
-of image files under a Hugging Face Perceiver image checkpoint.
+of image files under a Hugging Face Perceiver image checkpoint; with
+`--checkpoint FLOW_CHECKPOINT FRAME1 FRAME2`, the optical flow between two
+frames, written as a colour-coded PNG.
 """
 
 import pathlib
@@ -26,6 +28,10 @@ from keras_perceiver.cli.predict_options import (
     model_and_inputs,
 )
 
+FLOW_ARCHITECTURE = "PerceiverForOpticalFlow"
+DEFAULT_FLOW_IMAGE = "flow.png"
+
+
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "predict",
@@ -35,12 +41,16 @@ def add_parser(subparsers):
         "predicted class of each example of a .npy array, a .npz file of "
         "named arrays (dict inputs such as {'inputs', 'mask'}) or the test "
         "split of a data set; or, with --checkpoint, the top classes of "
-        "image files under a Hugging Face Perceiver image checkpoint.",
+        "image files under a Hugging Face Perceiver image checkpoint; or, "
+        "with an optical-flow --checkpoint and two frames, the flow between "
+        "them as a colour-coded PNG (--output, default flow.png).",
         usage="%(prog)s MODEL FILE_OR_FOLDER [FILE_OR_FOLDER ...] "
         "[options]\n"
         "       %(prog)s MODEL (--input FILE | --dataset NAME | --data "
         "SOURCE) [options]\n"
-        "       %(prog)s --checkpoint NAME_OR_FOLDER IMAGE [IMAGE ...]",
+        "       %(prog)s --checkpoint NAME_OR_FOLDER IMAGE [IMAGE ...]\n"
+        "       %(prog)s --checkpoint FLOW_CHECKPOINT FRAME1 FRAME2 "
+        "[--output FLOW.png]",
     )
     add_predict_arguments(parser)
     parser.set_defaults(run=run)
@@ -101,13 +111,48 @@ def predict_checkpoint(args):
     for path in args.paths:
         if not pathlib.Path(path).is_file():
             raise CommandError(f"image file not found: {path}")
+    from keras_perceiver import pretrained
     from keras_perceiver.modalities.image import load_image_file
+
+    if pretrained.checkpoint_architecture(args.checkpoint) == (
+        FLOW_ARCHITECTURE
+    ):
+        return predict_flow(args)
 
     # Pillow alone reads images for a checkpoint: no TensorFlow needed.
     readable = readable_files(args.paths, "image", args.skip_bad_files,
                               inspect=load_image_file)
     model = load_image_checkpoint(args)
     classify_files(args, model, model.preprocessor, readable)
+
+
+def predict_flow(args):
+    """Writes the colour-coded flow from the first frame to the second
+    under an optical-flow checkpoint."""
+    from keras_perceiver import pretrained
+    from keras_perceiver.reports import save_flow_image
+
+    output = args.output or DEFAULT_FLOW_IMAGE
+    if pathlib.Path(output).suffix.lower() != ".png":
+        raise CommandError(
+            f"--output {output}: the flow is written as a picture; give a "
+            ".png file"
+        )
+    check_output_path(output)
+    if args.image_size is not None:
+        raise CommandError(
+            "--image-size does not apply to optical flow: the flow is "
+            "computed at the frames' own size"
+        )
+    frames = pretrained.load_flow_frames(args.paths)
+    model = pretrained.load_checkpoint(args.checkpoint,
+                                       image_size=frames.shape[2:4])
+    flow = model.predict(frames, verbose=0)[0]
+    lengths = (flow ** 2).sum(axis=-1) ** 0.5
+    print(f"{args.paths[0]} -> {args.paths[1]}: mean displacement "
+          f"{lengths.mean():.2f} pixels, largest {lengths.max():.2f}")
+    save_flow_image(flow, output)
+    print(f"Wrote {output}")
 
 
 def readable_files(paths, modality, skip_bad_files, inspect=None):

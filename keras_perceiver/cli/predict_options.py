@@ -18,7 +18,8 @@ def add_predict_arguments(parser):
     parser.add_argument(
         "paths", nargs="*", metavar="MODEL INPUT",
         help="a .keras file written by `train`, then the files and folders "
-             "to classify (with --checkpoint: the image files alone)",
+             "to classify (with --checkpoint: the image files alone; with "
+             "an optical-flow checkpoint: the two frames)",
     )
     parser.add_argument(
         "--model", default=None,
@@ -28,7 +29,9 @@ def add_predict_arguments(parser):
         parser,
         "a Hugging Face Perceiver image checkpoint (a folder in the Hugging "
         "Face layout, or a Hub id such as deepmind/vision-perceiver-conv) "
-        "to classify the image files with",
+        "to classify the image files with, or an optical-flow checkpoint "
+        "(deepmind/optical-flow-perceiver) to compute the flow between two "
+        "frames with",
     )
     parser.add_argument(
         "--top-k", type=int, default=5,
@@ -39,7 +42,8 @@ def add_predict_arguments(parser):
     add_source_arguments(parser, source)
     parser.add_argument(
         "--output", default=None,
-        help="CSV file for the predictions (checked before any work)",
+        help="CSV file for the predictions, or the PNG of an optical flow "
+             "(checked before any work)",
     )
     parser.add_argument("--batch-size", type=int, default=64,
                         help="examples per batch")

@@ -4,6 +4,9 @@
 data set. Each loader reads a local copy when given `data_dir`, or the
 usual public source otherwise.
 
+`affine_flow_pairs(images, num_pairs)` makes optical-flow frame pairs with
+exact ground truth from still images.
+
 `load_source(source, **options)` reads the user's own data: a folder with
 one subfolder per class, `tfds:NAME` for a TensorFlow Datasets data set, an
 `.npz` file or a `.csv` table.
@@ -12,6 +15,7 @@ one subfolder per class, `tfds:NAME` for a TensorFlow Datasets data set, an
 import inspect
 import pathlib
 
+from keras_perceiver.datasets.affine_flow import affine_flow_pairs
 from keras_perceiver.datasets.array_sources import (
     load_csv_source,
     load_npz_source,
@@ -33,6 +37,7 @@ __all__ = [
     "Dataset",
     "LOADERS",
     "StreamedDataset",
+    "affine_flow_pairs",
     "load",
     "load_cifar10",
     "load_csv_source",

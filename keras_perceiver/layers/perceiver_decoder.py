@@ -1,4 +1,5 @@
 import keras
+from keras import ops
 
 from keras_perceiver import argument_checks
 from keras_perceiver.layers.cross_attention import CrossAttention
@@ -32,6 +33,13 @@ class PerceiverDecoder(keras.layers.Layer):
             not carry the query's position features.
         dropout: float. Dropout rate on the attention and MLP outputs.
             Defaults to 0.
+        query_chunk_size: int or None. Queries decoded at a time: the
+            queries are decoded in chunks of this many, one after the
+            other, so that the attention logits and the MLP's activations
+            exist for one chunk at a time (a full-resolution flow field
+            has a query per pixel). Queries do not attend to each other,
+            so the result equals the unchunked one. Defaults to None: all
+            at once.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -64,9 +72,13 @@ class PerceiverDecoder(keras.layers.Layer):
         widening_factor=1,
         use_query_residual=True,
         dropout=0.0,
+        query_chunk_size=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.query_chunk_size = argument_checks.check_optional_positive_int(
+            "query_chunk_size", query_chunk_size
+        )
         self.num_output_channels = argument_checks.check_optional_positive_int(
             "num_output_channels", num_output_channels
         )
@@ -104,6 +116,17 @@ class PerceiverDecoder(keras.layers.Layer):
     def call(self, queries, latents, training=None):
         _check_width("queries", queries, self.query_channels)
         _check_width("latents", latents, self.latent_channels)
+        num_queries = queries.shape[1]
+        chunk = self.query_chunk_size
+        if chunk is None or num_queries is None or num_queries <= chunk:
+            return self._decode(queries, latents, training)
+        return ops.concatenate(
+            [self._decode(queries[:, start:start + chunk], latents, training)
+             for start in range(0, num_queries, chunk)],
+            axis=1,
+        )
+
+    def _decode(self, queries, latents, training):
         outputs = self.cross_attention(queries, latents, training=training)
         if self.output_projection is not None:
             outputs = self.output_projection(outputs)
@@ -118,6 +141,7 @@ class PerceiverDecoder(keras.layers.Layer):
         config["num_output_channels"] = self.num_output_channels
         config.update(self.cross_attention.attention_config())
         config["use_query_residual"] = self.use_query_residual
+        config["query_chunk_size"] = self.query_chunk_size
         return config
 
 

@@ -13,6 +13,9 @@ from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
 from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
+from keras_perceiver.models.perceiver_optical_flow import (
+    PerceiverOpticalFlow,
+)
 from keras_perceiver.models.perceiver_task import PerceiverTask
 
 __all__ = [
@@ -21,6 +24,7 @@ __all__ = [
     "PerceiverIO",
     "PerceiverIOClassifier",
     "PerceiverMaskedLM",
+    "PerceiverOpticalFlow",
     "PerceiverTask",
     "encoder_of",
     "perceiver_for_dataset",

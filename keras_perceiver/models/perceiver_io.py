@@ -174,6 +174,7 @@ DECODER_ARGUMENTS = {
     "decoder_v_channels": "v_channels",
     "decoder_widening_factor": "widening_factor",
     "dropout": "dropout",
+    "decoder_query_chunk_size": "query_chunk_size",
 }
 
 
@@ -208,29 +209,59 @@ def learned_queries_and_decoder(model_arguments, num_queries, query_channels,
     >>> decoder.num_heads, rest
     (2, {'name': 'classifier'})
     """
-    base_arguments = {name: value for name, value in model_arguments.items()
-                      if name not in DECODER_ARGUMENTS}
-    dtype = base_arguments.get("dtype")
+    decoder, base_arguments = decoder_from_arguments(
+        model_arguments, num_output_channels, use_query_residual
+    )
     output_queries = LearnedQueries(
         num_queries=num_queries, num_channels=query_channels,
-        name="output_queries", dtype=dtype,
-    )
-    decoder = PerceiverDecoder(
-        num_output_channels=num_output_channels,
-        use_query_residual=use_query_residual,
-        name="decoder",
-        dtype=dtype,
-        **{DECODER_ARGUMENTS[name]: value
-           for name, value in model_arguments.items()
-           if name in DECODER_ARGUMENTS},
+        name="output_queries", dtype=base_arguments.get("dtype"),
     )
     return output_queries, decoder, base_arguments
 
 
+def decoder_from_arguments(model_arguments, num_output_channels,
+                           use_query_residual):
+    """The `PerceiverDecoder` of a model that builds its own, and the
+    model's other arguments.
+
+    Args:
+        model_arguments: dict. The model's keyword arguments: those named in
+            `DECODER_ARGUMENTS` set the decoder (the others keep
+            `PerceiverDecoder`'s defaults), the rest are for the base model.
+        num_output_channels: int or None. The decoder's output width.
+        use_query_residual: bool. Whether the decoder adds its attention
+            output to the queries.
+
+    Returns:
+        `(decoder, base_arguments)`: the decoder, named "decoder", and the
+        model's keyword arguments that are not the decoder's.
+
+    Example:
+
+    >>> decoder, rest = decoder_from_arguments(
+    ...     {"decoder_query_chunk_size": 1024, "name": "flow"},
+    ...     num_output_channels=2, use_query_residual=False)
+    >>> decoder.query_chunk_size, rest
+    (1024, {'name': 'flow'})
+    """
+    base_arguments = {name: value for name, value in model_arguments.items()
+                      if name not in DECODER_ARGUMENTS}
+    decoder = PerceiverDecoder(
+        num_output_channels=num_output_channels,
+        use_query_residual=use_query_residual,
+        name="decoder",
+        dtype=base_arguments.get("dtype"),
+        **{DECODER_ARGUMENTS[name]: value
+           for name, value in model_arguments.items()
+           if name in DECODER_ARGUMENTS},
+    )
+    return decoder, base_arguments
+
+
 def decoder_arguments(decoder):
     """The `DECODER_ARGUMENTS` that build `decoder`: what
-    `PerceiverIOClassifier` and `PerceiverMaskedLM` return from
-    `get_config`."""
+    `PerceiverIOClassifier`, `PerceiverMaskedLM` and
+    `PerceiverOpticalFlow` return from `get_config`."""
     return {name: getattr(decoder, attribute)
             for name, attribute in DECODER_ARGUMENTS.items()}
 

@@ -4,7 +4,8 @@
 Hub id such as `"deepmind/vision-perceiver-fourier"`, or a transformers
 model object into a keras-perceiver model with the same outputs;
 `load_image_preprocessor` gives the image preprocessing the image
-checkpoints expect. Reading folders needs `safetensors` (or PyTorch for
+checkpoints expect, `load_flow_frames` the frame pairs the optical-flow
+checkpoint takes. Reading folders needs `safetensors` (or PyTorch for
 `pytorch_model.bin`), downloading needs `huggingface_hub`: the
 `checkpoints` extra. transformers is never needed.
 
@@ -20,6 +21,8 @@ from keras_perceiver.pretrained.fine_tuning import checkpoint_image_size
 from keras_perceiver.pretrained.fine_tuning import fine_tuning_classifier
 from keras_perceiver.preprocessing.image_preprocessor import ImagePreprocessor
 from keras_perceiver.preprocessing.image_preprocessor import load_image
+from keras_perceiver.pretrained.flow_frames import load_flow_frames
+from keras_perceiver.pretrained.loading import checkpoint_architecture
 from keras_perceiver.pretrained.loading import classify_images
 from keras_perceiver.pretrained.loading import convert_transformers_model
 from keras_perceiver.pretrained.loading import load_checkpoint
@@ -33,12 +36,14 @@ __all__ = [
     "ImagePreprocessor",
     "SUPPORTED_ARCHITECTURES",
     "UNSUPPORTED_ARCHITECTURES",
+    "checkpoint_architecture",
     "checkpoint_image_size",
     "classify_images",
     "convert_transformers_model",
     "fine_tuning_classifier",
     "list_presets",
     "load_checkpoint",
+    "load_flow_frames",
     "load_image",
     "load_image_preprocessor",
     "save_transformers_checkpoint",

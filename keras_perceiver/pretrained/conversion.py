@@ -15,7 +15,9 @@ Covered architectures (config.json `"architectures"`):
   `ImageAdapter`, `LearnedPositionImageAdapter` or `ConvStemImageAdapter`;
 - `PerceiverForSequenceClassification` -> `PerceiverIOClassifier` on a
   `TextAdapter`;
-- `PerceiverForMaskedLM` -> `keras_perceiver.PerceiverMaskedLM`.
+- `PerceiverForMaskedLM` -> `keras_perceiver.PerceiverMaskedLM`;
+- `PerceiverForOpticalFlow` -> `keras_perceiver.PerceiverOpticalFlow` on a
+  `FlowAdapter`.
 
 The others are refused with the reason (`UNSUPPORTED_ARCHITECTURES`).
 """
@@ -31,23 +33,23 @@ from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
 from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
+from keras_perceiver.models.perceiver_optical_flow import (
+    PerceiverOpticalFlow,
+)
 
 FOURIER = "PerceiverForImageClassificationFourier"
 LEARNED = "PerceiverForImageClassificationLearned"
 CONV = "PerceiverForImageClassificationConvProcessing"
 TEXT_CLASSIFIER = "PerceiverForSequenceClassification"
 MASKED_LM = "PerceiverForMaskedLM"
+FLOW = "PerceiverForOpticalFlow"
 IMAGE_ARCHITECTURES = (FOURIER, LEARNED, CONV)
-SUPPORTED_ARCHITECTURES = IMAGE_ARCHITECTURES + (TEXT_CLASSIFIER, MASKED_LM)
+SUPPORTED_ARCHITECTURES = IMAGE_ARCHITECTURES + (
+    TEXT_CLASSIFIER, MASKED_LM, FLOW
+)
 """The Hugging Face Perceiver architectures `load_checkpoint` converts."""
 
 UNSUPPORTED_ARCHITECTURES = {
-    "PerceiverForOpticalFlow": (
-        "optical flow needs a preprocessor for pairs of frames cut into "
-        "3 x 3 patches with a linear layer after patching, and a decoder "
-        "whose queries are the input's own Fourier features, rescaled to "
-        "a flow field; keras-perceiver has neither"
-    ),
     "PerceiverForMultimodalAutoencoding": (
         "multimodal autoencoding needs per-modality preprocessors (video "
         "patches, audio patches, one-hot labels) padded to one width with "
@@ -82,6 +84,7 @@ CONFIG_DEFAULTS = {
     "vocab_size": 262,
     "max_position_embeddings": 2048,
     "image_size": 56,
+    "train_size": [368, 496],
 }
 
 # config.json sizes: positive integers, and those that may be null.
@@ -102,6 +105,12 @@ CONV_MAX_RESOLUTION = 56
 LEARNED_CHANNELS = 256
 MASKED_LM_DECODER_HEADS = 8
 MASKED_LM_DECODER_QK_CHANNELS = 8 * 32
+# The fixed settings of transformers' optical-flow model.
+FLOW_CHANNELS = 64
+FLOW_BANDS = 64
+# Pixels the converted flow model decodes at a time (the same flow as all
+# at once): a Sintel frame, 436 x 1024, in 28 chunks.
+FLOW_QUERY_CHUNK_SIZE = 16384
 DEFAULT_IMAGE_SIZE = 224
 # The largest image side read from preprocessor_config.json: a million
 # pixels, the input size chunked cross-attention is measured at.
@@ -193,6 +202,16 @@ def full_config(config):
             "config.json `use_query_residual` must be true or false. "
             f"Received: use_query_residual={config['use_query_residual']!r}"
         )
+    train_size = config["train_size"]
+    if not isinstance(train_size, (list, tuple)) or len(train_size) != 2 or (
+        not all(isinstance(side, int) and not isinstance(side, bool)
+                and side > 0 for side in train_size)
+    ):
+        raise ValueError(
+            "config.json `train_size` must be two positive integers, the "
+            "flow model's (height, width). "
+            f"Received: train_size={train_size!r}"
+        )
     class_names_of(config)
     return config
 
@@ -245,6 +264,8 @@ def image_size_of(architecture, config, image_size, preprocessor_config):
     """
     if image_size is None and architecture == LEARNED:
         image_size = config["image_size"]
+    if image_size is None and architecture == FLOW:
+        image_size = config["train_size"]
     if image_size is None and preprocessor_config:
         image_size = _size_from_file(preprocessor_config.get("size"))
     if image_size is None:
@@ -340,12 +361,15 @@ def _size_rules(architecture, config, image_size):
     rules = [
         rule("num_latents", latents, 0),
         rule("d_latents", latents, 1),
-        rule("d_model", f"{cross}.attention.self.layernorm2.weight", 0),
         rule("cross_attention_widening_factor", f"{cross}.mlp.dense1.weight",
              0, config["cross_attention_widening_factor"] * width),
         rule("self_attention_widening_factor", f"{first}.mlp.dense1.weight",
              0, config["self_attention_widening_factor"] * width),
     ]
+    if architecture != FLOW:  # The flow model's input width is fixed.
+        rules.append(
+            rule("d_model", f"{cross}.attention.self.layernorm2.weight", 0)
+        )
     for key, layer in (("qk_channels", "query"), ("v_channels", "value")):
         if config[key] is not None:
             name = f"{first}.attention.self.{layer}.weight"
@@ -362,7 +386,7 @@ def _size_rules(architecture, config, image_size):
              f"{prefix}.position_embeddings.position_embeddings", 0,
              image_size[0] * image_size[1])
         )
-    if architecture != MASKED_LM:
+    if architecture not in (MASKED_LM, FLOW):
         classes = num_classes_of(config)
         rules.append(
             ("id2label" if class_names_of(config) else "num_labels",
@@ -379,14 +403,17 @@ def build_model(architecture, config, image_size=None):
         architecture: str. One of `SUPPORTED_ARCHITECTURES`.
         config: dict. The checkpoint's config.json (defaults filled in).
         image_size: pair of ints or None. Height and width of the images,
-            for the image classifiers.
+            for the image classifiers and the flow model.
 
     Returns:
-        A built `PerceiverIOClassifier` or `PerceiverMaskedLM`.
+        A built `PerceiverIOClassifier`, `PerceiverMaskedLM` or
+        `PerceiverOpticalFlow`.
     """
     config = full_config(config)
     if architecture in IMAGE_ARCHITECTURES:
         input_shape = (None,) + tuple(image_size) + (3,)
+    elif architecture == FLOW:
+        input_shape = (None, 2) + tuple(image_size) + (3,)
     else:
         input_shape = (None, config["max_position_embeddings"])
     encoder = PerceiverEncoder(
@@ -399,6 +426,11 @@ def build_model(architecture, config, image_size=None):
             decoder_num_heads=MASKED_LM_DECODER_HEADS,
             decoder_qk_channels=MASKED_LM_DECODER_QK_CHANNELS,
             decoder_v_channels=config["d_model"],
+        )
+    elif architecture == FLOW:
+        model = PerceiverOpticalFlow(
+            encoder, decoder_qk_channels=_cross_qk_channels(config, None),
+            decoder_query_chunk_size=FLOW_QUERY_CHUNK_SIZE,
         )
     else:
         model = PerceiverIOClassifier(
@@ -449,6 +481,12 @@ def _input_adapter(architecture, config):
             num_channels=LEARNED_CHANNELS,
             position_channels=LEARNED_CHANNELS,
             projected_position_channels=LEARNED_CHANNELS,
+        )
+    if architecture == FLOW:
+        return adapters.FlowAdapter(
+            num_channels=FLOW_CHANNELS,
+            num_bands=FLOW_BANDS,
+            max_resolution=tuple(config["train_size"]),
         )
     if architecture == CONV:
         return adapters.ConvStemImageAdapter(
@@ -585,10 +623,11 @@ def weight_pairs(model, architecture):
         pairs += _dense_pairs(
             f"{decoder}.final_layer", model.decoder.output_projection
         )
-    pairs.append(
-        (f"{decoder}.output_position_encodings.position_embeddings",
-         model.output_queries.queries, _same)
-    )
+    if architecture != FLOW:  # Its queries are the inputs: no weights.
+        pairs.append(
+            (f"{decoder}.output_position_encodings.position_embeddings",
+             model.output_queries.queries, _same)
+        )
     pairs += _layer_pairs(
         f"{decoder}.decoding_cross_attention", model.decoder.cross_attention,
         cross=True,
@@ -619,6 +658,9 @@ def _adapter_pairs(architecture, adapter):
             (f"{stem}.batchnorm.running_mean", norm.moving_mean, _same),
             (f"{stem}.batchnorm.running_var", norm.moving_variance, _same),
         ]
+    if architecture == FLOW:
+        return _dense_pairs(f"{prefix}.conv_after_patches",
+                            adapter.patch_projection)
     if architecture in (TEXT_CLASSIFIER, MASKED_LM):
         return [
             (f"{prefix}.embeddings.weight", adapter.token_embeddings, _same),

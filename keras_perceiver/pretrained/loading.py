@@ -26,7 +26,10 @@ def load_checkpoint(checkpoint, image_size=None):
     `model.preprocessor`, kept by a `.keras` save; the masked language model becomes a
     `keras_perceiver.PerceiverMaskedLM` taking token ids of
     `keras_perceiver.ByteTokenizer`; a text classifier a
-    `PerceiverIOClassifier` on token ids.
+    `PerceiverIOClassifier` on token ids; the optical-flow model a
+    `keras_perceiver.PerceiverOpticalFlow` taking frame pairs
+    `(batch, 2, height, width, 3)` scaled to [-1, 1] and giving the flow in
+    pixels.
 
     Args:
         checkpoint: a folder, a Hub id, or a transformers `Perceiver*`
@@ -35,7 +38,8 @@ def load_checkpoint(checkpoint, image_size=None):
             images the model takes. Defaults to None: the size of the
             checkpoint's `preprocessor_config.json` (224 without one); the
             learned-position classifier is tied to its config's
-            `image_size`.
+            `image_size`; the flow model takes its config's `train_size`
+            by default.
 
     Returns:
         The model, built and loaded, in inference mode by default.
@@ -58,9 +62,28 @@ def load_checkpoint(checkpoint, image_size=None):
     conversion.check_sizes(architecture, config, size, shapes)
     model = conversion.build_model(architecture, config, size)
     conversion.load_weights(model, architecture, files.read_weights(folder))
-    if size is not None:
+    if architecture in conversion.IMAGE_ARCHITECTURES:
         model.preprocessor = _image_preprocessor(folder, size)
     return model
+
+
+def checkpoint_architecture(checkpoint):
+    """The architecture of a checkpoint, read from its config.json alone.
+
+    Args:
+        checkpoint: a folder or a Hub id.
+
+    Returns:
+        str, one of `SUPPORTED_ARCHITECTURES`; a `ValueError` says why for
+        any other.
+
+    Example:
+
+    >>> checkpoint_architecture("deepmind/optical-flow-perceiver")
+    'PerceiverForOpticalFlow'
+    """
+    folder = files.resolve_checkpoint(checkpoint)
+    return conversion.architecture_of(files.read_config(folder))
 
 
 def convert_transformers_model(model, image_size=None):
@@ -105,7 +128,7 @@ def convert_transformers_model(model, image_size=None):
     )
     converted = conversion.build_model(architecture, config, size)
     conversion.load_weights(converted, architecture, weights)
-    if size is not None:
+    if architecture in conversion.IMAGE_ARCHITECTURES:
         converted.preprocessor = _image_preprocessor(None, size)
     return converted
 
@@ -181,7 +204,9 @@ def _image_preprocessor(folder, size):
 
 
 def _image_size(architecture, config, image_size, folder):
-    if architecture not in conversion.IMAGE_ARCHITECTURES:
+    if architecture not in conversion.IMAGE_ARCHITECTURES + (
+        conversion.FLOW,
+    ):
         return None
     settings = None
     if folder is not None:

@@ -6,6 +6,8 @@ files).
   `steps_per_epoch`, `evaluate`, `compile_for_evaluation`: the recipe that
   `keras-perceiver train`, `tune` and `evaluate`, `PerceiverHyperModel`
   and the examples share (`recipe`); the defaults are in `defaults`.
+- `compile_for_flow`, `end_point_error`, `EndPointError`: the optical-flow
+  recipe (`flow_recipe`) and its loss and metric (`flow_metrics`).
 - `warmup_cosine_decay`: the schedule (`schedules`).
 - `RunCheckpoint`: a callback that saves every epoch atomically and
   resumes a killed run where it stopped (`run_checkpoint`).
@@ -34,6 +36,9 @@ _RECIPE = f"{__name__}.recipe"
 _PUBLIC_NAMES = {
     "compile_for_classification": _RECIPE,
     "compile_for_evaluation": _RECIPE,
+    "compile_for_flow": f"{__name__}.flow_recipe",
+    "end_point_error": f"{__name__}.flow_metrics",
+    "EndPointError": f"{__name__}.flow_metrics",
     "evaluate": _RECIPE,
     "learning_rate_schedule": _RECIPE,
     "steps_per_epoch": _RECIPE,

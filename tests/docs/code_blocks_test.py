@@ -51,6 +51,7 @@ FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```", re.M | re.S)
 CHECKPOINTS = {
     "deepmind/vision-perceiver-fourier": "PerceiverForImageClassificationFourier",
     "deepmind/vision-perceiver-conv": "PerceiverForImageClassificationConvProcessing",
+    "deepmind/optical-flow-perceiver": "PerceiverForOpticalFlow",
 }
 
 

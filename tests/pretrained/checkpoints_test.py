@@ -278,8 +278,6 @@ def test_folder_missing_files(tmp_path):
 @pytest.mark.parametrize(
     "architecture, match",
     [
-        ("PerceiverForOpticalFlow", "PerceiverForOpticalFlow checkpoints "
-                                    "cannot be converted: optical flow"),
         ("PerceiverForMultimodalAutoencoding", "multimodal autoencoding"),
         ("PerceiverModel", "bare PerceiverModel"),
         ("BertForMaskedLM", "must be one of"),
