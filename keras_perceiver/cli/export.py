@@ -69,10 +69,15 @@ def run(args):
         f"{spec.name} {spec.dtype} {tuple(spec.shape)}" for spec in specs
     )
     print(f"Exported {args.model} to {path}")
+    if args.format != "saved_model":
+        print(f"Inputs: {inputs} -> {saved_model.OUTPUT_NAME} float32; "
+              "class names and preprocessing in its metadata "
+              "(keras_perceiver.export.read_metadata)")
+        return
     print(f"Signature 'serving_default': {inputs} -> "
           f"{saved_model.OUTPUT_NAME} float32")
     raw_spec = raw_serving.raw_input_spec(model)
-    if raw_spec is not None and args.format == "saved_model":
+    if raw_spec is not None:
         print(f"Signature '{raw_serving.ENDPOINT_NAME}': {raw_spec.name} "
               f"{raw_spec.dtype} (any size) -> logits, probabilities, "
               "predicted_class, class_names")
