@@ -10,6 +10,7 @@ companion to be used or recognised. `read_metadata` reads it back with
 
 import json
 import os
+import struct
 
 METADATA_KEY = "keras_perceiver"
 WRITTEN_BY = "keras_perceiver.export_model"
@@ -84,10 +85,13 @@ def read_metadata(path):
             "read_metadata reads a .onnx or .tflite file. "
             f"Received: path={path!r}"
         )
-    if record is None:
+    try:
+        record = json.loads(record) if record is not None else None
+    except ValueError:
         return None
-    record = json.loads(record)
-    return record if record.get("written_by") == WRITTEN_BY else None
+    if isinstance(record, dict) and record.get("written_by") == WRITTEN_BY:
+        return record
+    return None
 
 
 def _onnx_record(path):
@@ -109,12 +113,15 @@ def _litert_record(path):
         data = file.read()
     if data[4:8] != LITERT_IDENTIFIER:
         return None
-    model = schema.Model.GetRootAs(data, 0)
-    for index in range(model.MetadataLength()):
-        entry = model.Metadata(index)
-        if entry.Name() == METADATA_KEY.encode():
-            buffer = model.Buffers(entry.Buffer())
-            return buffer.DataAsNumpy().tobytes().decode()
+    try:
+        model = schema.Model.GetRootAs(data, 0)
+        for index in range(model.MetadataLength()):
+            entry = model.Metadata(index)
+            if entry.Name() == METADATA_KEY.encode():
+                buffer = model.Buffers(entry.Buffer())
+                return buffer.DataAsNumpy().tobytes().decode()
+    except (IndexError, struct.error, UnicodeDecodeError, AttributeError):
+        return None  # A damaged flatbuffer: no record to read.
     return None
 
 

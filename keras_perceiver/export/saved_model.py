@@ -500,7 +500,8 @@ def _tensorflow_is_installed():
 def _check_tensorflow_installed():
     if not _tensorflow_is_installed():
         raise ImportError(
-            "Exporting a SavedModel needs TensorFlow on every backend; "
+            "Exporting (a SavedModel, ONNX or LiteRT) needs TensorFlow on "
+            "every backend, which writes every format; "
             "install it with `pip install keras-perceiver[tensorflow]`. "
             "Received: no module named 'tensorflow'"
         )

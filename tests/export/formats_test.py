@@ -179,10 +179,22 @@ def test_metadata_carries_the_inputs_class_names_and_preprocessor(exported):
             assert record["preprocessor"]["class_name"] == "FilePreprocessor"
 
 
-def test_read_metadata_of_another_tool_s_file_is_none(tmp_path):
-    for name in ("other.onnx", "other.tflite"):
-        (tmp_path / name).write_bytes(b"not a model of ours")
-        assert kp.export.read_metadata(tmp_path / name) is None
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("name, contents", [
+    ("other.onnx", b"not a model of ours"),
+    ("other.tflite", b"not a model of ours"),
+    ("damaged.tflite", b"\xff\xff\xff\x7fTFL3" + bytes(range(40))),
+])
+def test_read_metadata_of_another_file_is_none(name, contents, tmp_path):
+    (tmp_path / name).write_bytes(contents)
+    assert kp.export.read_metadata(tmp_path / name) is None
+
+
+@pytest.mark.backend_independent
+def test_read_metadata_refuses_other_file_names(tmp_path):
+    assert_value_error(
+        lambda: kp.export.read_metadata(tmp_path / "model.keras"),
+        ".onnx or .tflite", "Received: path")
 
 
 @pytest.fixture(scope="module")
