@@ -52,7 +52,7 @@ INT8_CASE = "named_rgb_classes"
 # activations quantised at run time: each matmul's inputs carry an error
 # of up to half a quantisation step (1/254 of their range), which a
 # random, untrained model's few layers add up to a few percent of its
-# largest logit. 10 % of it separates that from a broken graph (which
+# largest logit (1.1 % in LiteRT, 1.7 % in onnxruntime, 7 December 2026). 10 % of it separates that from a broken graph (which
 # gives errors of the logits' own size).
 INT8_RELATIVE_TOLERANCE = 0.1
 
@@ -135,11 +135,10 @@ def exported(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, format", [
-    pair for pairs in EXPORTS.values() for pair in pairs])
+    pytest.param(name, format, marks=pytest.mark.one_backend(backend))
+    for backend, pairs in EXPORTS.items() for name, format in pairs])
 def test_export_matches_the_model_in_a_new_process(exported, name, format):
     exports, results = exported
-    if (name, format, None) not in exports:
-        pytest.skip("exported under another backend (see EXPORTS)")
     path, feed, expected = exports[name, format, None]
     result = results[path]
     assert result["inputs"] == sorted(feed)
