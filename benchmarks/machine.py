@@ -43,6 +43,11 @@ def _versions():
     return versions
 
 
+def lscpu_flags():
+    """Every CPU flag `lscpu` lists (what the CPU kernels may use)."""
+    return _lscpu().get("Flags", "").split()
+
+
 def load_average():
     """The 1-, 5- and 15-minute load averages."""
     return list(os.getloadavg())

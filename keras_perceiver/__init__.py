@@ -31,6 +31,7 @@ _PUBLIC_NAMES = {
     "reports": "keras_perceiver",
     "training": "keras_perceiver",
     "ByteTokenizer": "keras_perceiver.preprocessing.byte_tokenizer",
+    "export_model": "keras_perceiver.export",
     "export_saved_model": "keras_perceiver.export",
     "load_checkpoint": "keras_perceiver.pretrained",
     "Perceiver": "keras_perceiver.models.perceiver",

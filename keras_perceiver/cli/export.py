@@ -1,4 +1,5 @@
-"""`keras-perceiver export`: a TensorFlow SavedModel from a `.keras` file."""
+"""`keras-perceiver export`: a SavedModel, ONNX or LiteRT file from a
+`.keras` file."""
 
 import contextlib
 
@@ -9,16 +10,33 @@ from keras_perceiver.cli.model_file import load_keras_model
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "export",
-        help="export a saved model as a TensorFlow SavedModel for serving",
+        help="export a saved model for serving (SavedModel, ONNX, LiteRT)",
         description="Write a TensorFlow SavedModel (signature "
         "'serving_default', dynamic batch size, float32 logits; for image "
         "and audio classifiers also 'serve_raw': uint8 images of any size "
         "or waveforms of any length, giving probabilities and class names) "
-        "from a .keras file saved on any backend. TensorFlow must be "
-        "installed.",
+        "from a .keras file saved on any backend; or, with --format onnx "
+        "or litert, one .onnx or .tflite file of the 'serving_default' "
+        "graph, float32 or int8, with the class names and preprocessing "
+        "in its metadata. TensorFlow must be installed.",
     )
     parser.add_argument("model", help="a .keras file written by `train`")
-    parser.add_argument("output_dir", help="the SavedModel directory")
+    parser.add_argument(
+        "output_dir",
+        help="the SavedModel directory (the .onnx or .tflite file with "
+        "--format onnx or litert)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("saved_model", "onnx", "litert"),
+        default="saved_model",
+        help="what to write (default: saved_model)",
+    )
+    parser.add_argument(
+        "--quantize",
+        choices=("int8",),
+        help="dynamic-range int8 quantisation (onnx and litert only)",
+    )
     parser.add_argument(
         "--overwrite",
         action="store_true",
@@ -31,21 +49,31 @@ def add_parser(subparsers):
 def run(args):
     import keras
 
+    from keras_perceiver.export import formats
     from keras_perceiver.export import saved_model
     from keras_perceiver.export import raw_serving
 
     with one_line_errors():
-        saved_model.check_export_target(args.output_dir, args.overwrite)
+        formats.check_export_options(args.output_dir, args.format,
+                                     args.quantize)
+        saved_model.check_export_target(args.output_dir, args.overwrite,
+                                        args.format)
     model = load_keras_model(args.model)
     with one_line_errors():
-        path = saved_model.export_saved_model(
-            model, args.output_dir, overwrite=args.overwrite
+        path = formats.export_model(
+            model, args.output_dir, format=args.format,
+            quantize=args.quantize, overwrite=args.overwrite,
         )
     specs = keras.tree.flatten(saved_model.serving_input_specs(model))
     inputs = ", ".join(
         f"{spec.name} {spec.dtype} {tuple(spec.shape)}" for spec in specs
     )
     print(f"Exported {args.model} to {path}")
+    if args.format != "saved_model":
+        print(f"Inputs: {inputs} -> {saved_model.OUTPUT_NAME} float32; "
+              "class names and preprocessing in its metadata "
+              "(keras_perceiver.export.read_metadata)")
+        return
     print(f"Signature 'serving_default': {inputs} -> "
           f"{saved_model.OUTPUT_NAME} float32")
     raw_spec = raw_serving.raw_input_spec(model)

@@ -42,21 +42,23 @@ MARKER_FILE = os.path.join("assets.extra", "keras_perceiver_export.json")
 _LOGIT_MODELS = (Perceiver, PerceiverIOClassifier, PerceiverMaskedLM)
 
 # Run by `python -c` under the TensorFlow backend, in the staging folder.
-# Arguments: the `.keras` file, the SavedModel directory, then the modules
-# that define the model's classes (importing them registers the classes for
-# loading).
+# Arguments: the `.keras` file, the path to write, the format and the
+# quantisation ("none" or "int8"; see `keras_perceiver.export.formats`),
+# then the modules that define the model's classes (importing them
+# registers the classes for loading).
 _EXPORT_SCRIPT = """
 import importlib
 import sys
 
 import keras
 
-for module in sys.argv[3:]:
+for module in sys.argv[5:]:
     importlib.import_module(module)
-from keras_perceiver.export import saved_model
+from keras_perceiver.export import formats
 
 model = keras.saving.load_model(sys.argv[1], compile=False)
-saved_model._write_saved_model(model, sys.argv[2])
+quantize = None if sys.argv[4] == "none" else sys.argv[4]
+formats.write_under_tensorflow(model, sys.argv[2], sys.argv[3], quantize)
 """
 
 
@@ -125,35 +127,64 @@ def export_saved_model(model, path, overwrite=False):
         ImportError: if TensorFlow is not installed.
         RuntimeError: if the export process (JAX and PyTorch) fails.
     """
+    return write_export(model, path, overwrite)
+
+
+def write_export(model, path, overwrite=False, format="saved_model",
+                 quantize=None):
+    """Writes `model` to `path` in `format`, replacing it only if allowed.
+
+    The step `export_saved_model` and `export_model` share: the export is
+    written under TensorFlow (in this process or a new one) into a staging
+    folder beside `path`, then moved to `path`.
+
+    Args:
+        model: a built keras-perceiver model.
+        path: str or path-like. Where to write.
+        overwrite: bool. Whether to replace an earlier export at `path`.
+            Defaults to False.
+        format: str. "saved_model", "onnx" or "litert" (see
+            `keras_perceiver.export.formats`). Defaults to "saved_model".
+        quantize: None or "int8". Defaults to None.
+
+    Returns:
+        The absolute path written, as a str.
+    """
     serving_input_specs(model)  # Checks the model before any work.
     path = os.path.abspath(os.fspath(path))
-    check_export_target(path, overwrite)
+    check_export_target(path, overwrite, format)
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".keras-perceiver-export-", dir=parent)
     try:
-        saved_model = os.path.join(staging, "saved_model")
+        staged = os.path.join(staging, "export_" + os.path.basename(path))
         if backend_differences.current().exports_in_process:
-            _write_saved_model(model, saved_model)
+            from keras_perceiver.export import formats
+
+            formats.write_under_tensorflow(model, staged, format, quantize)
         else:
-            _write_in_tensorflow_process(model, staging, saved_model)
-        _clear_target(path, overwrite)
-        os.replace(saved_model, path)
+            _write_in_tensorflow_process(model, staging, staged, format,
+                                         quantize)
+        _clear_target(path, overwrite, format)
+        os.replace(staged, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return path
 
 
-def check_export_target(path, overwrite=False):
-    """Raises unless a SavedModel can be written to `path`.
+def check_export_target(path, overwrite=False, format="saved_model"):
+    """Raises unless an export can be written to `path`.
 
-    `export_saved_model` runs this check; call it first to fail fast, e.g.
-    before loading a model.
+    `export_saved_model` and `export_model` run this check; call it first
+    to fail fast, e.g. before loading a model.
 
     Args:
-        path: str or path-like. The SavedModel directory.
+        path: str or path-like. The SavedModel directory, or the ONNX or
+            LiteRT file.
         overwrite: bool. Whether an existing `path` may be replaced.
             Defaults to False.
+        format: str. "saved_model", "onnx" or "litert". Defaults to
+            "saved_model".
 
     Example:
 
@@ -166,7 +197,7 @@ def check_export_target(path, overwrite=False):
             unless `overwrite` is True and it is an earlier export.
         ImportError: if TensorFlow is not installed.
     """
-    _check_target(os.path.abspath(os.fspath(path)), overwrite)
+    _check_target(os.path.abspath(os.fspath(path)), overwrite, format)
     _check_tensorflow_installed()
 
 
@@ -236,14 +267,7 @@ def _write_saved_model(model, path):
 
     specs = serving_input_specs(model)
     raw_spec = raw_serving.raw_input_spec(model)
-
-    def serve(inputs):
-        # The graph takes any size along the signature's axes: check them.
-        inputs = keras.tree.map_structure(
-            lambda tensor, spec: tf.ensure_shape(tensor, spec.shape),
-            inputs, specs,
-        )
-        return _serving_outputs(model, model(inputs, training=False))
+    serve = serving_function(model)
 
     def serve_raw(raw):
         return raw_serving.raw_outputs(model, raw)
@@ -269,6 +293,67 @@ def _write_saved_model(model, path):
     signatures["serving_default"] = signatures[ENDPOINT_NAME]
     tf.saved_model.save(module, path, signatures=signatures)
     _write_marker(path, preprocessor_of(model))
+
+
+def serving_function(model):
+    """The function behind the `serving_default` signature (TensorFlow).
+
+    The SavedModel, ONNX and LiteRT exports all trace it.
+
+    Args:
+        model: a built keras-perceiver model.
+
+    Returns:
+        A function of the inputs `serving_input_specs(model)` describes
+        (a tensor, or a nested dict of them) returning a dict of float32
+        outputs (`{"logits": ...}` for classifiers and masked LMs). It
+        checks each input's shape against the signature's.
+
+    Example:
+
+    >>> serve = serving_function(model)
+    >>> sorted(serve(tf.zeros((2, 8, 8, 3))))
+    ['logits']
+    """
+    import tensorflow as tf
+
+    specs = serving_input_specs(model)
+
+    def serve(inputs):
+        # The graph takes any size along the signature's axes: check them.
+        inputs = keras.tree.map_structure(
+            lambda tensor, spec: tf.ensure_shape(tensor, spec.shape),
+            inputs, specs,
+        )
+        return _serving_outputs(model, model(inputs, training=False))
+
+    return serve
+
+
+def flat_serving_function(model):
+    """`serving_function(model)` as a `tf.function` of its flat inputs.
+
+    ONNX and LiteRT take a list of named inputs, not a nested dict: the
+    function takes them in the order of
+    `keras.tree.flatten(serving_input_specs(model))`, each named as its
+    spec, with a dynamic batch size.
+
+    Args:
+        model: a built keras-perceiver model.
+
+    Returns:
+        A `tf.function` with an input signature.
+    """
+    import tensorflow as tf
+
+    specs = serving_input_specs(model)
+    serve = serving_function(model)
+
+    def serve_flat(*tensors):
+        return serve(keras.tree.pack_sequence_as(specs, tensors))
+
+    return tf.function(serve_flat, autograph=False, input_signature=[
+        _tensor_spec(spec) for spec in keras.tree.flatten(specs)])
 
 
 def _tensor_spec(spec):
@@ -328,22 +413,31 @@ def _check_unique_names(specs):
         )
 
 
-def _check_target(path, overwrite):
+# What each format writes, and what marks it as written by the export.
+_KINDS = {
+    "saved_model": ("SavedModel", MARKER_FILE),
+    "onnx": (".onnx file", "its keras_perceiver metadata"),
+    "litert": (".tflite file", "its keras_perceiver metadata"),
+}
+
+
+def _check_target(path, overwrite, format="saved_model"):
     _check_not_above_working_directory(path)
     _check_under_a_directory(path)
     if not os.path.lexists(path) or _is_empty_directory(path):
         return
+    kind, marker = _KINDS[format]
     if not overwrite:
         raise FileExistsError(
-            "The SavedModel path must not exist or be an empty directory; "
+            f"The {kind} path must not exist or be an empty directory; "
             "pass overwrite=True (--overwrite on the command line) to "
             "replace an earlier export. "
             f"Received: path={path!r}, which exists and is not empty"
         )
-    if not _is_earlier_export(path):
+    if not _is_earlier_export(path, format):
         raise FileExistsError(
-            "overwrite=True (--overwrite) replaces only a SavedModel "
-            f"written by keras-perceiver export (one with {MARKER_FILE}); "
+            f"overwrite=True (--overwrite) replaces only a {kind} "
+            f"written by keras-perceiver export (one with {marker}); "
             "choose another path, or remove it yourself. "
             f"Received: path={path!r}, which is not one"
         )
@@ -374,23 +468,29 @@ def _is_empty_directory(path):
             and not os.listdir(path))
 
 
-def _is_earlier_export(path):
-    def regular_file(name):
-        entry = os.path.join(path, name)
+def _is_earlier_export(path, format="saved_model"):
+    def regular_file(entry):
         return os.path.isfile(entry) and not os.path.islink(entry)
 
+    if format != "saved_model":
+        from keras_perceiver.export.metadata import read_metadata
+
+        return regular_file(path) and read_metadata(path) is not None
     return (os.path.isdir(path) and not os.path.islink(path)
-            and regular_file("saved_model.pb") and regular_file(MARKER_FILE))
+            and regular_file(os.path.join(path, "saved_model.pb"))
+            and regular_file(os.path.join(path, MARKER_FILE)))
 
 
-def _clear_target(path, overwrite):
+def _clear_target(path, overwrite, format="saved_model"):
     """Removes an empty directory or earlier export at `path`, checked
     again (it may have changed while the model was exported)."""
-    _check_target(path, overwrite)
+    _check_target(path, overwrite, format)
     if _is_empty_directory(path):
         os.rmdir(path)
-    elif os.path.lexists(path):
+    elif os.path.isdir(path):
         shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.remove(path)
 
 
 def _tensorflow_is_installed():
@@ -400,19 +500,24 @@ def _tensorflow_is_installed():
 def _check_tensorflow_installed():
     if not _tensorflow_is_installed():
         raise ImportError(
-            "Exporting a SavedModel needs TensorFlow on every backend; "
+            "Exporting (a SavedModel, ONNX or LiteRT) needs TensorFlow on "
+            "every backend, which writes every format; "
             "install it with `pip install keras-perceiver[tensorflow]`. "
             "Received: no module named 'tensorflow'"
         )
 
 
-def _write_in_tensorflow_process(model, staging, saved_model):
+def _write_in_tensorflow_process(model, staging, target,
+                                 format="saved_model", quantize=None):
+    """Saves `model` in `staging` and writes it to `target` (in `format`,
+    quantised as `quantize` says) in a new TensorFlow process."""
     classes = _classes_in(keras.saving.serialize_keras_object(model))
     _check_importable(classes)
     keras_file = os.path.join(staging, "model.keras")
     model.save(keras_file)
     modules = sorted({module for module, _ in classes if module})
-    command = [sys.executable, "-c", _EXPORT_SCRIPT, keras_file, saved_model]
+    command = [sys.executable, "-c", _EXPORT_SCRIPT, keras_file, target,
+               format, quantize or "none"]
     # The new process imports from where this one does: this process's
     # path, never the working directory (`python -c` puts its directory
     # first on the path, so a `keras.py` there would run): it starts in the

@@ -1,0 +1,269 @@
+"""ONNX and LiteRT exports, run by onnxruntime and LiteRT in a new process.
+
+Every model family (image, audio, point cloud, multimodal, Perceiver IO
+classifier, masked LM; masks where the family has them) is exported in
+each format once, the pairs dealt over the backends (`EXPORTS`): off
+TensorFlow each export starts a TensorFlow process, so JAX and PyTorch
+each write one ONNX and one LiteRT file of a masked model, and TensorFlow
+(which exports in its own process) the rest, with the int8 pair. The
+models are `CASES`' with one block of 64-wide latents (`WIDE`): a graph
+of a third the size converts in a third of the time, and int8 needs
+weights that wide. One new process per module, importing only NumPy,
+onnxruntime and LiteRT (no Keras or TensorFlow: what a client has), runs
+every file at batch 1 and 7.
+"""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import keras_perceiver as kp
+from keras_perceiver.export import formats
+from bad_input import assert_refused, assert_value_error, unchanged
+from command_line import run_in_process
+from export.export_test import serving_feed
+import model_cases
+from model_cases import CASES
+from support import run_under_backend, tiny_perceiver, to_numpy
+
+FLOAT32_TOLERANCE = 1e-4
+SUFFIXES = {"onnx": ".onnx", "litert": ".tflite"}
+# (case, format) pairs each backend exports; together every family in
+# every format, and every backend both formats of a model with masks.
+EXPORTS = {
+    "tensorflow": [("masked_audio", "litert"), ("masked_lm", "onnx"),
+                   ("named_rgb_classes", "onnx"),
+                   ("named_rgb_classes", "litert"),
+                   ("point_cloud", "onnx"), ("point_cloud", "litert"),
+                   ("perceiver_io_classifier", "onnx"),
+                   ("perceiver_io_classifier", "litert")],
+    "jax": [("masked_audio", "onnx"), ("multimodal", "litert")],
+    "torch": [("multimodal", "onnx"), ("masked_lm", "litert")],
+}
+# Int8 dynamic-range quantisation stores weights of 1024 elements or more
+# (LiteRT's threshold) as int8: a model with 64-wide latents has them.
+WIDE = dict(num_latents=16, latent_dim=64, num_blocks=1,
+            num_self_attends_per_block=1)
+INT8_CASE = "named_rgb_classes"
+# Int8 weights (one scale per tensor) and, in onnxruntime, uint8
+# activations quantised at run time: each matmul's inputs carry an error
+# of up to half a quantisation step (1/254 of their range), which a
+# random, untrained model's few layers add up to a few percent of its
+# largest logit (1.1 % in LiteRT, 1.7 % in onnxruntime, 7 December 2026). 10 % of it separates that from a broken graph (which
+# gives errors of the logits' own size).
+INT8_RELATIVE_TOLERANCE = 0.1
+
+# Run after `FILES = <path of a JSON list of [file, feed.npz]>`: NumPy,
+# onnxruntime and LiteRT only.
+VERIFY_SCRIPT = """
+import json
+import numpy as np
+
+with open(FILES) as file:
+    files = json.load(file)
+results = {}
+for path, feed_path in files:
+    feed = np.load(feed_path)
+    if path.endswith(".onnx"):
+        import onnxruntime
+        session = onnxruntime.InferenceSession(path)
+        names = [node.name for node in session.get_inputs()]
+        def run(arrays):
+            return session.run(["logits"], arrays)[0]
+    else:
+        from ai_edge_litert.interpreter import Interpreter
+        runner = Interpreter(path).get_signature_runner()
+        names = sorted(runner.get_input_details())
+        def run(arrays):
+            return runner(**arrays)["logits"]
+    results[path] = {
+        "inputs": sorted(names),
+        "outputs": {str(size): run({key: feed[key][:size]
+                                    for key in feed.files}).tolist()
+                    for size in (1, 7)},
+    }
+print(json.dumps(results))
+"""
+
+
+def wide_perceiver(**overrides):
+    return tiny_perceiver(**{**WIDE, **overrides})
+
+
+def export_files(root):
+    """This backend's exports (`EXPORTS`), and under TensorFlow the int8
+    pair of `INT8_CASE`.
+
+    Returns:
+        {(case, format, quantize): (path, feed, expected outputs)}.
+    """
+    exports = {}
+    cases = EXPORTS[keras.config.backend()]
+    for name in sorted({name for name, _ in cases}):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(model_cases, "tiny_perceiver", wide_perceiver)
+            model, inputs = CASES[name]()
+        feed = serving_feed(model, inputs)
+        expected = to_numpy(model(inputs, training=False))
+        for format in (format for case, format in cases if case == name):
+            for quantize in (None, "int8")[:1 + (name == INT8_CASE)]:
+                path = str(root / f"{name}_{quantize}{SUFFIXES[format]}")
+                kp.export_model(model, path, format=format,
+                                quantize=quantize)
+                exports[name, format, quantize] = (path, feed, expected)
+    return exports
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Every export of this backend, run in one new process."""
+    root = tmp_path_factory.mktemp("formats")
+    exports = export_files(root)
+    files = []
+    for path, feed, _ in exports.values():
+        np.savez(path + ".npz", **feed)
+        files.append([path, path + ".npz"])
+    (root / "files.json").write_text(json.dumps(files))
+    script = f"FILES = {str(root / 'files.json')!r}\n" + VERIFY_SCRIPT
+    results = json.loads(run_under_backend(keras.config.backend(), script)
+                         .strip().splitlines()[-1])
+    return exports, results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, format", [
+    pytest.param(name, format, marks=pytest.mark.one_backend(backend))
+    for backend, pairs in EXPORTS.items() for name, format in pairs])
+def test_export_matches_the_model_in_a_new_process(exported, name, format):
+    exports, results = exported
+    path, feed, expected = exports[name, format, None]
+    result = results[path]
+    assert result["inputs"] == sorted(feed)
+    for size in (1, 7):  # A dynamic batch size.
+        outputs = np.array(result["outputs"][str(size)])
+        assert np.abs(outputs - expected[:size]).max() <= FLOAT32_TOLERANCE
+
+
+@pytest.mark.slow
+@pytest.mark.one_backend("tensorflow")
+@pytest.mark.parametrize("format", sorted(SUFFIXES))
+def test_int8_is_smaller_and_close(exported, format):
+    exports, results = exported
+    float_path, _, expected = exports[INT8_CASE, format, None]
+    int8_path = exports[INT8_CASE, format, "int8"][0]
+    # Smaller, not 4 times smaller: constants such as the Fourier
+    # position encodings stay float32, and weigh much in a tiny model.
+    assert os.path.getsize(int8_path) < os.path.getsize(float_path)
+    outputs = np.array(results[int8_path]["outputs"]["7"])
+    difference = np.abs(outputs - expected).max()
+    assert difference <= INT8_RELATIVE_TOLERANCE * np.abs(expected).max()
+    assert difference > 0  # Quantised: not the float32 graph.
+    assert kp.export.read_metadata(int8_path)["quantize"] == "int8"
+
+
+@pytest.mark.slow
+def test_metadata_carries_the_inputs_class_names_and_preprocessor(exported):
+    exports, _ = exported
+    for (name, format, quantize), (path, feed, _) in exports.items():
+        record = kp.export.read_metadata(path)
+        assert (record["format"], record["quantize"]) == (format, quantize)
+        assert sorted(spec["name"] for spec in record["inputs"]) == sorted(
+            feed)
+        if name == "named_rgb_classes":
+            assert record["class_names"] == ["cat", "dog", "owl", "bee",
+                                             "ant"]
+            assert record["preprocessor"]["class_name"] == "FilePreprocessor"
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("name, contents", [
+    ("other.onnx", b"not a model of ours"),
+    ("other.tflite", b"not a model of ours"),
+    ("damaged.tflite", b"\xff\xff\xff\x7fTFL3" + bytes(range(40))),
+])
+def test_read_metadata_of_another_file_is_none(name, contents, tmp_path):
+    (tmp_path / name).write_bytes(contents)
+    assert kp.export.read_metadata(tmp_path / name) is None
+
+
+@pytest.mark.backend_independent
+def test_read_metadata_refuses_other_file_names(tmp_path):
+    assert_value_error(
+        lambda: kp.export.read_metadata(tmp_path / "model.keras"),
+        ".onnx or .tflite", "Received: path")
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    model = tiny_perceiver(num_blocks=1, num_self_attends_per_block=1)
+    model.build((None, 8, 8, 1))
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    model.save(path)
+    return path
+
+
+# Options refused before any work: (arguments, what the message names).
+REFUSED_OPTIONS = {
+    "unknown_format": (["--format", "pytorch"], "invalid choice"),
+    "unknown_quantize": (["--format", "onnx", "--quantize", "int4"],
+                         "invalid choice"),
+    "quantize_a_saved_model": (["--quantize", "int8"],
+                               "onnx and litert formats"),
+    "onnx_file_name": (["--format", "onnx"], "ends in .onnx"),
+    "litert_file_name": (["--format", "litert"], "ends in .tflite"),
+}
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("case", sorted(REFUSED_OPTIONS))
+def test_bad_options_are_refused_in_one_line(case, model_file, tmp_path):
+    options, message = REFUSED_OPTIONS[case]
+    with unchanged(tmp_path, model_file):
+        result = run_in_process("export", model_file, tmp_path / "served",
+                                *options)
+    assert_refused(result, message)
+
+
+@pytest.mark.backend_independent
+def test_a_missing_package_names_the_extra(model_file, tmp_path,
+                                           monkeypatch):
+    find_spec = formats.importlib.util.find_spec
+    monkeypatch.setattr(formats.importlib.util, "find_spec",
+                        lambda name: None if name == "tf2onnx"
+                        else find_spec(name))
+    with unchanged(tmp_path, model_file):
+        result = run_in_process("export", model_file,
+                                tmp_path / "model.onnx", "--format", "onnx")
+    assert_refused(result, "needs tf2onnx", "keras-perceiver[onnx]")
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("format", sorted(SUFFIXES))
+def test_overwrite_replaces_only_an_earlier_export(format, model_file,
+                                                   tmp_path):
+    target = tmp_path / f"model{SUFFIXES[format]}"
+    target.write_bytes(b"someone's file")
+    with unchanged(tmp_path, model_file):
+        result = run_in_process("export", model_file, target, "--format",
+                                format, "--overwrite")
+    assert_refused(result, "replaces only a", str(target))
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("format, quantize, message", [
+    ("keras", None, "`format` must be one of"),
+    ("onnx", "int4", "`quantize` must be None or one of"),
+    ("saved_model", "int8", "onnx and litert formats"),
+])
+def test_export_model_refuses_bad_options(format, quantize, message,
+                                          tmp_path):
+    model = tiny_perceiver()
+    model.build((None, 8, 8, 1))
+    with unchanged(tmp_path):
+        assert_value_error(
+            lambda: kp.export_model(model, tmp_path / "model.onnx",
+                                    format=format, quantize=quantize),
+            message, "Received:")
