@@ -9,6 +9,9 @@ from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
 from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
+from keras_perceiver.models.perceiver_optical_flow import (
+    PerceiverOpticalFlow,
+)
 from keras_perceiver.models.perceiver_task import PerceiverTask
 from keras_perceiver.preprocessing.image_preprocessor import (
     ImagePreprocessor,
@@ -25,11 +28,13 @@ ADAPTER_ARCHITECTURES = (
     (adapters.ImageAdapter, conversion.FOURIER),
     (adapters.TextAdapter, conversion.TEXT_CLASSIFIER),
 )
-# Settings that the saved weights and logits do not depend on: names,
-# precision, training-only settings, initializers, the model's extras.
+# Settings that the saved weights and outputs do not depend on: names,
+# precision, training-only settings, initializers, the model's extras, the
+# chunk sizes of exact chunked attention.
 IGNORED_SETTINGS = (
     "name", "trainable", "dtype", "dropout", "input_chunk_size", "seed",
     "batch_norm_momentum", "class_names", "preprocessor",
+    "decoder_query_chunk_size",
 )
 HF_IMAGE_PROCESSOR = "PerceiverImageProcessor"
 
@@ -42,7 +47,8 @@ def save_transformers_checkpoint(model, folder, overwrite=False):
     `transformers.PerceiverFor...from_pretrained(folder)` gives the same
     logits (the tests check 1e-4), and `load_checkpoint(folder)` reads it
     back. Covered: what `load_checkpoint` converts (the three image
-    classifiers, the text classifier and the masked language model), and
+    classifiers, the text classifier, the masked language model and the
+    optical flow model, whose frame size becomes `train_size`), and
     models fine-tuned from them, `fine_tuning_classifier`'s included (its
     resizing and normalisation become `preprocessor_config.json`, with no
     crop). Class names become `id2label`. A model with a setting the
@@ -54,9 +60,10 @@ def save_transformers_checkpoint(model, folder, overwrite=False):
     once complete; `config.json` records the keras-perceiver version.
 
     Args:
-        model: a built `PerceiverIOClassifier` or `PerceiverMaskedLM` in
-            the transformers layout (as `load_checkpoint` gives them), or a
-            model from `fine_tuning_classifier`.
+        model: a built `PerceiverIOClassifier`, `PerceiverMaskedLM` or
+            `PerceiverOpticalFlow` in the transformers layout (as
+            `load_checkpoint` gives them), or a model from
+            `fine_tuning_classifier`.
         folder: str or path-like. The folder to create; it must not exist
             or be empty.
         overwrite: bool. Whether to replace a checkpoint folder that this
@@ -145,6 +152,8 @@ def transformers_config(model, architecture):
         config["max_position_embeddings"] = adapter.max_length
     if architecture == conversion.LEARNED:
         config["image_size"] = _square_side(model)
+    if architecture == conversion.FLOW:
+        config["train_size"] = list(adapter.grid_shape)
     if isinstance(model, PerceiverIOClassifier):
         config["num_labels"] = model.num_classes
         if model.class_names:
@@ -169,6 +178,8 @@ def _architecture_of(model):
         )
     if isinstance(model, PerceiverMaskedLM):
         return conversion.MASKED_LM
+    if isinstance(model, PerceiverOpticalFlow):
+        return conversion.FLOW
     adapter = model.encoder.input_adapter
     if isinstance(model, PerceiverIOClassifier):
         for adapter_class, architecture in ADAPTER_ARCHITECTURES:
@@ -177,7 +188,8 @@ def _architecture_of(model):
     raise ValueError(
         "The transformers layout has Perceiver IO classifiers on images "
         "(ImageAdapter, LearnedPositionImageAdapter, ConvStemImageAdapter) "
-        "or text (TextAdapter), and the masked language model. "
+        "or text (TextAdapter), the masked language model and the optical "
+        "flow model. "
         f"Received: a {type(model).__name__} on "
         f"{type(adapter).__name__ if adapter is not None else 'byte arrays'}"
     )
@@ -200,6 +212,8 @@ def _check_expressible(model, architecture, config):
     size = None
     if architecture in conversion.IMAGE_ARCHITECTURES:
         size = fine_tuning.checkpoint_image_size(model)
+    if architecture == conversion.FLOW:
+        size = config["train_size"]
     reference = conversion.build_model(architecture, config, size)
     ours, theirs = _settings(model), _settings(reference)
     differences = [

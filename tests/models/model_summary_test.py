@@ -53,8 +53,19 @@ def perceiver_masked_lm():
     return model, {"inputs": (None, 16), "mask": (None, 16)}
 
 
+def perceiver_optical_flow():
+    encoder = kp.PerceiverEncoder(
+        block_scheme="perceiver_io",
+        input_adapter=kp.adapters.FlowAdapter(num_channels=4, num_bands=2),
+        **{key: value for key, value in ENCODER.items()
+           if key != "num_bands"},
+    )
+    return kp.PerceiverOpticalFlow(encoder), (None, 2, 6, 6, 3)
+
+
 MODELS = [perceiver, perceiver_on_byte_arrays, perceiver_encoder,
-          perceiver_io, perceiver_io_classifier, perceiver_masked_lm]
+          perceiver_io, perceiver_io_classifier, perceiver_masked_lm,
+          perceiver_optical_flow]
 
 
 def test_every_model_class_is_covered():
