@@ -177,7 +177,7 @@ def named_rgb_classes_case():
 
 def perceiver_io_classifier_case():
     encoder = kp.PerceiverEncoder(
-        num_latents=8, latent_dim=16, num_blocks=2,
+        num_latents=8, latent_dim=16, num_blocks=1,
         num_self_attends_per_block=1, num_self_heads=2, num_bands=4,
         block_scheme="perceiver_io",
     )

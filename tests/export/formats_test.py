@@ -3,9 +3,11 @@
 Every model family (image, audio, point cloud, multimodal, Perceiver IO
 classifier, masked LM; masks where the family has them) is exported in
 each format once, the pairs dealt over the backends (`EXPORTS`): off
-TensorFlow each export starts a TensorFlow process, so JAX and PyTorch
-each write one ONNX and one LiteRT file of a masked model, and TensorFlow
-(which exports in its own process) the rest, with the int8 pair. The
+TensorFlow each export starts a TensorFlow process (which writes every
+format with TensorFlow's converters, whatever the backend), so JAX writes
+one ONNX and PyTorch one LiteRT file, each of a model with masks, and
+TensorFlow (which exports in its own process) the rest, with the int8
+pair. The
 models are `CASES`' with one block of 64-wide latents (`WIDE`): a graph
 of a third the size converts in a third of the time, and int8 needs
 weights that wide. One new process per module, importing only NumPy,
@@ -32,16 +34,17 @@ from support import run_under_backend, tiny_perceiver, to_numpy
 FLOAT32_TOLERANCE = 1e-4
 SUFFIXES = {"onnx": ".onnx", "litert": ".tflite"}
 # (case, format) pairs each backend exports; together every family in
-# every format, and every backend both formats of a model with masks.
+# every format, and each backend a model with masks.
 EXPORTS = {
-    "tensorflow": [("masked_audio", "litert"), ("masked_lm", "onnx"),
+    "tensorflow": [("masked_audio", "onnx"), ("masked_audio", "litert"),
+                   ("masked_lm", "onnx"), ("multimodal", "litert"),
                    ("named_rgb_classes", "onnx"),
                    ("named_rgb_classes", "litert"),
                    ("point_cloud", "onnx"), ("point_cloud", "litert"),
                    ("perceiver_io_classifier", "onnx"),
                    ("perceiver_io_classifier", "litert")],
-    "jax": [("masked_audio", "onnx"), ("multimodal", "litert")],
-    "torch": [("multimodal", "onnx"), ("masked_lm", "litert")],
+    "jax": [("multimodal", "onnx")],
+    "torch": [("masked_lm", "litert")],
 }
 # Int8 dynamic-range quantisation stores weights of 1024 elements or more
 # (LiteRT's threshold) as int8: a model with 64-wide latents has them.
@@ -52,8 +55,9 @@ INT8_CASE = "named_rgb_classes"
 # activations quantised at run time: each matmul's inputs carry an error
 # of up to half a quantisation step (1/254 of their range), which a
 # random, untrained model's few layers add up to a few percent of its
-# largest logit (1.1 % in LiteRT, 1.7 % in onnxruntime, 7 December 2026). 10 % of it separates that from a broken graph (which
-# gives errors of the logits' own size).
+# largest logit (1.1 % in LiteRT, 1.7 % in onnxruntime, 7 December 2026).
+# 10 % of it separates that from a broken graph (which gives errors of the
+# logits' own size).
 INT8_RELATIVE_TOLERANCE = 0.1
 
 # Run after `FILES = <path of a JSON list of [file, feed.npz]>`: NumPy,
