@@ -61,6 +61,13 @@ PUBLISHED = {
         IMAGENET, d_model=322
     ),
     "PerceiverForMaskedLM": dict(qk_channels=8 * 32, v_channels=1280),
+    # deepmind/optical-flow-perceiver's config.json.
+    "PerceiverForOpticalFlow": dict(
+        num_latents=2048, d_latents=512, d_model=322, num_blocks=1,
+        num_self_attends_per_block=24, num_self_attention_heads=16,
+        num_cross_attention_heads=1, qk_channels=None, v_channels=None,
+        train_size=[368, 496],
+    ),
 }
 
 

@@ -35,6 +35,8 @@ PRESETS = {
         conversion.CONV, "PerceiverIOClassifier", 48_646_522, 82.1),
     "language-perceiver": _preset(
         conversion.MASKED_LM, "PerceiverMaskedLM", 201_108_230),
+    "optical-flow-perceiver": _preset(
+        conversion.FLOW, "PerceiverOpticalFlow", 41_057_134),
 }
 
 
@@ -46,7 +48,8 @@ def list_presets():
         takes), `handle` (its `hf://` handle), `architecture` (the
         transformers class), `model` (the keras-perceiver class),
         `parameters` (trainable parameters), `imagenet_top1` (ImageNet
-        top-1 accuracy in percent, None for the language model) and
+        top-1 accuracy in percent, None for the language and flow
+        models) and
         `accuracy_source` (the accuracies are DeepMind's reported figures,
         not measured here).
 

@@ -16,13 +16,20 @@ MASK = np.arange(12)[None].repeat(32, 0) < rng.integers(4, 13, (32, 1))
 LABELS = rng.integers(0, 5, size=32)
 
 
-def compiled_model():
-    # One block: the pipelines are under test, and tracing TensorFlow's
-    # training step grows with the layers.
+def compiled_model(traced=False):
+    """A one-block Perceiver (the pipelines are under test, and tracing
+    TensorFlow's training step grows with the layers), compiled.
+
+    On TensorFlow it trains eagerly unless `traced`: Keras feeds a traced
+    and an eager step from the same pipeline, and tracing a step took ten
+    times as long as two eager steps (tests/layer_harness.py). The
+    masked tf.data pipeline trains traced, as `fit` does by default.
+    """
     model = tiny_perceiver(num_blocks=1, num_self_attends_per_block=1)
     model.compile(
         optimizer="adam",
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        run_eagerly=keras.config.backend() == "tensorflow" and not traced,
     )
     return model
 
@@ -49,7 +56,7 @@ def test_tf_data():
     masked = tf.data.Dataset.from_tensor_slices(
         ({"inputs": BYTES, "mask": MASK}, LABELS)
     ).shuffle(32, seed=0).batch(8).prefetch(2)
-    assert_fits(compiled_model(), masked)
+    assert_fits(compiled_model(traced=True), masked)
 
 
 @pytest.mark.skipif(keras.config.backend() != "torch",

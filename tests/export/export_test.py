@@ -42,13 +42,14 @@ BFLOAT16_RELATIVE_TOLERANCE = 0.1
 
 # The command's case carries a preprocessor and class names (`serve_raw`).
 CLI_CASE = "named_rgb_classes"
-# Off TensorFlow every model is rebuilt from its config and weights in a
+# Off TensorFlow every model is rebuilt from its `.keras` file in a
 # TensorFlow process, which then exports it as the TensorFlow backend does:
 # the full set of cases runs under TensorFlow; off it, these cover what the
 # rebuild carries (a preprocessor and class names, precision, nested
-# inputs, Perceiver IO models).
-CASES_OFF_TENSORFLOW = (CLI_CASE, "mixed_bfloat16", "multimodal",
-                        "perceiver_io_dense", "masked_lm")
+# inputs). Each is a TensorFlow process: the Perceiver IO models' files
+# load under every backend as any Keras model's do, and TensorFlow exports
+# them.
+CASES_OFF_TENSORFLOW = (CLI_CASE, "mixed_bfloat16", "multimodal")
 # Every other case serves its logits under "logits".
 OUTPUT_NAMES = {"perceiver_io_dense": "outputs"}
 

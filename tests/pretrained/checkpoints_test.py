@@ -45,6 +45,7 @@ IMAGE_ARCHITECTURES = [
 LEARNED = "PerceiverForImageClassificationLearned"
 FOURIER = "PerceiverForImageClassificationFourier"
 MASKED_LM = "PerceiverForMaskedLM"
+FLOW = "PerceiverForOpticalFlow"
 
 
 def image_size(architecture):
@@ -153,7 +154,8 @@ def test_published_configurations_build_to_transformers_counts(architecture):
     expected = sum(parameter.numel() for parameter in hf_model.parameters())
     settings = config.to_dict()
     settings["architectures"] = [architecture]
-    size = (224, 224) if architecture != MASKED_LM else None
+    size = {MASKED_LM: None, FLOW: settings["train_size"]}.get(
+        architecture, (224, 224))
     model = conversion.build_model(architecture, settings, size)
     trainable = sum(
         int(np.prod(weight.shape)) for weight in model.trainable_weights

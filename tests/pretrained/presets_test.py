@@ -127,7 +127,8 @@ def test_list_presets():
             } == {"vision-perceiver-fourier": 79.0,
                   "vision-perceiver-learned": 72.7,
                   "vision-perceiver-conv": 82.1,
-                  "language-perceiver": None}
+                  "language-perceiver": None,
+                  "optical-flow-perceiver": None}
     fourier = presets["vision-perceiver-fourier"]
     assert "not measured here" in fourier["accuracy_source"]
     assert fourier["handle"] == "hf://deepmind/vision-perceiver-fourier"
