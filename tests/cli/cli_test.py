@@ -36,18 +36,25 @@ def auto_jit_compile():
 
 @pytest.mark.slow
 def test_train_evaluate_and_predict_on_digits(tmp_path):
-    # (--backend, which starts a process for another backend:
-    # tests/optional_dependencies_test.py.)
+    # (--backend, which starts a process for another backend: the
+    # two-device runs of tests/distribution/distribution_test.py.) On
+    # TensorFlow the run is XLA-compiled (--jit-compile), which Keras'
+    # "auto" leaves off without a GPU: JAX compiles every run; torch.compile
+    # takes minutes per step function and batch shape, and
+    # tests/models/torch_compile_test.py trains a compiled model;
+    # TensorFlow's two-device run trains without XLA.
+    jit_compile = keras.config.backend() == "tensorflow"
     result = run_in_process("train", "--dataset", "digits", "--epochs", "2",
                             "--output-dir", tmp_path, *ONE_BATCH,
-                            *TINY_MODEL)
+                            *TINY_MODEL,
+                            *["--jit-compile"] * jit_compile)
     assert result.returncode == 0, result.stderr[-2000:]
     for name in ("model.keras", "history.csv", "training_curves.png",
                  "attention_maps.png", "metrics.json"):
         assert (tmp_path / name).is_file(), name
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["backend"] == keras.config.backend()
-    assert metrics["jit_compile"] is auto_jit_compile()
+    assert metrics["jit_compile"] is (jit_compile or auto_jit_compile())
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
     assert epochs_logged(tmp_path / "history.csv") == [0, 1]
 
@@ -279,24 +286,6 @@ def test_jit_compile_reaches_the_compiled_model():
         model = compiled_model(run_spec(args, None), dataset)
         expected = bool(flags) or auto_jit_compile()
         assert model.jit_compile is expected, flags
-
-
-@pytest.mark.slow
-def test_a_jit_compiled_run_trains_evaluates_and_says_so(tmp_path):
-    # JAX compiles every run (test_train_evaluate_and_predict_on_digits);
-    # torch.compile takes minutes per step function and batch shape, and
-    # tests/torch_compile_test.py trains a compiled model.
-    if keras.config.backend() != "tensorflow":
-        pytest.skip("XLA on TensorFlow only")
-    # No validation split: one step function less for XLA to compile.
-    result = run_in_process("train", "--dataset", "digits", "--epochs", "1",
-                            "--jit-compile", "--validation-split", "0",
-                            "--output-dir", tmp_path, *ONE_BATCH,
-                            *TINY_MODEL)
-    assert result.returncode == 0, result.stderr[-2000:]
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["jit_compile"] is True
-    assert 0.0 <= metrics["test_accuracy"] <= 1.0
 
 
 def test_commands_load_a_model_without_its_training_setup(tmp_path):

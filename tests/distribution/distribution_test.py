@@ -43,11 +43,16 @@ TESTS = pathlib.Path(__file__).resolve().parents[1]
 TRAJECTORY_RTOL = 1e-4
 TRAJECTORY_ATOL = 1e-5
 
+# One block of one self-attend, here and in the scripts: the engines are
+# under test, and each traces or compiles the model's steps.
 TINY_MODEL_OPTIONS = [
-    "--num-latents", "8", "--latent-dim", "16", "--num-blocks", "2",
+    "--num-latents", "8", "--latent-dim", "16", "--num-blocks", "1",
     "--num-self-attends-per-block", "1", "--num-self-heads", "2",
     "--num-bands", "4",
 ]
+
+SCRIPT_MODEL = dict(TINY_PERCEIVER, num_blocks=1,
+                    num_self_attends_per_block=1)
 
 only_jax = pytest.mark.skipif(
     BACKEND != "jax", reason="keras.distribution runs on the JAX backend"
@@ -71,7 +76,7 @@ from support import compile_classifier
 import keras_perceiver as kp
 import keras_perceiver.distribution
 
-TINY = {TINY_PERCEIVER!r}
+TINY = {SCRIPT_MODEL!r}
 rng = np.random.default_rng(0)
 x = rng.random((64, 8, 8, 1), dtype=np.float32)
 y = rng.integers(0, TINY["num_classes"], 64)
@@ -416,9 +421,9 @@ def test_torch_ddp_follows_the_one_process_trajectory(tmp_path):
     # The same global batches in one process: keras' own fit.
     rng = np.random.default_rng(0)
     x = rng.random((64, 8, 8, 1), dtype=np.float32)
-    y = rng.integers(0, TINY_PERCEIVER["num_classes"], 64)
+    y = rng.integers(0, SCRIPT_MODEL["num_classes"], 64)
     keras.utils.set_random_seed(0)
-    model = compile_classifier(tiny_perceiver(), metrics=[
+    model = compile_classifier(tiny_perceiver(**SCRIPT_MODEL), metrics=[
         "accuracy",
         keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top_2")])
     model.build(x.shape)
