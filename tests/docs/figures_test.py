@@ -128,6 +128,21 @@ FIGURES = [
         lambda data: f"MSE {data['test_mse_denoised']:.3f}",
         lambda data: f"{data['parameters']:,} parameters",
         lambda data: f"{data['training_seconds']:,} s of training"]],
+    # Optical flow: the CIFAR-10 example.
+    *[(page, TRAINING + "cifar10_affine_flow_metrics.json", read)
+      for page in ("docs/guides/perceiver-io.md", "README.md")
+      for read in [
+          lambda data: f"{data['test_epe_perceiver_io']:.2f} pixels",
+          lambda data: f"{data['test_epe_zero_flow']:.2f}",
+          lambda data: f"{data['test_epe_farneback']:.2f}"]],
+    ("docs/guides/perceiver-io.md",
+     TRAINING + "cifar10_affine_flow_metrics.json",
+     lambda data: f"{data['training_seconds']} s of training"),
+    ("docs/guides/perceiver-io.md",
+     TRAINING + "cifar10_affine_flow_metrics.json",
+     lambda data: f"{data['parameters']:,}-parameter"),
+    ("README.md", TRAINING + "cifar10_affine_flow_metrics.json",
+     lambda data: f"in {round(data['training_seconds'] / 60)} minutes"),
     # Millions of inputs.
     *[("docs/guides/large-inputs.md", "benchmarks/results/large_inputs.md",
        text(quoted)) for quoted in
