@@ -21,6 +21,11 @@ import sys
 import keras
 
 
+# The `keras-perceiver` script (`keras_perceiver_command`) as users run
+# it, for `python -c`.
+SCRIPT = "import sys, keras_perceiver_command as c; sys.exit(c.main())"
+
+
 def command(*arguments):
     """The command line that runs keras-perceiver with `arguments`."""
     return [sys.executable, "-m", "keras_perceiver.cli",

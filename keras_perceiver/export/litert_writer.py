@@ -40,7 +40,6 @@ def write_litert(model, path, quantize=None):
         if quantize is not None:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converted = converter.convert()
-    specs = keras.tree.flatten(saved_model.serving_input_specs(model))
-    record = metadata.export_metadata(model, "litert", quantize, specs)
+    record = metadata.export_metadata(model, "litert", quantize)
     with open(path, "wb") as file:
         file.write(metadata.with_litert_metadata(converted, record))

@@ -20,14 +20,13 @@ SUFFIXES = {"onnx": ".onnx", "litert": ".tflite"}
 LITERT_IDENTIFIER = b"TFL3"
 
 
-def export_metadata(model, format, quantize, input_specs):
+def export_metadata(model, format, quantize):
     """The record an export of `model` carries.
 
     Args:
         model: a built keras-perceiver model.
         format: str. "onnx" or "litert".
         quantize: None or "int8".
-        input_specs: the flat list of the signature's `keras.InputSpec`s.
 
     Returns:
         A JSON-serialisable dict: `written_by`, `format`, `quantize`,
@@ -36,9 +35,13 @@ def export_metadata(model, format, quantize, input_specs):
         (as `keras.saving.serialize_keras_object` gives it; None without
         one): how a client turns raw files into the inputs.
     """
+    import keras
+
+    from keras_perceiver.export.saved_model import serving_input_specs
     from keras_perceiver.preprocessing.preprocessor import preprocessor_of
     from keras_perceiver.preprocessing.preprocessor import serialized
 
+    input_specs = keras.tree.flatten(serving_input_specs(model))
     class_names = getattr(model, "class_names", None)
     return {
         "written_by": WRITTEN_BY,

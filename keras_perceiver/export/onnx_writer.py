@@ -8,8 +8,6 @@ metadata (`keras_perceiver.export.metadata`).
 
 import os
 
-import keras
-
 from keras_perceiver.export import metadata
 from keras_perceiver.export import saved_model
 
@@ -40,9 +38,8 @@ def write_onnx(model, path, quantize=None):
 
         quantize_dynamic(float_path, path, weight_type=QuantType.QInt8)
         os.remove(float_path)
-    specs = keras.tree.flatten(saved_model.serving_input_specs(model))
     metadata.with_onnx_metadata(
-        path, metadata.export_metadata(model, "onnx", quantize, specs))
+        path, metadata.export_metadata(model, "onnx", quantize))
 
 
 def _erfc_as_erf(graph, node, name, args):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from command_line import (
     ONE_BATCH,
+    SCRIPT,
     TINY_MODEL,
     assert_one_line_error,
     epochs_logged,
@@ -336,9 +337,8 @@ def test_a_backend_that_is_not_installed_is_a_one_line_error(monkeypatch):
     assert main.main(["--backend", "jax", "train", "--dataset", "digits"]) == 2
 
 
-# The `keras-perceiver` script (keras_perceiver_command), as users run it,
-# optionally with JAX looking uninstalled.
-SCRIPT = "import sys, keras_perceiver_command as c; sys.exit(c.main())"
+# The `keras-perceiver` script (`SCRIPT`), optionally with JAX looking
+# uninstalled.
 WITHOUT_JAX = ("import importlib.util as util; find_spec = util.find_spec; "
                "util.find_spec = lambda name, *rest: None if name == 'jax' "
                "else find_spec(name, *rest); ")

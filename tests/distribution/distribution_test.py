@@ -20,7 +20,7 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from command_line import assert_one_line_error, run_in_process
+from command_line import SCRIPT, assert_one_line_error, run_in_process
 from support import TINY_PERCEIVER, compile_classifier, tiny_perceiver
 
 from keras_perceiver.distribution import (
@@ -443,8 +443,6 @@ def test_torch_ddp_follows_the_one_process_trajectory(tmp_path):
 # `keras-perceiver` script: `--backend` chooses, KERAS_BACKEND unset (Keras's
 # default would be TensorFlow).
 
-# The `keras-perceiver` script.
-SCRIPT = "import sys, keras_perceiver_command as c; sys.exit(c.main())"
 # TensorFlow's C++ logging ("I0000 00:00:... port.cc:153] oneDNN ...") and
 # its start-up notices.
 TENSORFLOW_LOG_LINE = re.compile(
