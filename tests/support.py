@@ -15,11 +15,17 @@ TINY_PERCEIVER = dict(
     num_classes=5,
     num_latents=8,
     latent_dim=16,
-    num_blocks=3,
-    num_self_attends_per_block=2,
+    num_blocks=2,
+    num_self_attends_per_block=1,
     num_cross_heads=1,
     num_self_heads=2,
     num_bands=4,
+)
+# The tiny Perceiver of tests/fixtures/cross_backend/perceiver_*.keras,
+# written when TINY_PERCEIVER had 3 blocks of 2 self-attends: its test also
+# covers paper weight sharing over more than two blocks.
+CROSS_BACKEND_PERCEIVER = dict(
+    TINY_PERCEIVER, num_blocks=3, num_self_attends_per_block=2
 )
 
 # The paper's ImageNet model (Table 7), for 224 x 224 x 3 images.

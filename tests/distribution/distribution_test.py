@@ -174,7 +174,8 @@ def test_layout_map_shards_latents_attention_and_mlp_weights():
         assert layout.device_mesh is layout_map.device_mesh
     # latents + per cross-attend and self-attention layer: 6 attention
     # weights (q/k/v kernels and biases) + output kernel + 3 MLP weights.
-    layers = 3 + 3 * TINY_PERCEIVER["num_self_attends_per_block"]
+    blocks = TINY_PERCEIVER["num_blocks"]
+    layers = blocks * (1 + TINY_PERCEIVER["num_self_attends_per_block"])
     assert sharded == 1 + 10 * layers
 
 

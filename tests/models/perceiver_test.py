@@ -9,6 +9,7 @@ import pytest
 import keras_perceiver as kp
 from layer_harness import run_task_test
 from support import (
+    CROSS_BACKEND_PERCEIVER,
     IMAGENET_PERCEIVER,
     TINY_PERCEIVER,
     tiny_perceiver,
@@ -161,7 +162,7 @@ def test_layer_checks(tmp_path):
     # The same model saved under each other backend loads here too
     # (tests/fixtures/cross_backend/perceiver_<backend>.keras).
     model, restored = run_task_test(
-        kp.Perceiver, {**TINY_PERCEIVER, "max_resolution": (10, 12)},
+        kp.Perceiver, {**CROSS_BACKEND_PERCEIVER, "max_resolution": (10, 12)},
         IMAGES, tmp_path,
         config_kwargs={**TINY_PERCEIVER, "weight_sharing": "none",
                        "cross_attend_placement": "start", "dropout": 0.1,
