@@ -336,7 +336,8 @@ class PerceiverAttention(keras.layers.Layer):
         Exact (the softmax's normaliser comes from a first pass over the
         chunks, see `softmax_chunks`), and never more than one chunk's
         logits at a time: for maps over more keys than a
-        `(batch, heads, queries, keys)` matrix could hold.
+        `(batch, heads, queries, keys)` matrix could hold. For inspection:
+        no gradient flows through them.
 
         Args:
             query: Tensor of shape `(batch, num_queries, query_channels)`.
@@ -362,9 +363,11 @@ class PerceiverAttention(keras.layers.Layer):
             if mask is not None:
                 chunk_mask = ops.cast(mask[:, start:stop], "bool")
                 chunk_mask = chunk_mask[:, None, None, :]
-            return ops.cast(
+            # Without gradients: on PyTorch the running statistics would
+            # otherwise keep every chunk's autograd graph alive.
+            return ops.stop_gradient(ops.cast(
                 self._attention_logits(queries, keys, chunk_mask), "float32"
-            )
+            ))
 
         return softmax_chunks(chunk_logits, key_value.shape[1], chunk_size)
 
