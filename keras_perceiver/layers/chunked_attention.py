@@ -148,8 +148,8 @@ def softmax_chunks(chunk_logits, num_inputs, chunk_size):
     Two passes over the chunks: the first folds each chunk's logits into a
     running maximum and sum (the online softmax of `chunked_attention`),
     which are the softmax's normaliser; the second makes each chunk's
-    logits again and yields their probabilities `exp(logits - maximum) /
-    sum`, the slice of the whole softmax. No more
+    logits again and yields their probabilities
+    `exp(logits - maximum) / sum`, the slice of the whole softmax. No more
     than one chunk's logits exist at a time.
 
     Args:
