@@ -26,6 +26,18 @@ def check_optional_positive_int(name, value):
     return check_positive_int(name, value)
 
 
+def check_indices(name, value, size):
+    """Returns `value` as a list of ints if it is a non-empty list or tuple
+    of integers in [0, size), otherwise raises."""
+    if (not isinstance(value, (list, tuple)) or not value or not all(
+            _is_integer(index) and 0 <= index < size for index in value)):
+        raise ValueError(
+            f"`{name}` must be a non-empty list of indices, each in "
+            f"[0, {size}). Received: {name}={value!r}"
+        )
+    return [int(index) for index in value]
+
+
 def check_positive_number(name, value):
     """Returns `value` as a float if it is a finite number > 0, otherwise
     raises."""

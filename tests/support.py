@@ -56,6 +56,20 @@ def tiny_perceiver(**overrides):
     return kp.Perceiver(**{**TINY_PERCEIVER, **overrides})
 
 
+def tiny_flow_model(**overrides):
+    """An optical-flow model (`PerceiverOpticalFlow`) of a few weights."""
+    encoder = kp.PerceiverEncoder(
+        num_latents=4,
+        latent_dim=8,
+        num_blocks=1,
+        num_self_attends_per_block=1,
+        num_self_heads=2,
+        block_scheme="perceiver_io",
+        input_adapter=kp.adapters.FlowAdapter(num_channels=4, num_bands=2),
+    )
+    return kp.PerceiverOpticalFlow(encoder, **overrides)
+
+
 def to_numpy(tensor):
     return keras.ops.convert_to_numpy(tensor)
 

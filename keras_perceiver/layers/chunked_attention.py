@@ -9,7 +9,9 @@ Gimelshein, 2018, as in FlashAttention), and dropped: no
 the running maximum `m`, a new chunk of logits `s` and values `v`,
 `m' = max(m, max(s))`, `l' = l exp(m - m') + sum(exp(s - m'))` and
 `acc' = acc exp(m - m') + exp(s - m') v`, and the output is `acc / l`, the
-softmax-weighted sum over all M elements.
+softmax-weighted sum over all M elements. `softmax_chunks` uses the same
+fold to stream the probabilities themselves (attention maps over a large
+M) chunk by chunk.
 
 The backward pass recomputes each chunk's keys/values and logits from the
 chunk itself (the optional key/value LayerNorm, the key and value
@@ -103,12 +105,9 @@ def chunked_attention(
         """One chunk folded into the running statistics (float32)."""
         keys, chunk_values = project_chunk(chunk, values)
         logits, valid = _masked_logits(queries, keys, valid)
-        new_maximum = ops.maximum(
-            maximum, ops.stop_gradient(ops.max(logits, axis=-1))
+        new_maximum, total, weights, decay = _fold(
+            maximum, total, logits, valid
         )
-        weights = ops.exp(logits - new_maximum[..., None]) * valid
-        decay = ops.exp(maximum - new_maximum)
-        total = total * decay + ops.sum(weights, axis=-1)
         weighted = ops.einsum(
             "bqhk,bkhd->bqhd", ops.cast(weights, dtype), chunk_values
         )
@@ -141,6 +140,74 @@ def chunked_attention(
         )
         attended = accumulated / _nonzero(total)[..., None]
     return ops.cast(attended, dtype)
+
+
+def softmax_chunks(chunk_logits, num_inputs, chunk_size):
+    """The softmax over the last axis of logits made chunk by chunk, exact.
+
+    Two passes over the chunks: the first folds each chunk's logits into a
+    running maximum and sum (the online softmax of `chunked_attention`),
+    which are the softmax's normaliser; the second makes each chunk's
+    logits again and yields their probabilities
+    `exp(logits - maximum) / sum`, the slice of the whole softmax. No more
+    than one chunk's logits exist at a time.
+
+    Args:
+        chunk_logits: function from `(start, stop)` to the float32 logits
+            `(..., stop - start)` of elements `start` to `stop` of the last
+            axis; called twice per chunk.
+        num_inputs: int. The length M of the last axis.
+        chunk_size: int. Elements per chunk (the last chunk may be
+            shorter).
+
+    Yields:
+        `(start, probabilities)` per chunk in order, `probabilities` of
+        shape `(..., stop - start)` in float32.
+
+    Example:
+
+    >>> logits = keras.random.normal((2, 10))
+    >>> chunks = softmax_chunks(lambda a, b: logits[:, a:b], 10, 4)
+    >>> [start for start, _ in chunks]
+    [0, 4, 8]
+    """
+    bounds = [(start, min(start + chunk_size, num_inputs))
+              for start in range(0, num_inputs, chunk_size)]
+    maximum = total = None
+    for start, stop in bounds:
+        logits = chunk_logits(start, stop)
+        if maximum is None:
+            maximum = ops.zeros(logits.shape[:-1], "float32") + NEGATIVE
+            total = ops.zeros(logits.shape[:-1], "float32")
+        maximum, total, _, _ = _fold(maximum, total, logits, 1.0)
+    # Not exp(logits - (maximum + log(total))): next to a masked row's
+    # maximum (-1e9) the log of its total is below float32's resolution.
+    maximum, total = maximum[..., None], total[..., None]
+    for start, stop in bounds:
+        yield start, ops.exp(chunk_logits(start, stop) - maximum) / total
+
+
+def _fold(maximum, total, logits, valid):
+    """One chunk's logits folded into the running maximum and sum.
+
+    Args:
+        maximum, total: the running maximum and sum `(...,)`, float32.
+        logits: the chunk's logits `(..., K)`, float32.
+        valid: 1 (or a 0/1 float array broadcasting to `logits`) where an
+            element counts.
+
+    Returns:
+        The new maximum and sum, the chunk's weights `exp(logits -
+        new maximum) * valid` and the factor `exp(maximum - new maximum)`
+        that rescales what was summed before.
+    """
+    new_maximum = ops.maximum(
+        maximum, ops.stop_gradient(ops.max(logits, axis=-1))
+    )
+    weights = ops.exp(logits - new_maximum[..., None]) * valid
+    decay = ops.exp(maximum - new_maximum)
+    total = total * decay + ops.sum(weights, axis=-1)
+    return new_maximum, total, weights, decay
 
 
 def _masked_logits(queries, keys, valid):

@@ -144,6 +144,26 @@ class CrossAttention(AttentionBlock):
             self.latent_norm(latents), self.input_norm(inputs), mask
         )
 
+    def attention_weight_chunks(self, latents, inputs, chunk_size,
+                                mask=None):
+        """`attention_weights` chunk by chunk of inputs, exact.
+
+        Args:
+            latents: Tensor of shape `(batch, N, D)`.
+            inputs: Tensor of shape `(batch, M, C)`.
+            chunk_size: int. Inputs per chunk.
+            mask: Optional boolean tensor of shape `(batch, M)`.
+
+        Returns:
+            A generator of `(start, probabilities)`, `probabilities` of
+            shape `(batch, heads, N, chunk)` (float32); see
+            `PerceiverAttention.attention_weight_chunks`.
+        """
+        return self.attention.attention_weight_chunks(
+            self.latent_norm(latents), inputs, chunk_size, mask,
+            key_value_norm=self.input_norm,
+        )
+
     def compute_mask(self, *args, **kwargs):
         """The mask is consumed here: the output has no padding."""
         return None

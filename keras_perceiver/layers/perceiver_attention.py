@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_perceiver import argument_checks
 from keras_perceiver.layers.chunked_attention import chunked_attention
+from keras_perceiver.layers.chunked_attention import softmax_chunks
 
 # `input_chunk_size=None`: the whole key/value axis while one example's
 # logit matrix (heads x queries x M) has at most this many entries ...
@@ -328,13 +329,62 @@ class PerceiverAttention(keras.layers.Layer):
             mask = ops.cast(mask, "bool")[:, None, None, :]
         return self._attention_probabilities(queries, keys, mask)
 
+    def attention_weight_chunks(self, query, key_value, chunk_size,
+                                mask=None, key_value_norm=None):
+        """The probabilities of `attention_weights`, chunk by chunk of keys.
+
+        Exact (the softmax's normaliser comes from a first pass over the
+        chunks, see `softmax_chunks`), and never more than one chunk's
+        logits at a time: for maps over more keys than a
+        `(batch, heads, queries, keys)` matrix could hold. For inspection:
+        no gradient flows through them.
+
+        Args:
+            query: Tensor of shape `(batch, num_queries, query_channels)`.
+            key_value: Tensor of shape `(batch, num_keys, key_channels)`.
+            chunk_size: int. Keys per chunk.
+            mask: Optional boolean tensor of shape `(batch, num_keys)`.
+            key_value_norm: Optional layer applied to each chunk of
+                `key_value` first.
+
+        Returns:
+            A generator of `(start, probabilities)`, `probabilities` of
+            shape `(batch, heads, num_queries, chunk)` (float32) for keys
+            `start` to `start + chunk`.
+        """
+        queries = self._split_heads(self.query_dense(query))
+
+        def chunk_logits(start, stop):
+            chunk = key_value[:, start:stop]
+            if key_value_norm is not None:
+                chunk = key_value_norm(chunk)
+            keys = self._split_heads(self.key_dense(chunk))
+            chunk_mask = None
+            if mask is not None:
+                chunk_mask = ops.cast(mask[:, start:stop], "bool")
+                chunk_mask = chunk_mask[:, None, None, :]
+            # Without gradients: on PyTorch the running statistics would
+            # otherwise keep every chunk's autograd graph alive.
+            return ops.stop_gradient(ops.cast(
+                self._attention_logits(queries, keys, chunk_mask), "float32"
+            ))
+
+        return softmax_chunks(chunk_logits, key_value.shape[1], chunk_size)
+
     def _attention_probabilities(self, queries, keys, mask):
+        return ops.softmax(
+            self._attention_logits(queries, keys, mask), axis=-1
+        )
+
+    def _attention_logits(self, queries, keys, mask):
+        """Scaled logits `(batch, heads, queries, keys)`, -1e9 where
+        `mask` (broadcasting to them) is False."""
         head_channels = self.qk_channels // self.num_heads
         logits = ops.einsum("bqhd,bkhd->bhqk", queries, keys)
         logits = logits / ops.sqrt(ops.cast(head_channels, logits.dtype))
         if mask is not None:
             logits = ops.where(mask, logits, ops.full_like(logits, -1e9))
-        return ops.softmax(logits, axis=-1)
+        return logits
 
     def _split_heads(self, tensor):
         shape = tuple(ops.shape(tensor))

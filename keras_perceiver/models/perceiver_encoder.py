@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 from keras import ops
 
 from keras_perceiver import argument_checks
@@ -7,6 +8,7 @@ from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.cross_attention import CrossAttention
 from keras_perceiver.layers.initializers import initializer_or_default
 from keras_perceiver.layers.latent_transformer import LatentTransformer
+from keras_perceiver.layers.perceiver_attention import AUTO_CHUNK_SIZE
 from keras_perceiver.models.preset_methods import PresetMethods
 
 WEIGHT_SHARING_CHOICES = ("paper", "none", "all")
@@ -441,22 +443,117 @@ class PerceiverEncoder(PresetMethods, keras.Model):
                                ops.zeros_like(byte_array))
         return byte_array, mask
 
-    def cross_attention_maps(self, inputs, mask=None):
+    def cross_attention_maps(self, inputs, mask=None, chunk_size=None):
         """Attention of the latents over the inputs in the first cross-attend.
+
+        The whole matrix, for inputs small enough that it fits in memory;
+        `cross_attention_map_chunks` and `mean_cross_attention_maps` give
+        maps of larger inputs chunk by chunk.
 
         Args:
             inputs: what the model's `call` takes.
             mask: optional boolean tensor `(batch, M)`.
+            chunk_size: int or None. None computes the matrix in one
+                softmax; an int computes it from `cross_attention_map_chunks`
+                of that many inputs (float32), without the whole logit
+                matrix beside it. Defaults to None.
 
         Returns:
             A tensor `(batch, num_cross_heads, N, M)` of attention
             probabilities: row `n` says where latent `n` looks in the byte
             array (for images, reshape `M` to `(H, W)`).
+
+        Example:
+
+        >>> maps = encoder.cross_attention_maps(images)  # doctest: +SKIP
+        >>> maps.shape  # (batch, heads, latents, pixels)  # doctest: +SKIP
+        (2, 1, 256, 784)
         """
+        if chunk_size is not None:
+            chunks = self.cross_attention_map_chunks(inputs, mask, chunk_size)
+            return ops.concatenate([maps for _, maps in chunks], axis=-1)
         byte_array, mask = self.encode_inputs(inputs, mask)
         latents = self._initial_latents(ops.shape(byte_array)[0])
         cross = self.cross_attend_for_block(0)
         return cross.attention_weights(latents, byte_array, mask)
+
+    def cross_attention_map_chunks(self, inputs, mask=None,
+                                   chunk_size=AUTO_CHUNK_SIZE):
+        """`cross_attention_maps` streamed over chunks of the inputs.
+
+        Each chunk holds the exact probabilities of the whole matrix's
+        slice: a first pass over the chunks computes each latent's softmax
+        normaliser, a second yields the chunks. Only the byte array and
+        one chunk's logits exist at a time, never a `(N, M)` matrix, so
+        maps of a million inputs can be drawn.
+
+        Args:
+            inputs: what the model's `call` takes.
+            mask: optional boolean tensor `(batch, M)`.
+            chunk_size: int. Inputs per chunk (the last one may be
+                shorter). Defaults to 4096.
+
+        Returns:
+            A generator of `(start, probabilities)`: `probabilities` is a
+            float32 tensor `(batch, num_cross_heads, N, chunk)`, the
+            attention over inputs `start` to `start + chunk`.
+
+        Example:
+
+        >>> for start, maps in encoder.cross_attention_map_chunks(
+        ...         images, chunk_size=1024):  # doctest: +SKIP
+        ...     print(start, tuple(maps.shape))
+        0 (2, 1, 256, 1024)
+        """
+        chunk_size = argument_checks.check_positive_int(
+            "chunk_size", chunk_size
+        )
+        byte_array, mask = self.encode_inputs(inputs, mask)
+        latents = self._initial_latents(ops.shape(byte_array)[0])
+        cross = self.cross_attend_for_block(0)
+        return cross.attention_weight_chunks(
+            latents, byte_array, chunk_size, mask
+        )
+
+    def mean_cross_attention_maps(self, inputs, latents, mask=None,
+                                  chunk_size=AUTO_CHUNK_SIZE):
+        """Some latents' attention maps averaged over heads, as NumPy.
+
+        What a drawing needs, filled chunk by chunk from
+        `cross_attention_map_chunks`: memory for the chosen latents' maps
+        and one chunk, never the whole `(heads, N, M)` matrix.
+
+        Args:
+            inputs: what the model's `call` takes.
+            latents: list of ints. The latents whose maps to return, each
+                in `[0, num_latents)`.
+            mask: optional boolean tensor `(batch, M)`.
+            chunk_size: int. Inputs per chunk. Defaults to 4096.
+
+        Returns:
+            A float32 NumPy array `(batch, len(latents), M)`: row `i` is
+            the attention of latent `latents[i]` over the inputs, averaged
+            over the cross-attend's heads.
+
+        Example:
+
+        >>> maps = encoder.mean_cross_attention_maps(
+        ...     images, latents=[0, 5])  # doctest: +SKIP
+        >>> maps.shape  # (batch, latents, pixels)  # doctest: +SKIP
+        (2, 2, 784)
+        """
+        latents = argument_checks.check_indices(
+            "latents", latents, self.num_latents
+        )
+        chunks = [
+            ops.convert_to_numpy(
+                ops.mean(ops.take(maps, latents, axis=2), axis=1)
+            )
+            for _, maps in self.cross_attention_map_chunks(
+                inputs, mask, chunk_size
+            )
+        ]
+        return np.concatenate(chunks, axis=-1)
 
     def compute_mask(self, *args, **kwargs):
         """The mask is consumed here: the output has no padding."""

@@ -1,5 +1,6 @@
 import keras
 
+from keras_perceiver.layers.perceiver_attention import AUTO_CHUNK_SIZE
 from keras_perceiver.models.perceiver_encoder import check_encoder
 from keras_perceiver.models.preset_methods import PresetMethods
 from keras_perceiver.preprocessing.preprocessor import as_preprocessor
@@ -54,19 +55,58 @@ class PerceiverTask(PresetMethods, keras.Model):
         """Inputs keep full precision, as the encoder's do."""
         return self.dtype_policy.variable_dtype
 
-    def cross_attention_maps(self, inputs, mask=None):
+    def cross_attention_maps(self, inputs, mask=None, chunk_size=None):
         """Attention of the latents over the inputs in the encoder's first
         cross-attend (see `PerceiverEncoder.cross_attention_maps`).
 
         Args:
             inputs: what the model's `call` takes.
             mask: optional boolean tensor `(batch, M)`.
+            chunk_size: int or None. None computes the matrix in one
+                softmax, an int in chunks of that many inputs. Defaults to
+                None.
 
         Returns:
             A tensor `(batch, num_cross_heads, N, M)` of attention
             probabilities.
         """
-        return self.encoder.cross_attention_maps(inputs, mask)
+        return self.encoder.cross_attention_maps(inputs, mask, chunk_size)
+
+    def cross_attention_map_chunks(self, inputs, mask=None,
+                                   chunk_size=AUTO_CHUNK_SIZE):
+        """`cross_attention_maps` streamed over chunks of the inputs, exact
+        (see `PerceiverEncoder.cross_attention_map_chunks`).
+
+        Args:
+            inputs: what the model's `call` takes.
+            mask: optional boolean tensor `(batch, M)`.
+            chunk_size: int. Inputs per chunk. Defaults to 4096.
+
+        Returns:
+            A generator of `(start, probabilities)`, `probabilities` of
+            shape `(batch, num_cross_heads, N, chunk)`.
+        """
+        return self.encoder.cross_attention_map_chunks(
+            inputs, mask, chunk_size
+        )
+
+    def mean_cross_attention_maps(self, inputs, latents, mask=None,
+                                  chunk_size=AUTO_CHUNK_SIZE):
+        """Some latents' maps averaged over heads, filled chunk by chunk
+        (see `PerceiverEncoder.mean_cross_attention_maps`).
+
+        Args:
+            inputs: what the model's `call` takes.
+            latents: list of ints. The latents whose maps to return.
+            mask: optional boolean tensor `(batch, M)`.
+            chunk_size: int. Inputs per chunk. Defaults to 4096.
+
+        Returns:
+            A float32 NumPy array `(batch, len(latents), M)`.
+        """
+        return self.encoder.mean_cross_attention_maps(
+            inputs, latents, mask, chunk_size
+        )
 
     def compute_mask(self, *args, **kwargs):
         """The mask is consumed here: the outputs have no padding."""

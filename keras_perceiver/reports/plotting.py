@@ -91,8 +91,10 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     `keras_perceiver.modalities.attention_drawing`).
 
     Args:
-        model: a trained model with `cross_attention_maps` (every Perceiver
-            and Perceiver IO model).
+        model: a trained Perceiver or Perceiver IO model (or encoder); its
+            maps are computed chunk by chunk of the inputs
+            (`mean_cross_attention_maps`), so that large inputs can be
+            drawn.
         dataset: the `Dataset` or `StreamedDataset` it was trained on; its
             first test example is drawn.
         png_path: str or `pathlib.Path`. The PNG file to write.
@@ -104,17 +106,18 @@ def plot_attention_maps(model, dataset, png_path, num_latents=8):
     >>> model = keras_perceiver.models.perceiver_for_dataset(data)
     >>> plot_attention_maps(model, data, "attention.png")
     """
-    import keras
-
     example, label = dataset.first_examples(1, split="test")
-    weights = keras.ops.convert_to_numpy(model.cross_attention_maps(example))
-    weights = weights[0].mean(axis=0)  # (N, M), averaged over heads
-    shown = np.linspace(0, len(weights) - 1, min(num_latents, len(weights)))
+    encoder = encoder_of(model)
+    total = encoder.num_latents
+    shown = np.linspace(0, total - 1, min(num_latents, total)).astype(int)
+    # Chunk by chunk: never the whole (heads, N, M) matrix of a large input.
+    weights = encoder.mean_cross_attention_maps(example, shown.tolist())[0]
     panels = [(f"input (label {label[0]})", None)] + [
-        (f"latent {latent}", weights[latent]) for latent in shown.astype(int)
+        (f"latent {latent}", attention)
+        for latent, attention in zip(shown, weights)
     ]
     drawer = modalities.attention_drawer(dataset.modality)
-    projection, draw = drawer(example, encoder_of(model).input_adapter,
+    projection, draw = drawer(example, encoder.input_adapter,
                               weights.shape[-1])
     figure = tables.new_figure(2.2 * len(panels), 2.6, "Plotting")
     for column, (title, attention) in enumerate(panels):

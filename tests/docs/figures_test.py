@@ -150,6 +150,10 @@ FIGURES = [
     ("docs/guides/large-inputs.md", "benchmarks/results/large_inputs.md",
      saving(LARGE_INPUTS_TORCH_1M,
             "saved {} % of the step time and {} %")),
+    # Attention maps of large inputs, streamed.
+    *[("docs/guides/large-inputs.md", "benchmarks/results/attention_maps.md",
+       text(quoted)) for quoted in
+      ["333", "1,242", "488", "44.63", "7.39", "3.1 min"]],
     # Benchmarks: the prose around the included tables.
     *[("docs/benchmarks.md", "benchmarks/results/results.md", text(quoted))
       for quoted in ["2.06x", "1.16x", "2.30x"]],

@@ -1,18 +1,18 @@
 """ONNX and LiteRT exports, run by onnxruntime and LiteRT in a new process.
 
 Every model family (image, audio, point cloud, multimodal, Perceiver IO
-classifier, masked LM; masks where the family has them) is exported in
-each format once, the pairs dealt over the backends (`EXPORTS`): off
-TensorFlow each export starts a TensorFlow process (which writes every
-format with TensorFlow's converters, whatever the backend, after the
-rebuild that tests/export/export_test.py checks under JAX), so PyTorch
-writes one LiteRT file of a model with masks, and TensorFlow (which
-exports in its own process) the rest, with the int8 pair. The
-models are `CASES`' with one block of 64-wide latents (`WIDE`): a graph
-of a third the size converts in a third of the time, and int8 needs
-weights that wide. One new process per module, importing only NumPy,
-onnxruntime and LiteRT (no Keras or TensorFlow: what a client has), runs
-every file at batch 1 and 7.
+classifier, masked LM, optical flow; masks where the family has them) is
+exported in each format once, the pairs dealt over the backends
+(`EXPORTS`): off TensorFlow each export starts a TensorFlow process (which
+writes every format with TensorFlow's converters, whatever the backend,
+after the rebuild that tests/export/export_test.py checks under JAX), so
+PyTorch writes one LiteRT file of a model with masks, and TensorFlow
+(which exports in its own process) the rest, with the int8 pair. The
+models are `FAMILIES`': `CASES`' with one block of 64-wide latents
+(`WIDE`; a graph of a third the size converts in a third of the time, and
+int8 needs weights that wide) and a tiny flow model. One new process per
+module, importing only NumPy, onnxruntime and LiteRT (no Keras or
+TensorFlow: what a client has), runs every file at batch 1 and 7.
 """
 
 import json
@@ -29,7 +29,8 @@ from command_line import run_in_process
 from export.export_test import serving_feed
 import model_cases
 from model_cases import CASES
-from support import run_under_backend, tiny_perceiver, to_numpy
+from support import run_under_backend, tiny_flow_model, tiny_perceiver
+from support import to_numpy
 
 FLOAT32_TOLERANCE = 1e-4
 SUFFIXES = {"onnx": ".onnx", "litert": ".tflite"}
@@ -43,7 +44,8 @@ EXPORTS = {
                    ("named_rgb_classes", "litert"),
                    ("point_cloud", "onnx"), ("point_cloud", "litert"),
                    ("perceiver_io_classifier", "onnx"),
-                   ("perceiver_io_classifier", "litert")],
+                   ("perceiver_io_classifier", "litert"),
+                   ("optical_flow", "onnx"), ("optical_flow", "litert")],
     "jax": [],
     "torch": [("masked_lm", "litert")],
 }
@@ -76,16 +78,19 @@ for path, feed_path in files:
         import onnxruntime
         session = onnxruntime.InferenceSession(path)
         names = [node.name for node in session.get_inputs()]
+        (output,) = [node.name for node in session.get_outputs()]
         def run(arrays):
-            return session.run(["logits"], arrays)[0]
+            return session.run([output], arrays)[0]
     else:
         from ai_edge_litert.interpreter import Interpreter
         runner = Interpreter(path).get_signature_runner()
         names = sorted(runner.get_input_details())
+        (output,) = runner.get_output_details()
         def run(arrays):
-            return runner(**arrays)["logits"]
+            return runner(**arrays)[output]
     results[path] = {
         "inputs": sorted(names),
+        "output": output,
         "outputs": {str(size): run({key: feed[key][:size]
                                     for key in feed.files}).tolist()
                     for size in (1, 7)},
@@ -96,6 +101,19 @@ print(json.dumps(results))
 
 def wide_perceiver(**overrides):
     return tiny_perceiver(**{**WIDE, **overrides})
+
+
+def optical_flow_case():
+    """The flow model: its one output, the flow field, is `outputs`."""
+    model = tiny_flow_model()
+    model.build((None, 2, 6, 8, 3))
+    return model, np.random.default_rng(0).uniform(
+        size=(7, 2, 6, 8, 3)).astype("float32")
+
+
+# The cases exported here: `CASES` and the flow model (not in `CASES`,
+# whose every model export_test also writes as a SavedModel).
+FAMILIES = {**CASES, "optical_flow": optical_flow_case}
 
 
 def export_files(root):
@@ -110,7 +128,7 @@ def export_files(root):
     for name in sorted({name for name, _ in cases}):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(model_cases, "tiny_perceiver", wide_perceiver)
-            model, inputs = CASES[name]()
+            model, inputs = FAMILIES[name]()
         feed = serving_feed(model, inputs)
         expected = to_numpy(model(inputs, training=False))
         for format in (format for case, format in cases if case == name):
@@ -147,6 +165,8 @@ def test_export_matches_the_model_in_a_new_process(exported, name, format):
     path, feed, expected = exports[name, format, None]
     result = results[path]
     assert result["inputs"] == sorted(feed)
+    assert result["output"] == (
+        "outputs" if name == "optical_flow" else "logits")
     for size in (1, 7):  # A dynamic batch size.
         outputs = np.array(result["outputs"][str(size)])
         assert np.abs(outputs - expected[:size]).max() <= FLOAT32_TOLERANCE

@@ -3,24 +3,11 @@ import pytest
 
 import keras_perceiver as kp
 from layer_harness import run_task_test
-from support import to_numpy
+from support import tiny_flow_model, to_numpy
 
 FRAMES = np.random.default_rng(0).uniform(size=(2, 2, 6, 8, 3)).astype(
     "float32"
 )
-
-
-def tiny_flow_model(**overrides):
-    encoder = kp.PerceiverEncoder(
-        num_latents=4,
-        latent_dim=8,
-        num_blocks=1,
-        num_self_attends_per_block=1,
-        num_self_heads=2,
-        block_scheme="perceiver_io",
-        input_adapter=kp.adapters.FlowAdapter(num_channels=4, num_bands=2),
-    )
-    return kp.PerceiverOpticalFlow(encoder, **overrides)
 
 
 @pytest.fixture(scope="module")
