@@ -53,6 +53,11 @@ def hf_model():
     )
 
 
+@pytest.fixture(scope="module")
+def model(hf_model):
+    return pretrained.load_checkpoint(hf_model)
+
+
 def hf_outputs(model, points):
     """transformers' outputs, keyed and shaped as keras-perceiver's."""
     inputs = {
@@ -85,12 +90,11 @@ def max_differences(hf_model, model, points):
     return differences
 
 
-@pytest.mark.parametrize("points", list(POINTS))
-def test_outputs_match_transformers(hf_model, points):
-    model = pretrained.load_checkpoint(hf_model)
-    differences = max_differences(hf_model, model, POINTS[points])
-    print(f"\nmultimodal autoencoding, {points} points: {differences}")
-    assert max(differences.values()) <= TOLERANCE
+def test_outputs_match_transformers(hf_model, model):
+    for name, points in POINTS.items():
+        differences = max_differences(hf_model, model, points)
+        print(f"\nmultimodal autoencoding, {name} points: {differences}")
+        assert max(differences.values()) <= TOLERANCE
 
 
 @pytest.mark.backend_independent
@@ -105,8 +109,7 @@ def test_a_saved_folder_loads_and_saves_back(hf_model, tmp_path):
 
 
 @pytest.mark.backend_independent
-def test_a_label_left_out_is_masked_as_transformers_masks_it(hf_model):
-    model = pretrained.load_checkpoint(hf_model)
+def test_a_label_left_out_is_masked_as_transformers_masks_it(model):
     given = to_numpy(model(INPUTS)["label"])
     left_out = {name: INPUTS[name] for name in ("video", "audio")}
     np.testing.assert_allclose(
