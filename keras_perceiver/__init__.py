@@ -39,6 +39,9 @@ _PUBLIC_NAMES = {
     "PerceiverIO": "keras_perceiver.models.perceiver_io",
     "PerceiverIOClassifier": "keras_perceiver.models.perceiver_io_classifier",
     "PerceiverMaskedLM": "keras_perceiver.models.perceiver_masked_lm",
+    "PerceiverMultimodalAutoencoder": (
+        "keras_perceiver.models.perceiver_multimodal_autoencoder"
+    ),
     "PerceiverOpticalFlow": "keras_perceiver.models.perceiver_optical_flow",
 }
 

@@ -85,7 +85,11 @@ def tiny_hf_model(architecture, seed=0, **overrides):
         **{**TINY, **config_overrides, **overrides}
     )
     torch.manual_seed(seed)
-    model = getattr(transformers, architecture)(config).eval()
+    return unit_scale(getattr(transformers, architecture)(config).eval())
+
+
+def unit_scale(model):
+    """`model` with the unit-scale random weights of `tiny_hf_model`."""
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             if name.endswith("bias"):

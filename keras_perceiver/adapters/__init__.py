@@ -20,6 +20,9 @@ from keras_perceiver.adapters.learned_position_image_adapter import (
     LearnedPositionImageAdapter,
 )
 from keras_perceiver.adapters.multimodal_adapter import MultimodalAdapter
+from keras_perceiver.adapters.multimodal_autoencoding_adapter import (
+    MultimodalAutoencodingAdapter,
+)
 from keras_perceiver.adapters.point_cloud_adapter import PointCloudAdapter
 from keras_perceiver.adapters.sequence_adapter import SequenceAdapter
 from keras_perceiver.adapters.spectrogram_adapter import SpectrogramAdapter
@@ -35,6 +38,7 @@ __all__ = [
     "InputAdapter",
     "LearnedPositionImageAdapter",
     "MultimodalAdapter",
+    "MultimodalAutoencodingAdapter",
     "PointCloudAdapter",
     "SequenceAdapter",
     "SpectrogramAdapter",

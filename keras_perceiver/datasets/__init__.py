@@ -5,7 +5,9 @@ data set. Each loader reads a local copy when given `data_dir`, or the
 usual public source otherwise.
 
 `affine_flow_pairs(images, num_pairs)` makes optical-flow frame pairs with
-exact ground truth from still images.
+exact ground truth from still images; `moving_digit_videos` and
+`load_audio_visual_digits` make moving-digit videos paired with spoken
+digits, for multimodal autoencoding.
 
 `load_source(source, **options)` reads the user's own data: a folder with
 one subfolder per class, `tfds:NAME` for a TensorFlow Datasets data set, an
@@ -16,6 +18,10 @@ import inspect
 import pathlib
 
 from keras_perceiver.datasets.affine_flow import affine_flow_pairs
+from keras_perceiver.datasets.audio_visual_digits import (
+    load_audio_visual_digits,
+    moving_digit_videos,
+)
 from keras_perceiver.datasets.array_sources import (
     load_csv_source,
     load_npz_source,
@@ -39,6 +45,7 @@ __all__ = [
     "StreamedDataset",
     "affine_flow_pairs",
     "load",
+    "load_audio_visual_digits",
     "load_cifar10",
     "load_csv_source",
     "load_digits",
@@ -51,6 +58,7 @@ __all__ = [
     "load_npz_source",
     "load_source",
     "load_tfds",
+    "moving_digit_videos",
     "read_files",
     "source_options",
 ]

@@ -12,6 +12,7 @@ from keras_perceiver.layers.self_attention import SelfAttention
 from keras_perceiver.layers.fourier_queries import FourierQueries
 from keras_perceiver.layers.input_queries import InputQueries
 from keras_perceiver.layers.learned_queries import LearnedQueries
+from keras_perceiver.layers.multimodal_queries import MultimodalQueries
 from keras_perceiver.layers.output_queries import OutputQueries
 from keras_perceiver.layers.perceiver_decoder import PerceiverDecoder
 
@@ -24,6 +25,7 @@ __all__ = [
     "InputQueries",
     "LatentTransformer",
     "LearnedQueries",
+    "MultimodalQueries",
     "OutputQueries",
     "PerceiverAttention",
     "PerceiverDecoder",

@@ -13,6 +13,9 @@ from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
 from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
+from keras_perceiver.models.perceiver_multimodal_autoencoder import (
+    PerceiverMultimodalAutoencoder,
+)
 from keras_perceiver.models.perceiver_optical_flow import (
     PerceiverOpticalFlow,
 )
@@ -24,6 +27,7 @@ __all__ = [
     "PerceiverIO",
     "PerceiverIOClassifier",
     "PerceiverMaskedLM",
+    "PerceiverMultimodalAutoencoder",
     "PerceiverOpticalFlow",
     "PerceiverTask",
     "encoder_of",

@@ -17,7 +17,10 @@ Covered architectures (config.json `"architectures"`):
   `TextAdapter`;
 - `PerceiverForMaskedLM` -> `keras_perceiver.PerceiverMaskedLM`;
 - `PerceiverForOpticalFlow` -> `keras_perceiver.PerceiverOpticalFlow` on a
-  `FlowAdapter`.
+  `FlowAdapter`;
+- `PerceiverForMultimodalAutoencoding` ->
+  `keras_perceiver.PerceiverMultimodalAutoencoder` on a
+  `MultimodalAutoencodingAdapter`.
 
 The others are refused with the reason (`UNSUPPORTED_ARCHITECTURES`).
 """
@@ -33,6 +36,9 @@ from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
 from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
+from keras_perceiver.models.perceiver_multimodal_autoencoder import (
+    PerceiverMultimodalAutoencoder,
+)
 from keras_perceiver.models.perceiver_optical_flow import (
     PerceiverOpticalFlow,
 )
@@ -43,19 +49,14 @@ CONV = "PerceiverForImageClassificationConvProcessing"
 TEXT_CLASSIFIER = "PerceiverForSequenceClassification"
 MASKED_LM = "PerceiverForMaskedLM"
 FLOW = "PerceiverForOpticalFlow"
+MULTIMODAL = "PerceiverForMultimodalAutoencoding"
 IMAGE_ARCHITECTURES = (FOURIER, LEARNED, CONV)
 SUPPORTED_ARCHITECTURES = IMAGE_ARCHITECTURES + (
-    TEXT_CLASSIFIER, MASKED_LM, FLOW
+    TEXT_CLASSIFIER, MASKED_LM, FLOW, MULTIMODAL
 )
 """The Hugging Face Perceiver architectures `load_checkpoint` converts."""
 
 UNSUPPORTED_ARCHITECTURES = {
-    "PerceiverForMultimodalAutoencoding": (
-        "multimodal autoencoding needs per-modality preprocessors (video "
-        "patches, audio patches, one-hot labels) padded to one width with "
-        "learned modality embeddings, and a multimodal decoder with "
-        "subsampled per-modality queries; keras-perceiver has neither"
-    ),
     "PerceiverModel": (
         "the bare PerceiverModel has no input preprocessor or decoder in "
         "its config.json (they are chosen in code), so there is no model "
@@ -85,6 +86,12 @@ CONFIG_DEFAULTS = {
     "max_position_embeddings": 2048,
     "image_size": 56,
     "train_size": [368, 496],
+    "num_frames": 16,
+    "audio_samples_per_frame": 1920,
+    "samples_per_patch": 16,
+    "output_shape": [1, 16, 224, 224],
+    "output_num_channels": 512,
+    "_label_trainable_num_channels": 1024,
 }
 
 # config.json sizes: positive integers, and those that may be null.
@@ -93,7 +100,9 @@ POSITIVE_INT_KEYS = (
     "num_self_attends_per_block", "num_self_attention_heads",
     "num_cross_attention_heads", "self_attention_widening_factor",
     "cross_attention_widening_factor", "vocab_size",
-    "max_position_embeddings", "image_size",
+    "max_position_embeddings", "image_size", "num_frames",
+    "audio_samples_per_frame", "samples_per_patch", "output_num_channels",
+    "_label_trainable_num_channels",
 )
 OPTIONAL_INT_KEYS = ("qk_channels", "v_channels", "num_labels")
 
@@ -111,6 +120,16 @@ FLOW_BANDS = 64
 # Pixels the converted flow model decodes at a time (the same flow as all
 # at once): a Sintel frame, 436 x 1024, in 28 chunks.
 FLOW_QUERY_CHUNK_SIZE = 16384
+# The fixed settings of transformers' multimodal autoencoder: RGB video in
+# 4 x 4 patches, its Fourier bands, the learned paddings' minimum widths,
+# and the label masked (DeepMind's test-time setting).
+MULTIMODAL_VIDEO_CHANNELS = 3
+MULTIMODAL_PATCH_SIZE = 4
+MULTIMODAL_AUDIO_BANDS = 192
+MULTIMODAL_VIDEO_BANDS = 32
+MULTIMODAL_INPUT_PADDING = 4
+MULTIMODAL_QUERY_PADDING = 2
+MULTIMODAL_MASK_PROBS = {"audio": 0.0, "video": 0.0, "label": 1.0}
 DEFAULT_IMAGE_SIZE = 224
 # The largest image side read from preprocessor_config.json: a million
 # pixels, the input size chunked cross-attention is measured at.
@@ -390,10 +409,21 @@ def _size_rules(architecture, config, image_size):
         classes = num_classes_of(config)
         rules.append(
             ("id2label" if class_names_of(config) else "num_labels",
-             f"{classes} classes",
-             "perceiver.decoder.decoder.final_layer.weight", 0, classes)
+             f"{classes} classes", _classifier_of(architecture), 0, classes)
+        )
+    if architecture == MULTIMODAL:
+        rules.append(
+            rule("output_num_channels",
+                 "perceiver.decoder.decoder.final_layer.weight", 0)
         )
     return rules
+
+
+def _classifier_of(architecture):
+    """The tensor whose rows are the classes."""
+    if architecture == MULTIMODAL:
+        return f"{MULTIMODAL_HEADS}.label.classifier.weight"
+    return "perceiver.decoder.decoder.final_layer.weight"
 
 
 def build_model(architecture, config, image_size=None):
@@ -410,6 +440,8 @@ def build_model(architecture, config, image_size=None):
         `PerceiverOpticalFlow`.
     """
     config = full_config(config)
+    if architecture == MULTIMODAL:
+        return _multimodal_model(config)
     if architecture in IMAGE_ARCHITECTURES:
         input_shape = (None,) + tuple(image_size) + (3,)
     elif architecture == FLOW:
@@ -440,6 +472,43 @@ def build_model(architecture, config, image_size=None):
             class_names=class_names_of(config),
         )
     model.build(input_shape)
+    return model
+
+
+def _multimodal_model(config):
+    """A built `PerceiverMultimodalAutoencoder` for the config."""
+    frames, side = config["num_frames"], config["image_size"]
+    output_shape = config["output_shape"]
+    if not isinstance(output_shape, (list, tuple)) or (
+        list(output_shape)[1:] != [frames, side, side]
+    ):
+        raise ValueError(
+            "config.json `output_shape` must be [batch, num_frames, "
+            f"image_size, image_size], here [*, {frames}, {side}, {side}]: "
+            "the video is decoded at its input size. "
+            f"Received: output_shape={config['output_shape']!r}"
+        )
+    adapter = adapters.MultimodalAutoencodingAdapter(
+        num_frames=frames,
+        frame_size=side,
+        audio_samples_per_frame=config["audio_samples_per_frame"],
+        num_labels=num_classes_of(config),
+        num_channels=MULTIMODAL_VIDEO_CHANNELS,
+        samples_per_patch=config["samples_per_patch"],
+        video_patch_size=MULTIMODAL_PATCH_SIZE,
+        audio_num_bands=MULTIMODAL_AUDIO_BANDS,
+        video_num_bands=MULTIMODAL_VIDEO_BANDS,
+        min_padding_size=MULTIMODAL_INPUT_PADDING,
+        mask_probs=MULTIMODAL_MASK_PROBS,
+    )
+    model = PerceiverMultimodalAutoencoder(
+        PerceiverEncoder(input_adapter=adapter, **_encoder_arguments(config)),
+        output_num_channels=config["output_num_channels"],
+        label_query_channels=config["_label_trainable_num_channels"],
+        query_padding_size=MULTIMODAL_QUERY_PADDING,
+        decoder_qk_channels=_cross_qk_channels(config, None),
+    )
+    model.build(adapter.input_shapes)
     return model
 
 
@@ -560,6 +629,10 @@ def _linear(value):
     return np.transpose(value)
 
 
+def _one_row(value):
+    return value[0]
+
+
 def _conv(value):
     return np.transpose(value, (2, 3, 1, 0))
 
@@ -572,6 +645,7 @@ def _conv1x1(value):
 INVERSE_TRANSFORMS = {
     _same: _same,
     _linear: _linear,
+    _one_row: lambda value: value[None],
     _conv: lambda value: np.transpose(value, (3, 2, 0, 1)),
     _conv1x1: lambda value: np.transpose(value)[:, :, None, None],
 }
@@ -615,6 +689,8 @@ def weight_pairs(model, architecture):
             f"perceiver.encoder.self_attends.{index}", layer, cross=False
         )
     pairs += _adapter_pairs(architecture, encoder.input_adapter)
+    if architecture == MULTIMODAL:
+        return pairs + _multimodal_decoder_pairs(model)
     if architecture == MASKED_LM:
         decoder = "perceiver.decoder"
         pairs.append(("embedding_decoder.bias", model.output_bias, _same))
@@ -661,6 +737,11 @@ def _adapter_pairs(architecture, adapter):
     if architecture == FLOW:
         return _dense_pairs(f"{prefix}.conv_after_patches",
                             adapter.patch_projection)
+    if architecture == MULTIMODAL:
+        return (
+            _embedding_pairs(prefix, "padding", adapter.paddings)
+            + _embedding_pairs(prefix, "mask", adapter.mask_tokens)
+        )
     if architecture in (TEXT_CLASSIFIER, MASKED_LM):
         return [
             (f"{prefix}.embeddings.weight", adapter.token_embeddings, _same),
@@ -668,6 +749,46 @@ def _adapter_pairs(architecture, adapter):
              adapter.position_embeddings, _same),
         ]
     return []
+
+
+# Where transformers keeps the multimodal model's per-modality heads.
+MULTIMODAL_HEADS = "perceiver.output_postprocessor.modalities"
+# transformers' name of each modality (DeepMind's "image" is the video).
+TRANSFORMERS_MODALITIES = {"audio": "audio", "video": "image",
+                           "label": "label"}
+
+
+def _multimodal_decoder_pairs(model):
+    """The multimodal model's queries, shared decoder and heads."""
+    decoder = "perceiver.decoder"
+    queries = model.output_queries
+    pairs = [
+        (f"{decoder}.modalities.label.decoder.output_position_encodings."
+         "position_embeddings", queries.label_query, _one_row),
+    ]
+    pairs += _embedding_pairs(decoder, "padding", queries.paddings)
+    pairs += _dense_pairs(
+        f"{decoder}.decoder.final_layer", model.decoder.output_projection
+    )
+    pairs += _layer_pairs(
+        f"{decoder}.decoder.decoding_cross_attention",
+        model.decoder.cross_attention, cross=True,
+    )
+    for name, head in model.heads.items():
+        pairs += _dense_pairs(
+            f"{MULTIMODAL_HEADS}.{TRANSFORMERS_MODALITIES[name]}.classifier",
+            head,
+        )
+    return pairs
+
+
+def _embedding_pairs(prefix, kind, vectors):
+    """Per-modality vectors, stored by transformers as `(1, width)`."""
+    return [
+        (f"{prefix}.{kind}.{TRANSFORMERS_MODALITIES[name]}", vector,
+         _one_row)
+        for name, vector in vectors.items()
+    ]
 
 
 def _layer_pairs(prefix, layer, cross):

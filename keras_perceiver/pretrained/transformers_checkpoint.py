@@ -9,6 +9,9 @@ from keras_perceiver.models.perceiver_io_classifier import (
     PerceiverIOClassifier,
 )
 from keras_perceiver.models.perceiver_masked_lm import PerceiverMaskedLM
+from keras_perceiver.models.perceiver_multimodal_autoencoder import (
+    PerceiverMultimodalAutoencoder,
+)
 from keras_perceiver.models.perceiver_optical_flow import (
     PerceiverOpticalFlow,
 )
@@ -60,8 +63,9 @@ def save_transformers_checkpoint(model, folder, overwrite=False):
     once complete; `config.json` records the keras-perceiver version.
 
     Args:
-        model: a built `PerceiverIOClassifier`, `PerceiverMaskedLM` or
-            `PerceiverOpticalFlow` in the transformers layout (as
+        model: a built `PerceiverIOClassifier`, `PerceiverMaskedLM`,
+            `PerceiverOpticalFlow` or `PerceiverMultimodalAutoencoder` in
+            the transformers layout (as
             `load_checkpoint` gives them), or a model from
             `fine_tuning_classifier`.
         folder: str or path-like. The folder to create; it must not exist
@@ -154,6 +158,8 @@ def transformers_config(model, architecture):
         config["image_size"] = _square_side(model)
     if architecture == conversion.FLOW:
         config["train_size"] = list(adapter.grid_shape)
+    if architecture == conversion.MULTIMODAL:
+        config.update(_multimodal_config(model))
     if isinstance(model, PerceiverIOClassifier):
         config["num_labels"] = model.num_classes
         if model.class_names:
@@ -180,6 +186,8 @@ def _architecture_of(model):
         return conversion.MASKED_LM
     if isinstance(model, PerceiverOpticalFlow):
         return conversion.FLOW
+    if isinstance(model, PerceiverMultimodalAutoencoder):
+        return conversion.MULTIMODAL
     adapter = model.encoder.input_adapter
     if isinstance(model, PerceiverIOClassifier):
         for adapter_class, architecture in ADAPTER_ARCHITECTURES:
@@ -188,11 +196,32 @@ def _architecture_of(model):
     raise ValueError(
         "The transformers layout has Perceiver IO classifiers on images "
         "(ImageAdapter, LearnedPositionImageAdapter, ConvStemImageAdapter) "
-        "or text (TextAdapter), the masked language model and the optical "
-        "flow model. "
+        "or text (TextAdapter), the masked language model, the optical "
+        "flow model and the multimodal autoencoder. "
         f"Received: a {type(model).__name__} on "
         f"{type(adapter).__name__ if adapter is not None else 'byte arrays'}"
     )
+
+
+def _multimodal_config(model):
+    """The multimodal autoencoder's sizes, as transformers names them."""
+    adapter = model.encoder.input_adapter
+    frames, height, width, _ = adapter.video_shape
+    if height != width:
+        raise ValueError(
+            "transformers' multimodal autoencoder takes square frames (one "
+            f"`image_size`). Received: a model of {height} x {width} frames"
+        )
+    return {
+        "num_frames": frames,
+        "image_size": height,
+        "audio_samples_per_frame": adapter.audio_samples_per_frame,
+        "samples_per_patch": adapter.samples_per_patch,
+        "output_shape": [1, frames, height, width],
+        "output_num_channels": model.output_num_channels,
+        "_label_trainable_num_channels": model.output_queries.label_channels,
+        "num_labels": adapter.num_labels,
+    }
 
 
 def _square_side(model):

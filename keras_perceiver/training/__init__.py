@@ -8,6 +8,8 @@ files).
   and the examples share (`recipe`); the defaults are in `defaults`.
 - `compile_for_flow`, `end_point_error`, `EndPointError`: the optical-flow
   recipe (`flow_recipe`) and its loss and metric (`flow_metrics`).
+- `compile_for_multimodal_autoencoding`, `multimodal_autoencoding_losses`,
+  `psnr`: the multimodal autoencoding recipe (`multimodal_recipe`).
 - `warmup_cosine_decay`: the schedule (`schedules`).
 - `RunCheckpoint`: a callback that saves every epoch atomically and
   resumes a killed run where it stopped (`run_checkpoint`).
@@ -33,14 +35,18 @@ Example:
 from keras_perceiver.optional_dependencies import names_loaded_on_use
 
 _RECIPE = f"{__name__}.recipe"
+_MULTIMODAL = f"{__name__}.multimodal_recipe"
 _PUBLIC_NAMES = {
     "compile_for_classification": _RECIPE,
     "compile_for_evaluation": _RECIPE,
     "compile_for_flow": f"{__name__}.flow_recipe",
+    "compile_for_multimodal_autoencoding": _MULTIMODAL,
     "end_point_error": f"{__name__}.flow_metrics",
     "EndPointError": f"{__name__}.flow_metrics",
     "evaluate": _RECIPE,
     "learning_rate_schedule": _RECIPE,
+    "multimodal_autoencoding_losses": _MULTIMODAL,
+    "psnr": _MULTIMODAL,
     "steps_per_epoch": _RECIPE,
     "GRADIENT_CLIP_NORM": f"{__name__}.defaults",
     "LEARNING_RATE": f"{__name__}.defaults",

@@ -95,10 +95,10 @@ def test_an_unsupported_checkpoint_variant_is_refused(flow_checkpoint,
     variant = tmp_path / "variant"
     save_tiny_checkpoint(FLOW, variant)
     config = (variant / "config.json").read_text().replace(
-        FLOW, "PerceiverForMultimodalAutoencoding")
+        FLOW, "PerceiverModel")
     (variant / "config.json").write_text(config)
     with unchanged(folder, variant):
         result = run_in_process("predict", "--checkpoint", variant, *frames,
                                 "--output", tmp_path / "flow.png")
-    assert_refused(result, "PerceiverForMultimodalAutoencoding checkpoints "
+    assert_refused(result, "PerceiverModel checkpoints "
                            "cannot be converted")

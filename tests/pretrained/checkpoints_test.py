@@ -280,7 +280,6 @@ def test_folder_missing_files(tmp_path):
 @pytest.mark.parametrize(
     "architecture, match",
     [
-        ("PerceiverForMultimodalAutoencoding", "multimodal autoencoding"),
         ("PerceiverModel", "bare PerceiverModel"),
         ("BertForMaskedLM", "must be one of"),
     ],
