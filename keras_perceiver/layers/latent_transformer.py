@@ -22,6 +22,8 @@ class LatentTransformer(keras.layers.Layer):
 
     Call arguments:
         latents: Tensor of shape `(batch, N, D)`.
+        attention_mask: Optional boolean tensor `(batch, N)` or `(batch, N,
+            N)`, as for `SelfAttention`, the same in every layer.
         training: Python bool, whether dropout is active.
 
     Example:
@@ -63,10 +65,33 @@ class LatentTransformer(keras.layers.Layer):
         for layer in self.self_attends:
             layer.build(latents_shape)
 
-    def call(self, latents, training=None):
+    def call(self, latents, attention_mask=None, training=None):
         for layer in self.self_attends:
-            latents = layer(latents, training=training)
+            latents = layer(
+                latents, attention_mask=attention_mask, training=training
+            )
         return latents
+
+    def extend(self, latents, caches=None):
+        """The causal stack on new latents, with a key/value cache.
+
+        `SelfAttention.extend` through every layer: the outputs equal those
+        of `call` with a causal mask over all latents so far.
+
+        Args:
+            latents: Tensor `(batch, n, D)`, the new latents.
+            caches: the list of per-layer caches from the previous call, or
+                None for none.
+
+        Returns:
+            A tuple: the outputs `(batch, n, D)` and the list of caches.
+        """
+        caches = caches or [None] * self.num_layers
+        new_caches = []
+        for layer, cache in zip(self.self_attends, caches):
+            latents, cache = layer.extend(latents, cache)
+            new_caches.append(cache)
+        return latents, new_caches
 
     def compute_output_shape(self, latents_shape):
         return tuple(latents_shape)

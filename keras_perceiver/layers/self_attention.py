@@ -1,7 +1,9 @@
 import keras
+from keras import ops
 
 from keras_perceiver import argument_checks
 from keras_perceiver.layers.attention_block import AttentionBlock
+from keras_perceiver.layers.causal_mask import causal_mask
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -26,6 +28,9 @@ class SelfAttention(AttentionBlock):
 
     Call arguments:
         latents: Tensor of shape `(batch, N, D)`.
+        attention_mask: Optional boolean tensor `(batch, N)` or `(batch, N,
+            N)`, True where a latent may attend (`causal_mask(N, N)` for a
+            causal self-attend).
         training: Python bool, whether dropout is active.
 
     Example:
@@ -56,10 +61,37 @@ class SelfAttention(AttentionBlock):
         self.attention_norm.build(latents_shape)
         self.build_attention(latents_shape, latents_shape)
 
-    def call(self, latents, training=None):
+    def call(self, latents, attention_mask=None, training=None):
         normed = self.attention_norm(latents)
-        attended = self.attention(normed, normed)
+        attended = self.attention(normed, normed, mask=attention_mask)
         return self.residual_finish(latents, attended, training)
+
+    def extend(self, latents, cache=None):
+        """The causal self-attend of new latents that follow cached ones.
+
+        Each new latent attends to the cached latents, to the new latents
+        before it and to itself: the result is `call` with a causal mask
+        on all the latents, for the new ones only, without recomputing the
+        old ones (a key/value cache for generation; inference, no dropout).
+
+        Args:
+            latents: Tensor `(batch, n, D)`, the new latents.
+            cache: the keys and values of the earlier latents (the second
+                result of the previous `extend`), or None for none.
+
+        Returns:
+            A tuple: the outputs `(batch, n, D)` and the cache for the next
+            call (the keys and values of all latents so far).
+        """
+        normed = self.attention_norm(latents)
+        keys, values = self.attention.project_key_value(normed)
+        if cache is not None:
+            keys = ops.concatenate([cache[0], keys], axis=1)
+            values = ops.concatenate([cache[1], values], axis=1)
+        mask = causal_mask(ops.shape(latents)[1], ops.shape(keys)[1])
+        attended = self.attention.attend(normed, keys, values, mask=mask)
+        outputs = self.residual_finish(latents, attended, training=False)
+        return outputs, (keys, values)
 
     def compute_output_shape(self, latents_shape):
         return tuple(latents_shape)
