@@ -7,6 +7,10 @@ usual public source otherwise.
 `affine_flow_pairs(images, num_pairs)` makes optical-flow frame pairs with
 exact ground truth from still images.
 
+`load_stdlib_bytes()` is a byte corpus that ships with Python, the
+standard library's source, split by file; `byte_windows` cuts it into
+windows of token ids for a causal language model.
+
 `load_source(source, **options)` reads the user's own data: a folder with
 one subfolder per class, `tfds:NAME` for a TensorFlow Datasets data set, an
 `.npz` file or a `.csv` table.
@@ -32,12 +36,15 @@ from keras_perceiver.datasets.mnist import load_mnist
 from keras_perceiver.datasets.mnist_fsdd import load_mnist_fsdd
 from keras_perceiver.datasets.modelnet40 import load_modelnet40
 from keras_perceiver.datasets.msr_action3d import load_msr_action3d
+from keras_perceiver.datasets.stdlib_bytes import byte_windows
+from keras_perceiver.datasets.stdlib_bytes import load_stdlib_bytes
 
 __all__ = [
     "Dataset",
     "LOADERS",
     "StreamedDataset",
     "affine_flow_pairs",
+    "byte_windows",
     "load",
     "load_cifar10",
     "load_csv_source",
@@ -50,6 +57,7 @@ __all__ = [
     "load_msr_action3d",
     "load_npz_source",
     "load_source",
+    "load_stdlib_bytes",
     "load_tfds",
     "read_files",
     "source_options",

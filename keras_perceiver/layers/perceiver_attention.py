@@ -111,7 +111,7 @@ class PerceiverAttention(keras.layers.Layer):
         key_value: Tensor of shape `(batch, num_keys, key_channels)`.
         mask: Optional boolean tensor of shape `(batch, num_keys)` or
             `(batch, num_queries, num_keys)`, True where a query may
-            attend.
+            attend; its batch may be 1, the same for every example.
         key_value_norm: Optional layer (such as a `LayerNormalization`)
             applied to `key_value` before the key and value projections;
             with chunks, it is applied chunk by chunk, so that the
@@ -298,7 +298,8 @@ class PerceiverAttention(keras.layers.Layer):
 
     def _check_mask(self, mask, query, key_value):
         """Raises unless `mask` is `(batch, num_keys)` or `(batch,
-        num_queries, num_keys)` for these queries and keys."""
+        num_queries, num_keys)` for these queries and keys (its batch may
+        be 1, for every example)."""
         if mask is None:
             return None
         batch, num_keys = tuple(key_value.shape[:2])
@@ -308,7 +309,7 @@ class PerceiverAttention(keras.layers.Layer):
             len(shape) == len(option)
             and all(
                 a is None or b is None or a == b
-                for a, b in zip(shape, option)
+                for a, b in zip((batch,) + shape[1:], option)
             )
             for option in expected
         ):

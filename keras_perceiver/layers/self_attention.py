@@ -83,6 +83,7 @@ class SelfAttention(AttentionBlock):
             A tuple: the outputs `(batch, n, D)` and the cache for the next
             call (the keys and values of all latents so far).
         """
+        latents = ops.convert_to_tensor(latents, self.compute_dtype)
         normed = self.attention_norm(latents)
         keys, values = self.attention.project_key_value(normed)
         if cache is not None:

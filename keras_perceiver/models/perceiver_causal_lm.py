@@ -258,6 +258,12 @@ class PerceiverCausalLM(keras.Model):
                 "`prompt` must hold at least one byte. Received: prompt="
                 f"{prompt!r}"
             )
+        if len(data) > self.max_context:
+            raise ValueError(
+                f"The prompt must fit in the model's context of "
+                f"max_context={self.max_context} bytes. Received: a prompt "
+                f"of {len(data)} bytes"
+            )
         if len(data) + max_new_tokens > self.max_context:
             raise ValueError(
                 f"The prompt ({len(data)} bytes) and max_new_tokens "
