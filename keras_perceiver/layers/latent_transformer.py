@@ -72,7 +72,14 @@ class LatentTransformer(keras.layers.Layer):
             )
         return latents
 
-    def extend(self, latents, caches=None):
+    def empty_caches(self, batch_size, capacity):
+        """Each layer's `SelfAttention.empty_cache`, as a list."""
+        return [
+            layer.empty_cache(batch_size, capacity)
+            for layer in self.self_attends
+        ]
+
+    def extend(self, latents, caches, start):
         """The causal stack on new latents, with a key/value cache.
 
         `SelfAttention.extend` through every layer: the outputs equal those
@@ -80,16 +87,16 @@ class LatentTransformer(keras.layers.Layer):
 
         Args:
             latents: Tensor `(batch, n, D)`, the new latents.
-            caches: the list of per-layer caches from the previous call, or
-                None for none.
+            caches: the list of per-layer caches, from `empty_caches` or
+                the previous `extend`.
+            start: int or scalar tensor. The index of the first new latent.
 
         Returns:
-            A tuple: the outputs `(batch, n, D)` and the list of caches.
+            A tuple: the outputs `(batch, n, D)` and the updated caches.
         """
-        caches = caches or [None] * self.num_layers
         new_caches = []
         for layer, cache in zip(self.self_attends, caches):
-            latents, cache = layer.extend(latents, cache)
+            latents, cache = layer.extend(latents, cache, start)
             new_caches.append(cache)
         return latents, new_caches
 

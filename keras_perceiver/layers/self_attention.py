@@ -66,30 +66,57 @@ class SelfAttention(AttentionBlock):
         attended = self.attention(normed, normed, mask=attention_mask)
         return self.residual_finish(latents, attended, training)
 
-    def extend(self, latents, cache=None):
+    def empty_cache(self, batch_size, capacity):
+        """Zero key and value buffers for `extend`, for `capacity` latents.
+
+        Args:
+            batch_size: int.
+            capacity: int. The most latents the cache will hold.
+
+        Returns:
+            A tuple of the keys and values buffers, each `(batch_size,
+            capacity, heads, channels per head)`.
+        """
+        head_channels = self.attention.qk_channels // self.num_heads
+        value_channels = (
+            self.attention.v_channels or self.attention.qk_channels
+        ) // self.num_heads
+        return (
+            ops.zeros((batch_size, capacity, self.num_heads, head_channels),
+                      self.compute_dtype),
+            ops.zeros((batch_size, capacity, self.num_heads, value_channels),
+                      self.compute_dtype),
+        )
+
+    def extend(self, latents, cache, start):
         """The causal self-attend of new latents that follow cached ones.
 
-        Each new latent attends to the cached latents, to the new latents
-        before it and to itself: the result is `call` with a causal mask
-        on all the latents, for the new ones only, without recomputing the
-        old ones (a key/value cache for generation; inference, no dropout).
+        The new latents' keys and values are written into the cache at
+        `start`; each new latent attends to the latents before it (cached
+        or new) and to itself. The result is `call` with a causal mask on
+        all the latents, for the new ones only, without recomputing the old
+        ones (a key/value cache for generation; inference, no dropout). The
+        cache's shapes do not change from step to step, so that compiled
+        steps are reused.
 
         Args:
             latents: Tensor `(batch, n, D)`, the new latents.
-            cache: the keys and values of the earlier latents (the second
-                result of the previous `extend`), or None for none.
+            cache: the keys and values buffers, from `empty_cache` or the
+                previous `extend`.
+            start: int or scalar tensor. The index of the first new latent:
+                the number of latents already in the cache.
 
         Returns:
-            A tuple: the outputs `(batch, n, D)` and the cache for the next
-            call (the keys and values of all latents so far).
+            A tuple: the outputs `(batch, n, D)` and the updated cache.
         """
         latents = ops.convert_to_tensor(latents, self.compute_dtype)
         normed = self.attention_norm(latents)
-        keys, values = self.attention.project_key_value(normed)
-        if cache is not None:
-            keys = ops.concatenate([cache[0], keys], axis=1)
-            values = ops.concatenate([cache[1], values], axis=1)
-        mask = causal_mask(ops.shape(latents)[1], ops.shape(keys)[1])
+        new_keys, new_values = self.attention.project_key_value(normed)
+        keys = ops.slice_update(cache[0], (0, start, 0, 0), new_keys)
+        values = ops.slice_update(cache[1], (0, start, 0, 0), new_values)
+        mask = causal_mask(
+            ops.shape(latents)[1], ops.shape(keys)[1], start=start
+        )
         attended = self.attention.attend(normed, keys, values, mask=mask)
         outputs = self.residual_finish(latents, attended, training=False)
         return outputs, (keys, values)

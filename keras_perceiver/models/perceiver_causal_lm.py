@@ -10,6 +10,33 @@ from keras_perceiver.models.byte_sampling import check_sampling
 from keras_perceiver.models.byte_sampling import next_token
 from keras_perceiver.preprocessing.byte_tokenizer import ByteTokenizer
 
+# What fills the positions after the real ones in an uncached generation
+# step (the causal masks hide it): the byte of a space.
+FILLER_ID = ord(" ") + ByteTokenizer.num_special_tokens
+
+
+class GenerationPlan:
+    """The sizes of one `generate` call.
+
+    Args:
+        prompt_length: int. The prompt's bytes P.
+        max_new_tokens: int. The bytes to generate.
+        num_latents: int. The model's latents N.
+
+    Attributes:
+        length: the final sequence length, P + max_new_tokens.
+        num_prompt_latents: the prompt's latents, min(N, P).
+        latent_capacity: the most latents, num_prompt_latents +
+            max_new_tokens (every new byte joins the latents).
+        first_latent_position: the position of the first latent.
+    """
+
+    def __init__(self, prompt_length, max_new_tokens, num_latents):
+        self.length = prompt_length + max_new_tokens
+        self.num_prompt_latents = min(num_latents, prompt_length)
+        self.latent_capacity = self.num_prompt_latents + max_new_tokens
+        self.first_latent_position = prompt_length - self.num_prompt_latents
+
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
 class PerceiverCausalLM(keras.Model):
@@ -232,10 +259,10 @@ class PerceiverCausalLM(keras.Model):
         argument_checks.check_bool("use_cache", use_cache)
         rng = np.random.default_rng(seed)
         step = self._cached_step if use_cache else self._uncached_step
-        num_latents = min(self.num_latents, len(ids))
+        plan = GenerationPlan(len(ids), max_new_tokens, self.num_latents)
         new_ids, state = [], None
         for _ in range(max_new_tokens):
-            logits, state = step(ids, new_ids, num_latents, state)
+            logits, state = step(plan, ids, new_ids, state)
             new_ids.append(next_token(logits, rng, **sampling))
         continuation = bytes(
             token - ByteTokenizer.num_special_tokens for token in new_ids
@@ -274,37 +301,63 @@ class PerceiverCausalLM(keras.Model):
             )
         return [byte + ByteTokenizer.num_special_tokens for byte in data]
 
-    def _uncached_step(self, ids, new_ids, num_latents, state):
-        """The whole model on the whole sequence, latents growing."""
-        sequence = np.array([ids + new_ids], dtype="int32")
-        logits = self._logits(sequence, num_latents + len(new_ids))
-        return ops.convert_to_numpy(logits[0, -1]), None
+    def _uncached_step(self, plan, ids, new_ids, state):
+        """The whole model on the whole sequence.
 
-    def _cached_step(self, ids, new_ids, num_latents, state):
-        """The new positions only: the prompt first, then one byte."""
+        The sequence is padded on the right to its final length with a
+        filler byte, which the causal masks hide from the real positions,
+        so that every step has the same shapes (compiled once).
+        """
+        filler = [FILLER_ID] * (plan.length - len(ids) - len(new_ids))
+        sequence = np.array([ids + new_ids + filler], dtype="int32")
+        logits = self._logits(sequence, plan.latent_capacity)
+        return ops.convert_to_numpy(
+            logits[0, plan.num_prompt_latents + len(new_ids) - 1]
+        ), None
+
+    def _cached_step(self, plan, ids, new_ids, state):
+        """The new positions only: the prompt first, then one byte.
+
+        `state` holds the cross-attend's keys and values of every position
+        so far and each self-attend's of every latent so far, in buffers
+        of the final lengths.
+        """
         if state is None:
-            new, start = ids, 0
+            new, position = ids, 0
+            keys, values = (
+                ops.zeros((1, plan.length) + tuple(shape), self.compute_dtype)
+                for shape in self._cross_head_shapes()
+            )
+            self_caches = self.latent_transformer.empty_caches(
+                1, plan.latent_capacity
+            )
         else:
-            new, start = new_ids[-1:], len(ids) + len(new_ids) - 1
-        embeddings, _ = self._embed(np.array([new], dtype="int32"), start)
-        keys, values = self.cross_attention.project_inputs(embeddings)
-        self_caches = None
-        if state is not None:
-            (old_keys, old_values), self_caches = state
-            keys = ops.concatenate([old_keys, keys], axis=1)
-            values = ops.concatenate([old_values, values], axis=1)
-        latents = embeddings[:, -min(num_latents, len(new)):]
+            new, position = new_ids[-1:], len(ids) + len(new_ids) - 1
+            keys, values, self_caches = state
+        embeddings, _ = self._embed(np.array([new], dtype="int32"), position)
+        new_keys, new_values = self.cross_attention.project_inputs(embeddings)
+        keys = ops.slice_update(keys, (0, position, 0, 0), new_keys)
+        values = ops.slice_update(values, (0, position, 0, 0), new_values)
+        num_new_latents = min(plan.num_prompt_latents, len(new))
+        first_latent = position + len(new) - num_new_latents
         latents = self.cross_attention(
-            latents, embeddings,
-            mask=causal_mask(ops.shape(latents)[1], ops.shape(keys)[1]),
+            embeddings[:, -num_new_latents:], embeddings,
+            mask=causal_mask(num_new_latents, plan.length, start=first_latent),
             projected_inputs=(keys, values),
         )
         latents, self_caches = self.latent_transformer.extend(
-            latents, self_caches
+            latents, self_caches, first_latent - plan.first_latent_position
         )
         logits = self._output(latents[:, -1:])
-        return ops.convert_to_numpy(logits[0, -1]), (
-            (keys, values), self_caches
+        return ops.convert_to_numpy(logits[0, -1]), (keys, values, self_caches)
+
+    def _cross_head_shapes(self):
+        """The per-position shapes of the cross-attend's keys and values."""
+        attention = self.cross_attention.attention
+        heads = attention.num_heads
+        value_channels = attention.v_channels or attention.qk_channels
+        return (heads, attention.qk_channels // heads), (
+            heads, value_channels // heads,
         )
 
     def compute_output_shape(self, input_shape):

@@ -23,6 +23,8 @@ def test_queries_see_their_position_and_before_and_no_padding():
     key_mask = np.array([[False, True, True, True]])
     mask = to_numpy(causal_mask(2, 4, key_mask)).astype(int)
     np.testing.assert_array_equal(mask, [[[0, 1, 1, 0], [0, 1, 1, 1]]])
+    mask = to_numpy(causal_mask(2, 4, start=1)).astype(int)
+    np.testing.assert_array_equal(mask, [[[1, 1, 0, 0], [1, 1, 1, 0]]])
 
 
 def test_each_query_row_of_a_mask_masks_that_query_alone():
@@ -53,8 +55,9 @@ def test_extend_with_a_cache_equals_the_causal_call():
     transformer = LatentTransformer(num_layers=2, num_heads=2)
     causal = to_numpy(
         transformer(LATENTS, attention_mask=causal_mask(6, 6)))
-    first, caches = transformer.extend(LATENTS[:, :4])
-    second, _ = transformer.extend(LATENTS[:, 4:], caches)
+    caches = transformer.empty_caches(2, 6)
+    first, caches = transformer.extend(LATENTS[:, :4], caches, 0)
+    second, _ = transformer.extend(LATENTS[:, 4:], caches, 4)
     np.testing.assert_allclose(
         np.concatenate([to_numpy(first), to_numpy(second)], axis=1), causal,
         atol=1e-5)
