@@ -8,6 +8,8 @@ files).
   and the examples share (`recipe`); the defaults are in `defaults`.
 - `compile_for_flow`, `end_point_error`, `EndPointError`: the optical-flow
   recipe (`flow_recipe`) and its loss and metric (`flow_metrics`).
+- `compile_for_causal_lm`, `bits_per_byte`: the next-byte recipe of a
+  `PerceiverCausalLM` (`causal_lm_recipe`).
 - `warmup_cosine_decay`: the schedule (`schedules`).
 - `RunCheckpoint`: a callback that saves every epoch atomically and
   resumes a killed run where it stopped (`run_checkpoint`).
@@ -34,6 +36,8 @@ from keras_perceiver.optional_dependencies import names_loaded_on_use
 
 _RECIPE = f"{__name__}.recipe"
 _PUBLIC_NAMES = {
+    "bits_per_byte": f"{__name__}.causal_lm_recipe",
+    "compile_for_causal_lm": f"{__name__}.causal_lm_recipe",
     "compile_for_classification": _RECIPE,
     "compile_for_evaluation": _RECIPE,
     "compile_for_flow": f"{__name__}.flow_recipe",
