@@ -56,7 +56,7 @@ def add_arguments(parser):
     parser.add_argument("--latent-dim", type=int, default=128)
     parser.add_argument("--layers", type=int, default=4,
                         help="the Perceiver AR's self-attends")
-    parser.add_argument("--steps-per-epoch", type=int, default=250)
+    parser.add_argument("--steps-per-epoch", type=int, default=100)
     parser.add_argument("--max-minutes", type=float, default=8.0,
                         help="training time limit of each model")
     parser.add_argument("--validation-windows", type=int, default=512)
