@@ -257,6 +257,8 @@ class PerceiverCausalLM(keras.Model):
         ids = self._prompt_ids(prompt, max_new_tokens)
         sampling = check_sampling(sampler, temperature, top_k, top_p)
         argument_checks.check_bool("use_cache", use_cache)
+        if not self.built:
+            self.build((None, self.max_context))
         rng = np.random.default_rng(seed)
         step = self._cached_step if use_cache else self._uncached_step
         plan = GenerationPlan(len(ids), max_new_tokens, self.num_latents)
@@ -279,7 +281,6 @@ class PerceiverCausalLM(keras.Model):
                 f"prompt of type {type(prompt).__name__}"
             )
         data = prompt.encode() if isinstance(prompt, str) else prompt
-        argument_checks.check_positive_int("max_new_tokens", max_new_tokens)
         if not data:
             raise ValueError(
                 "`prompt` must hold at least one byte. Received: prompt="
@@ -291,6 +292,7 @@ class PerceiverCausalLM(keras.Model):
                 f"max_context={self.max_context} bytes. Received: a prompt "
                 f"of {len(data)} bytes"
             )
+        argument_checks.check_positive_int("max_new_tokens", max_new_tokens)
         if len(data) + max_new_tokens > self.max_context:
             raise ValueError(
                 f"The prompt ({len(data)} bytes) and max_new_tokens "
