@@ -111,7 +111,8 @@ class PerceiverAttention(keras.layers.Layer):
         key_value: Tensor of shape `(batch, num_keys, key_channels)`.
         mask: Optional boolean tensor of shape `(batch, num_keys)` or
             `(batch, num_queries, num_keys)`, True where a query may
-            attend; its batch may be 1, the same for every example.
+            attend; a per-query mask's batch may be 1, the same for every
+            example.
         key_value_norm: Optional layer (such as a `LayerNormalization`)
             applied to `key_value` before the key and value projections;
             with chunks, it is applied chunk by chunk, so that the
@@ -298,18 +299,21 @@ class PerceiverAttention(keras.layers.Layer):
 
     def _check_mask(self, mask, query, key_value):
         """Raises unless `mask` is `(batch, num_keys)` or `(batch,
-        num_queries, num_keys)` for these queries and keys (its batch may
-        be 1, for every example)."""
+        num_queries, num_keys)` for these queries and keys (the latter's
+        batch may be 1, for every example)."""
         if mask is None:
             return None
         batch, num_keys = tuple(key_value.shape[:2])
         shape = tuple(mask.shape)
+        # A per-query mask of batch 1 is the same for every example.
+        broadcast = len(shape) == 3 and shape[0] == 1
+        compared = (batch,) + shape[1:] if broadcast else shape
         expected = [(batch, num_keys), (batch, query.shape[1], num_keys)]
         if not any(
             len(shape) == len(option)
             and all(
                 a is None or b is None or a == b
-                for a, b in zip((batch,) + shape[1:], option)
+                for a, b in zip(compared, option)
             )
             for option in expected
         ):
