@@ -1,5 +1,11 @@
 """Tests of causal attention: `causal_mask`, a per-query mask in
-PerceiverAttention, and SelfAttention's key/value cache (`extend`)."""
+PerceiverAttention, and SelfAttention's key/value cache (`extend`).
+
+The layer cases are spread over the backends (`one_backend`): every
+backend runs them through PerceiverCausalLM, whose tests
+(tests/models/perceiver_causal_lm_test.py) compare its causal logits and
+its cached generation on each; TensorFlow takes the per-query mask through
+its fused attention kernel, the route the others do not use on the CPU."""
 
 import numpy as np
 import pytest
@@ -27,6 +33,7 @@ def test_queries_see_their_position_and_before_and_no_padding():
     np.testing.assert_array_equal(mask, [[[1, 1, 0, 0], [1, 1, 1, 0]]])
 
 
+@pytest.mark.one_backend("tensorflow")
 def test_each_query_row_of_a_mask_masks_that_query_alone():
     layer = attention()
     rows = np.random.default_rng(1).uniform(size=(2, 6, 10)) < 0.5
@@ -39,6 +46,7 @@ def test_each_query_row_of_a_mask_masks_that_query_alone():
     np.testing.assert_array_equal(output[0, 2], 0.0)
 
 
+@pytest.mark.one_backend("torch")
 def test_a_per_query_mask_attends_over_the_whole_axis_despite_chunks():
     rows = to_numpy(causal_mask(6, 10))
     whole = attention()
@@ -51,6 +59,7 @@ def test_a_per_query_mask_attends_over_the_whole_axis_despite_chunks():
                                atol=1e-6)
 
 
+@pytest.mark.one_backend("torch")
 def test_extend_with_a_cache_equals_the_causal_call():
     transformer = LatentTransformer(num_layers=2, num_heads=2)
     causal = to_numpy(

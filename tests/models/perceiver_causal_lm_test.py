@@ -56,7 +56,11 @@ def test_a_byte_changes_the_logits_at_and_after_its_position_only(
         axis=-1).max() > 0
 
 
+@pytest.mark.one_backend("tensorflow")
 def test_left_padding_changes_no_logit(model):
+    """(The padding mask goes through the attention that the causal masks
+    above go through on every backend; JAX would compile two more input
+    shapes for it.)"""
     short = IDS[:, 6:]
     padded = np.concatenate([np.zeros((2, 6), "int32"), short], axis=1)
     np.testing.assert_allclose(logits(model, padded), logits(model, short),
