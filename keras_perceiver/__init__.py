@@ -35,6 +35,7 @@ _PUBLIC_NAMES = {
     "export_saved_model": "keras_perceiver.export",
     "load_checkpoint": "keras_perceiver.pretrained",
     "Perceiver": "keras_perceiver.models.perceiver",
+    "PerceiverCausalLM": "keras_perceiver.models.perceiver_causal_lm",
     "PerceiverEncoder": "keras_perceiver.models.perceiver_encoder",
     "PerceiverIO": "keras_perceiver.models.perceiver_io",
     "PerceiverIOClassifier": "keras_perceiver.models.perceiver_io_classifier",

@@ -7,7 +7,8 @@ instead of files, the predicted class of each example of an array or a
 data set's test split. With `--checkpoint NAME IMAGE...`, the top classes
 of image files under a Hugging Face Perceiver image checkpoint; with
 `--checkpoint FLOW_CHECKPOINT FRAME1 FRAME2`, the optical flow between two
-frames, written as a colour-coded PNG.
+frames, written as a colour-coded PNG. With `MODEL --prompt TEXT`, a
+`PerceiverCausalLM`'s continuation of the text.
 """
 
 import pathlib
@@ -43,14 +44,17 @@ def add_parser(subparsers):
         "split of a data set; or, with --checkpoint, the top classes of "
         "image files under a Hugging Face Perceiver image checkpoint; or, "
         "with an optical-flow --checkpoint and two frames, the flow between "
-        "them as a colour-coded PNG (--output, default flow.png).",
+        "them as a colour-coded PNG (--output, default flow.png); or, with "
+        "--prompt, a PerceiverCausalLM's continuation of the text.",
         usage="%(prog)s MODEL FILE_OR_FOLDER [FILE_OR_FOLDER ...] "
         "[options]\n"
         "       %(prog)s MODEL (--input FILE | --dataset NAME | --data "
         "SOURCE) [options]\n"
         "       %(prog)s --checkpoint NAME_OR_FOLDER IMAGE [IMAGE ...]\n"
         "       %(prog)s --checkpoint FLOW_CHECKPOINT FRAME1 FRAME2 "
-        "[--output FLOW.png]",
+        "[--output FLOW.png]\n"
+        "       %(prog)s MODEL --prompt TEXT [--max-new-tokens N] "
+        "[--sampler greedy|top_k|top_p]",
     )
     add_predict_arguments(parser)
     parser.set_defaults(run=run)
@@ -60,6 +64,8 @@ def run(args):
     check_positive_ints(args, "batch_size")
     check_output_path(args.output)
     with library_errors():
+        if args.prompt is not None:
+            return predict_text(args)
         if args.checkpoint:
             return predict_checkpoint(args)
         model_path, inputs = model_and_inputs(args)
@@ -99,6 +105,30 @@ def predict_examples(args, model_path):
     if args.output:
         write_predictions(args.output, probabilities)
         print(f"Wrote {args.output}")
+
+
+def predict_text(args):
+    """Prints a causal language model's continuation of --prompt."""
+    from keras_perceiver.models import PerceiverCausalLM
+
+    paths = ([args.model] if args.model else []) + list(args.paths)
+    if (len(paths) != 1 or args.checkpoint or args.input or args.dataset
+            or args.data):
+        raise CommandError(
+            "--prompt takes the model alone: predict MODEL --prompt TEXT"
+        )
+    model = load_keras_model(paths[0])
+    if not isinstance(model, PerceiverCausalLM):
+        raise CommandError(
+            f"--prompt needs a PerceiverCausalLM; {paths[0]} holds a "
+            f"{type(model).__name__}"
+        )
+    rest = model.max_context - len(args.prompt.encode())
+    print(model.generate(
+        args.prompt, max_new_tokens=args.max_new_tokens or max(rest, 1),
+        sampler=args.sampler, temperature=args.temperature,
+        top_k=args.top_k, top_p=args.top_p, seed=args.seed,
+    ))
 
 
 def predict_checkpoint(args):

@@ -35,7 +35,8 @@ def add_predict_arguments(parser):
     )
     parser.add_argument(
         "--top-k", type=int, default=5,
-        help="files: classes printed per file",
+        help="files: classes printed per file; --prompt with --sampler "
+             "top_k: the likeliest bytes drawn from",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--input", help="a .npy or .npz file of examples")
@@ -47,6 +48,32 @@ def add_predict_arguments(parser):
     )
     parser.add_argument("--batch-size", type=int, default=64,
                         help="examples per batch")
+    add_prompt_arguments(parser)
+
+
+def add_prompt_arguments(parser):
+    """Adds the options of a causal language model's continuation."""
+    parser.add_argument(
+        "--prompt", default=None,
+        help="with a PerceiverCausalLM .keras file: print its continuation "
+             "of this text (see --max-new-tokens, --sampler)",
+    )
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=None,
+        help="--prompt: bytes to generate (default: the rest of the "
+             "model's context)",
+    )
+    parser.add_argument(
+        "--sampler", choices=("greedy", "top_k", "top_p"), default="greedy",
+        help="--prompt: the likeliest byte, or a draw from the --top-k "
+             "likeliest or from the likeliest --top-p of the probability",
+    )
+    parser.add_argument("--top-p", type=float, default=0.9,
+                        help="--prompt with --sampler top_p: the mass kept")
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="--prompt: divides the logits before a draw")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="--prompt: seed of the draws")
 
 
 def model_and_inputs(args):

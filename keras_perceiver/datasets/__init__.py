@@ -9,6 +9,10 @@ exact ground truth from still images; `moving_digit_videos` and
 `load_audio_visual_digits` make moving-digit videos paired with spoken
 digits, for multimodal autoencoding.
 
+`load_stdlib_bytes()` is a byte corpus that ships with Python, the
+standard library's source, split by file; `byte_windows` cuts it into
+windows of token ids for a causal language model.
+
 `load_source(source, **options)` reads the user's own data: a folder with
 one subfolder per class, `tfds:NAME` for a TensorFlow Datasets data set, an
 `.npz` file or a `.csv` table.
@@ -38,12 +42,15 @@ from keras_perceiver.datasets.mnist import load_mnist
 from keras_perceiver.datasets.mnist_fsdd import load_mnist_fsdd
 from keras_perceiver.datasets.modelnet40 import load_modelnet40
 from keras_perceiver.datasets.msr_action3d import load_msr_action3d
+from keras_perceiver.datasets.stdlib_bytes import byte_windows
+from keras_perceiver.datasets.stdlib_bytes import load_stdlib_bytes
 
 __all__ = [
     "Dataset",
     "LOADERS",
     "StreamedDataset",
     "affine_flow_pairs",
+    "byte_windows",
     "load",
     "load_audio_visual_digits",
     "load_cifar10",
@@ -57,6 +64,7 @@ __all__ = [
     "load_msr_action3d",
     "load_npz_source",
     "load_source",
+    "load_stdlib_bytes",
     "load_tfds",
     "moving_digit_videos",
     "read_files",

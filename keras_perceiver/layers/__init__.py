@@ -1,6 +1,7 @@
 """Perceiver building blocks, usable on their own."""
 
 from keras_perceiver.layers.attention_block import AttentionBlock
+from keras_perceiver.layers.causal_mask import causal_mask
 from keras_perceiver.layers.cross_attention import CrossAttention
 from keras_perceiver.layers.feed_forward import FeedForward
 from keras_perceiver.layers.fourier_position_encoding import (
@@ -30,4 +31,5 @@ __all__ = [
     "PerceiverAttention",
     "PerceiverDecoder",
     "SelfAttention",
+    "causal_mask",
 ]

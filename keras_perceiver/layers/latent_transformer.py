@@ -22,6 +22,8 @@ class LatentTransformer(keras.layers.Layer):
 
     Call arguments:
         latents: Tensor of shape `(batch, N, D)`.
+        attention_mask: Optional boolean tensor `(batch, N)` or `(batch, N,
+            N)`, as for `SelfAttention`, the same in every layer.
         training: Python bool, whether dropout is active.
 
     Example:
@@ -63,10 +65,40 @@ class LatentTransformer(keras.layers.Layer):
         for layer in self.self_attends:
             layer.build(latents_shape)
 
-    def call(self, latents, training=None):
+    def call(self, latents, attention_mask=None, training=None):
         for layer in self.self_attends:
-            latents = layer(latents, training=training)
+            latents = layer(
+                latents, attention_mask=attention_mask, training=training
+            )
         return latents
+
+    def empty_caches(self, batch_size, capacity):
+        """Each layer's `SelfAttention.empty_cache`, as a list."""
+        return [
+            layer.empty_cache(batch_size, capacity)
+            for layer in self.self_attends
+        ]
+
+    def extend(self, latents, caches, start):
+        """The causal stack on new latents, with a key/value cache.
+
+        `SelfAttention.extend` through every layer: the outputs equal those
+        of `call` with a causal mask over all latents so far.
+
+        Args:
+            latents: Tensor `(batch, n, D)`, the new latents.
+            caches: the list of per-layer caches, from `empty_caches` or
+                the previous `extend`.
+            start: int or scalar tensor. The index of the first new latent.
+
+        Returns:
+            A tuple: the outputs `(batch, n, D)` and the updated caches.
+        """
+        new_caches = []
+        for layer, cache in zip(self.self_attends, caches):
+            latents, cache = layer.extend(latents, cache, start)
+            new_caches.append(cache)
+        return latents, new_caches
 
     def compute_output_shape(self, latents_shape):
         return tuple(latents_shape)

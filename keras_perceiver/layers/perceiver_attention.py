@@ -41,6 +41,21 @@ def check_heads(num_heads, qk_channels, v_channels):
     )
 
 
+def per_query_mask(mask):
+    """A boolean attention mask of shape `(batch, queries, num_keys)`.
+
+    Args:
+        mask: boolean tensor `(batch, num_keys)` (the same keys for every
+            query; `queries` is then 1, broadcast over the queries) or
+            `(batch, num_queries, num_keys)`.
+
+    Returns:
+        The mask as bool, with the query axis.
+    """
+    mask = ops.cast(mask, "bool")
+    return mask[:, None, :] if len(mask.shape) == 2 else mask
+
+
 @keras.saving.register_keras_serializable(package="keras_perceiver")
 class PerceiverAttention(keras.layers.Layer):
     """Multi-head attention with separate query/key and value widths.
@@ -55,8 +70,10 @@ class PerceiverAttention(keras.layers.Layer):
     and `SelfAttention` (all three from the latents). It applies no
     normalization and no residual.
 
-    A mask over the key/value elements (True = attend) may be given. A query
-    whose keys are all masked receives zeros instead of NaNs.
+    A mask over the key/value elements (True = attend) may be given, the
+    same for every query `(batch, num_keys)` or one row per query
+    `(batch, num_queries, num_keys)` (a causal mask, say). A query whose
+    keys are all masked receives zeros instead of NaNs.
 
     Long key/value axes (a cross-attend over millions of inputs) are split
     into chunks of `input_chunk_size` elements: each chunk's keys, values
@@ -85,13 +102,18 @@ class PerceiverAttention(keras.layers.Layer):
             entries (16 MiB in float32; M <= 32,768 for 128 queries and one
             head), otherwise chunks of 4096. Chunks need M known when the
             call is traced (always on JAX and PyTorch; on TensorFlow, a
-            graph traced with an unknown M attends over the whole axis).
+            graph traced with an unknown M attends over the whole axis). A
+            mask with one row per query, itself the size of the logit
+            matrix, attends over the whole axis too.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
         query: Tensor of shape `(batch, num_queries, query_channels)`.
         key_value: Tensor of shape `(batch, num_keys, key_channels)`.
-        mask: Optional boolean tensor of shape `(batch, num_keys)`.
+        mask: Optional boolean tensor of shape `(batch, num_keys)` or
+            `(batch, num_queries, num_keys)`, True where a query may
+            attend; a per-query mask's batch may be 1, the same for every
+            example.
         key_value_norm: Optional layer (such as a `LayerNormalization`)
             applied to `key_value` before the key and value projections;
             with chunks, it is applied chunk by chunk, so that the
@@ -162,9 +184,9 @@ class PerceiverAttention(keras.layers.Layer):
         )
 
     def call(self, query, key_value, mask=None, key_value_norm=None):
-        mask = self._check_mask(mask, key_value)
+        mask = self._check_mask(mask, query, key_value)
         chunk_size = self.chunk_size_for(query.shape[1], key_value.shape[1])
-        if chunk_size is not None:
+        if chunk_size is not None and (mask is None or len(mask.shape) == 2):
             return self._attend_in_chunks(
                 query, key_value, mask, key_value_norm, chunk_size
             )
@@ -216,7 +238,8 @@ class PerceiverAttention(keras.layers.Layer):
             query: Tensor of shape `(batch, num_queries, query_channels)`.
             keys: Tensor `(batch, num_keys, heads, qk_channels / heads)`.
             values: Tensor `(batch, num_keys, heads, v_channels / heads)`.
-            mask: Optional boolean tensor of shape `(batch, num_keys)`.
+            mask: Optional boolean tensor of shape `(batch, num_keys)` or
+                `(batch, num_queries, num_keys)`.
 
         Returns:
             Tensor of shape `(batch, num_queries, output_channels)`.
@@ -224,12 +247,12 @@ class PerceiverAttention(keras.layers.Layer):
         queries = self._split_heads(self.query_dense(query))
         keep = None
         if mask is not None:
-            mask = ops.cast(mask, "bool")
+            mask = per_query_mask(mask)
             # A row with nothing to attend to would give NaN in some kernels:
             # let it attend everywhere, then zero its output below.
             keep = ops.any(mask, axis=-1)
-            mask = ops.logical_or(mask, ops.logical_not(keep)[:, None])
-            mask = mask[:, None, None, :]
+            mask = ops.logical_or(mask, ops.logical_not(keep)[..., None])
+            mask = mask[:, None]
         if self._uses_fused_kernel(queries):
             attended = ops.dot_product_attention(
                 queries, keys, values, mask=mask
@@ -248,7 +271,7 @@ class PerceiverAttention(keras.layers.Layer):
         keep = None
         if mask is not None:
             mask = ops.cast(mask, "bool")
-            keep = ops.any(mask, axis=-1)
+            keep = ops.any(mask, axis=-1)[:, None]
         layers = ([] if norm is None else [norm]) + [
             self.key_dense,
             self.value_dense,
@@ -271,22 +294,35 @@ class PerceiverAttention(keras.layers.Layer):
         )
         output = self.output_dense(attended)
         if keep is not None:
-            output = output * ops.cast(keep, output.dtype)[:, None, None]
+            # `keep` is `(batch, 1)` or `(batch, num_queries)`.
+            output = output * ops.cast(keep, output.dtype)[..., None]
         return output
 
-    def _check_mask(self, mask, key_value):
-        """Raises unless `mask` is `(batch, num_keys)` like `key_value`."""
+    def _check_mask(self, mask, query, key_value):
+        """Raises unless `mask` is `(batch, num_keys)` or `(batch,
+        num_queries, num_keys)` for these queries and keys (the latter's
+        batch may be 1, for every example)."""
         if mask is None:
             return None
-        expected = tuple(key_value.shape[:2])
+        batch, num_keys = tuple(key_value.shape[:2])
         shape = tuple(mask.shape)
-        if len(shape) != 2 or any(
-            a is not None and b is not None and a != b
-            for a, b in zip(shape, expected)
+        # A per-query mask of batch 1 is the same for every example.
+        broadcast = len(shape) == 3 and shape[0] == 1
+        compared = (batch,) + shape[1:] if broadcast else shape
+        expected = [(batch, num_keys), (batch, query.shape[1], num_keys)]
+        if not any(
+            len(shape) == len(option)
+            and all(
+                a is None or b is None or a == b
+                for a, b in zip(compared, option)
+            )
+            for option in expected
         ):
             raise ValueError(
-                "`mask` must have shape (batch, num_keys), one flag per "
-                f"key/value element: {expected}. Received: mask.shape={shape}"
+                "`mask` must have shape (batch, num_keys) or (batch, "
+                "num_queries, num_keys), one flag per key/value element "
+                f"(per query): {expected[0]} or {expected[1]}. Received: "
+                f"mask.shape={shape}"
             )
         return mask
 
@@ -321,12 +357,13 @@ class PerceiverAttention(keras.layers.Layer):
         Args:
             query: Tensor of shape `(batch, num_queries, query_channels)`.
             key_value: Tensor of shape `(batch, num_keys, key_channels)`.
-            mask: Optional boolean tensor of shape `(batch, num_keys)`.
+            mask: Optional boolean tensor of shape `(batch, num_keys)` or
+                `(batch, num_queries, num_keys)`.
         """
         queries = self._split_heads(self.query_dense(query))
         keys = self._split_heads(self.key_dense(key_value))
         if mask is not None:
-            mask = ops.cast(mask, "bool")[:, None, None, :]
+            mask = per_query_mask(mask)[:, None]
         return self._attention_probabilities(queries, keys, mask)
 
     def attention_weight_chunks(self, query, key_value, chunk_size,

@@ -5,6 +5,7 @@ Keras (`keras.saving.load_model` needs them)."""
 from keras_perceiver import adapters  # noqa: F401
 from keras_perceiver import layers  # noqa: F401
 from keras_perceiver.models.perceiver import Perceiver
+from keras_perceiver.models.perceiver_causal_lm import PerceiverCausalLM
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 from keras_perceiver.models.perceiver_encoder import encoder_of
 from keras_perceiver.models.perceiver_for_dataset import perceiver_for_dataset
@@ -23,6 +24,7 @@ from keras_perceiver.models.perceiver_task import PerceiverTask
 
 __all__ = [
     "Perceiver",
+    "PerceiverCausalLM",
     "PerceiverEncoder",
     "PerceiverIO",
     "PerceiverIOClassifier",

@@ -7,6 +7,7 @@ Plots need the `plotting` extra (matplotlib).
 
 from keras_perceiver.reports.flow_colors import flow_to_rgb
 from keras_perceiver.reports.flow_colors import save_flow_image
+from keras_perceiver.reports.flops import causal_lm_forward_flops
 from keras_perceiver.reports.flops import perceiver_forward_flops
 from keras_perceiver.reports.flops import training_step_flops
 from keras_perceiver.reports.plotting import plot_attention_maps
@@ -18,6 +19,7 @@ from keras_perceiver.reports.tables import new_figure
 from keras_perceiver.reports.tables import save_figure
 
 __all__ = [
+    "causal_lm_forward_flops",
     "flow_to_rgb",
     "format_number",
     "markdown_table",

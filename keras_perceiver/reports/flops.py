@@ -136,3 +136,39 @@ def training_step_flops(forward_flops, batch_size=1):
     96000000
     """
     return TRAINING_STEP_MULTIPLIER * forward_flops * batch_size
+
+
+def causal_lm_forward_flops(model, num_inputs=None):
+    """FLOPs of one forward pass of a `PerceiverCausalLM` for one sample.
+
+    The cross-attend of the N latents to the M inputs (the key/value
+    projections over all M, the attention of N queries), the L causal
+    self-attends of the N latents (a causal mask skips no product here:
+    the masked logits are computed too) and the output layer over the N
+    latents. With `num_latents == max_context` the model is a plain causal
+    Transformer of L + 1 layers.
+
+    Args:
+        model: a `keras_perceiver.PerceiverCausalLM`.
+        num_inputs: int or None. The input length M. Defaults to None,
+            meaning `model.max_context`.
+
+    Returns:
+        The FLOPs (2 x multiply-adds) as an int.
+
+    Example:
+
+    >>> import keras_perceiver as kp
+    >>> model = kp.PerceiverCausalLM(max_context=1024, num_latents=256,
+    ...                              latent_dim=128, num_self_attends=3)
+    >>> round(causal_lm_forward_flops(model) / 1e6)
+    705
+    """
+    num_inputs = num_inputs or model.max_context
+    n, d = min(model.num_latents, num_inputs), model.latent_dim
+    widening = model.latent_transformer.widening_factor
+    cross = cross_attend_flops(n, d, num_inputs, d, widening_factor=widening)
+    latent = model.latent_transformer.num_layers * self_attend_flops(
+        n, d, widening_factor=widening
+    )
+    return cross + latent + dense_flops(n, d, model.output_dense.units)

@@ -10,6 +10,8 @@ files).
   recipe (`flow_recipe`) and its loss and metric (`flow_metrics`).
 - `compile_for_multimodal_autoencoding`, `multimodal_autoencoding_losses`,
   `psnr`: the multimodal autoencoding recipe (`multimodal_recipe`).
+- `compile_for_causal_lm`, `bits_per_byte`: the next-byte recipe of a
+  `PerceiverCausalLM` (`causal_lm_recipe`).
 - `warmup_cosine_decay`: the schedule (`schedules`).
 - `RunCheckpoint`: a callback that saves every epoch atomically and
   resumes a killed run where it stopped (`run_checkpoint`).
@@ -37,6 +39,8 @@ from keras_perceiver.optional_dependencies import names_loaded_on_use
 _RECIPE = f"{__name__}.recipe"
 _MULTIMODAL = f"{__name__}.multimodal_recipe"
 _PUBLIC_NAMES = {
+    "bits_per_byte": f"{__name__}.causal_lm_recipe",
+    "compile_for_causal_lm": f"{__name__}.causal_lm_recipe",
     "compile_for_classification": _RECIPE,
     "compile_for_evaluation": _RECIPE,
     "compile_for_flow": f"{__name__}.flow_recipe",

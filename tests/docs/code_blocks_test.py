@@ -90,6 +90,7 @@ BACKEND_OF_PAGE = {
     "docs/guides/tuning.md": "torch",
     "docs/guides/pretrained.md": "torch",
     "docs/guides/perceiver-io.md": "torch",
+    "docs/guides/perceiver-ar.md": "torch",
     "docs/guides/reliable-runs.md": "torch",
     "docs/guides/large-inputs.md": "torch",
     "docs/guides/many-devices.md": "torch",

@@ -1,0 +1,385 @@
+import keras
+import numpy as np
+from keras import ops
+
+from keras_perceiver import argument_checks
+from keras_perceiver.layers.causal_mask import causal_mask
+from keras_perceiver.layers.cross_attention import CrossAttention
+from keras_perceiver.layers.latent_transformer import LatentTransformer
+from keras_perceiver.models.byte_sampling import check_sampling
+from keras_perceiver.models.byte_sampling import next_token
+from keras_perceiver.preprocessing.byte_tokenizer import ByteTokenizer
+
+# What fills the positions after the real ones in an uncached generation
+# step (the causal masks hide it): the byte of a space.
+FILLER_ID = ord(" ") + ByteTokenizer.num_special_tokens
+
+
+class GenerationPlan:
+    """The sizes of one `generate` call.
+
+    Args:
+        prompt_length: int. The prompt's bytes P.
+        max_new_tokens: int. The bytes to generate.
+        num_latents: int. The model's latents N.
+
+    Attributes:
+        length: the final sequence length, P + max_new_tokens.
+        num_prompt_latents: the prompt's latents, min(N, P).
+        latent_capacity: the most latents, num_prompt_latents +
+            max_new_tokens (every new byte joins the latents).
+        first_latent_position: the position of the first latent.
+    """
+
+    def __init__(self, prompt_length, max_new_tokens, num_latents):
+        self.length = prompt_length + max_new_tokens
+        self.num_prompt_latents = min(num_latents, prompt_length)
+        self.latent_capacity = self.num_prompt_latents + max_new_tokens
+        self.first_latent_position = prompt_length - self.num_prompt_latents
+
+
+@keras.saving.register_keras_serializable(package="keras_perceiver")
+class PerceiverCausalLM(keras.Model):
+    """Perceiver AR: autoregressive byte-level language modelling.
+
+    The input is up to `max_context` token ids (`ByteTokenizer` ids: byte
+    `b` is id `b + 6`, id 0 is padding, on the left). Each is embedded
+    with a learned token embedding plus a learned position embedding (the
+    position counts from the first real token, so that left padding does
+    not move the positions). The last `num_latents` positions become the
+    latents: they cross-attend causally to the whole input (latent `i`
+    sees the inputs up to its own position, none of the padding), then a
+    stack of `num_self_attends` causally masked self-attention layers
+    runs over them, and a LayerNorm and a dense layer give the logits of
+    the next token at each latent position. The cost is O(M N) for the
+    cross-attend over M inputs and O(N^2) per self-attend, against O(M^2)
+    per layer for a Transformer over the same context.
+
+    Train with next-token cross-entropy on the latent positions: for a
+    window of `max_context + 1` bytes, the inputs are its first
+    `max_context` ids and the targets its last `num_latents` ids.
+    `generate` continues a prompt with a key/value cache.
+
+    Args:
+        max_context: int. The most input tokens M (position embeddings).
+        num_latents: int. The latent positions N, at most `max_context`.
+        latent_dim: int. The embedding and latent width D.
+        num_self_attends: int. Causal self-attention layers. Defaults to 1.
+        num_cross_heads: int. Cross-attention heads. Defaults to 1.
+        num_self_heads: int. Self-attention heads. Defaults to 4.
+        widening_factor: int. MLP widening in every block. Defaults to 4.
+        dropout: float. Dropout rate in every block. Defaults to 0.
+        **kwargs: Base model keyword arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: int token ids `(batch, T)`, `T <= max_context`, padded with
+            0 on the left.
+        training: Python bool, whether dropout is active.
+
+    Returns:
+        Logits `(batch, min(T, num_latents), 262)` in float32, for the
+        token after each of the last positions.
+
+    Example:
+
+    >>> model = PerceiverCausalLM(max_context=32, num_latents=8,
+    ...                           latent_dim=16, num_self_heads=2)
+    >>> ids, _ = ByteTokenizer().encode(["import os"])
+    >>> tuple(model(ids).shape)
+    (1, 8, 262)
+    >>> len(model.generate("import ", max_new_tokens=4))
+    4
+
+    References:
+        - [Hawthorne et al., 2022](https://arxiv.org/abs/2202.07765)
+    """
+
+    def __init__(
+        self,
+        max_context,
+        num_latents,
+        latent_dim,
+        num_self_attends=1,
+        num_cross_heads=1,
+        num_self_heads=4,
+        widening_factor=4,
+        dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.max_context = argument_checks.check_positive_int(
+            "max_context", max_context
+        )
+        self.num_latents = argument_checks.check_positive_int(
+            "num_latents", num_latents
+        )
+        if self.num_latents > self.max_context:
+            raise ValueError(
+                "`num_latents` must be at most `max_context` "
+                f"({self.max_context}). Received: num_latents={num_latents}"
+            )
+        self.latent_dim = argument_checks.check_positive_int(
+            "latent_dim", latent_dim
+        )
+        vocabulary_size = ByteTokenizer.vocabulary_size
+        self.token_embedding = keras.layers.Embedding(
+            vocabulary_size, self.latent_dim, name="token_embedding",
+            dtype=self.dtype_policy,
+        )
+        self.position_embedding = keras.layers.Embedding(
+            self.max_context, self.latent_dim, name="position_embedding",
+            dtype=self.dtype_policy,
+        )
+        self.cross_attention = CrossAttention(
+            num_heads=num_cross_heads, widening_factor=widening_factor,
+            dropout=dropout, name="cross_attention", dtype=self.dtype_policy,
+        )
+        self.latent_transformer = LatentTransformer(
+            num_layers=num_self_attends, num_heads=num_self_heads,
+            widening_factor=widening_factor, dropout=dropout,
+            name="latent_transformer", dtype=self.dtype_policy,
+        )
+        self.output_norm = keras.layers.LayerNormalization(
+            epsilon=1e-5, name="output_norm", dtype=self.dtype_policy
+        )
+        self.output_dense = keras.layers.Dense(
+            vocabulary_size, name="output_dense", dtype=self.dtype_policy
+        )
+
+    def build(self, input_shape):
+        latents_shape = (None, None, self.latent_dim)
+        self.token_embedding.build(input_shape)
+        self.position_embedding.build(input_shape)
+        self.cross_attention.build(latents_shape, latents_shape)
+        self.latent_transformer.build(latents_shape)
+        self.output_norm.build(latents_shape)
+        self.output_dense.build(latents_shape)
+
+    def call(self, inputs, training=None):
+        length = inputs.shape[1]
+        if length is not None and length > self.max_context:
+            raise ValueError(
+                f"The inputs must hold at most max_context={self.max_context}"
+                f" tokens. Received: {length} tokens"
+            )
+        num_latents = min(self.num_latents, length or self.num_latents)
+        return self._logits(inputs, num_latents, training)
+
+    def _logits(self, ids, num_latents, training=None):
+        """The logits of the last `num_latents` positions of `ids`."""
+        ids = ops.cast(ids, "int32")
+        embeddings, key_mask = self._embed(ids)
+        length = ops.shape(ids)[1]
+        latents = embeddings[:, -num_latents:]
+        latents = self.cross_attention(
+            latents, embeddings, mask=causal_mask(num_latents, length, key_mask),
+            training=training,
+        )
+        latents = self.latent_transformer(
+            latents,
+            attention_mask=causal_mask(num_latents, num_latents,
+                             key_mask[:, -num_latents:]),
+            training=training,
+        )
+        return self._output(latents)
+
+    def _embed(self, ids, start=0):
+        """Token plus position embeddings, and the mask of real tokens.
+
+        Positions count from the first real token (left padding is id 0);
+        `start` is the position of the first id when earlier ones are
+        cached.
+        """
+        key_mask = ops.not_equal(ids, ByteTokenizer.pad_id)
+        padding = ops.sum(1 - ops.cast(key_mask, "int32"), axis=1)
+        positions = ops.arange(ops.shape(ids)[1]) + start - padding[:, None]
+        embeddings = self.token_embedding(ids) + self.position_embedding(
+            ops.maximum(positions, 0)
+        )
+        return embeddings, key_mask
+
+    def _output(self, latents):
+        logits = self.output_dense(self.output_norm(latents))
+        return ops.cast(logits, self.dtype_policy.variable_dtype)
+
+    def generate(
+        self,
+        prompt,
+        max_new_tokens=64,
+        sampler="greedy",
+        temperature=1.0,
+        top_k=10,
+        top_p=0.9,
+        seed=None,
+        use_cache=True,
+    ):
+        """Continues `prompt` byte by byte.
+
+        The prompt's last `num_latents` bytes (all of them, if fewer) are
+        the first latents, and every new byte joins the latents, which the
+        key/value cache needs to stay exact (so a long continuation runs
+        more latents than training did). With `use_cache` the keys and
+        values of the cross-attend and of every self-attend are kept and
+        each step computes the new position only; without it each step
+        runs the whole model on the whole sequence. Both give the same
+        bytes. The prompt and the new bytes must fit in `max_context`.
+
+        Args:
+            prompt: str or bytes, at least one byte.
+            max_new_tokens: int. The number of bytes to generate. Defaults
+                to 64.
+            sampler: str. "greedy" (the likeliest byte), "top_k" or "top_p"
+                (see `top_k`, `top_p`). Defaults to "greedy".
+            temperature: float. Divides the logits before sampling.
+                Defaults to 1.
+            top_k: int. "top_k" draws from the `top_k` likeliest bytes.
+                Defaults to 10.
+            top_p: float in (0, 1]. "top_p" draws from the likeliest bytes
+                whose probabilities sum to `top_p`. Defaults to 0.9.
+            seed: int or None. Seed of the draws. Defaults to None.
+            use_cache: bool. Whether to keep keys and values between
+                steps. Defaults to True.
+
+        Returns:
+            The continuation (without the prompt): bytes for a bytes
+            prompt, str for a str prompt (invalid UTF-8 replaced).
+
+        Raises:
+            ValueError: for an empty prompt, a prompt that with
+                `max_new_tokens` does not fit in `max_context` (naming
+                both lengths), or bad sampling arguments.
+
+        Example:
+
+        >>> model.generate("def ", max_new_tokens=16, sampler="top_p",
+        ...                top_p=0.9, seed=0)
+        """
+        ids = self._prompt_ids(prompt, max_new_tokens)
+        sampling = check_sampling(sampler, temperature, top_k, top_p)
+        argument_checks.check_bool("use_cache", use_cache)
+        if not self.built:
+            self.build((None, self.max_context))
+        rng = np.random.default_rng(seed)
+        step = self._cached_step if use_cache else self._uncached_step
+        plan = GenerationPlan(len(ids), max_new_tokens, self.num_latents)
+        new_ids, state = [], None
+        for _ in range(max_new_tokens):
+            logits, state = step(plan, ids, new_ids, state)
+            new_ids.append(next_token(logits, rng, **sampling))
+        continuation = bytes(
+            token - ByteTokenizer.num_special_tokens for token in new_ids
+        )
+        if isinstance(prompt, str):
+            return continuation.decode("utf-8", errors="replace")
+        return continuation
+
+    def _prompt_ids(self, prompt, max_new_tokens):
+        """The prompt's token ids, checked against the context."""
+        if not isinstance(prompt, (str, bytes)):
+            raise ValueError(
+                "`prompt` must be a str or bytes. Received: "
+                f"prompt of type {type(prompt).__name__}"
+            )
+        data = prompt.encode() if isinstance(prompt, str) else prompt
+        if not data:
+            raise ValueError(
+                "`prompt` must hold at least one byte. Received: prompt="
+                f"{prompt!r}"
+            )
+        if len(data) > self.max_context:
+            raise ValueError(
+                f"The prompt must fit in the model's context of "
+                f"max_context={self.max_context} bytes. Received: a prompt "
+                f"of {len(data)} bytes"
+            )
+        argument_checks.check_positive_int("max_new_tokens", max_new_tokens)
+        if len(data) + max_new_tokens > self.max_context:
+            raise ValueError(
+                f"The prompt ({len(data)} bytes) and max_new_tokens "
+                f"({max_new_tokens}) must fit in the model's context of "
+                f"max_context={self.max_context} bytes. Received: "
+                f"{len(data)} + {max_new_tokens} = "
+                f"{len(data) + max_new_tokens} bytes"
+            )
+        return [byte + ByteTokenizer.num_special_tokens for byte in data]
+
+    def _uncached_step(self, plan, ids, new_ids, state):
+        """The whole model on the whole sequence.
+
+        The sequence is padded on the right to its final length with a
+        filler byte, which the causal masks hide from the real positions,
+        so that every step has the same shapes (compiled once).
+        """
+        filler = [FILLER_ID] * (plan.length - len(ids) - len(new_ids))
+        sequence = np.array([ids + new_ids + filler], dtype="int32")
+        logits = self._logits(sequence, plan.latent_capacity)
+        return ops.convert_to_numpy(
+            logits[0, plan.num_prompt_latents + len(new_ids) - 1]
+        ), None
+
+    def _cached_step(self, plan, ids, new_ids, state):
+        """The new positions only: the prompt first, then one byte.
+
+        `state` holds the cross-attend's keys and values of every position
+        so far and each self-attend's of every latent so far, in buffers
+        of the final lengths.
+        """
+        if state is None:
+            new, position = ids, 0
+            keys, values = (
+                ops.zeros((1, plan.length) + tuple(shape), self.compute_dtype)
+                for shape in self._cross_head_shapes()
+            )
+            self_caches = self.latent_transformer.empty_caches(
+                1, plan.latent_capacity
+            )
+        else:
+            new, position = new_ids[-1:], len(ids) + len(new_ids) - 1
+            keys, values, self_caches = state
+        embeddings, _ = self._embed(np.array([new], dtype="int32"), position)
+        new_keys, new_values = self.cross_attention.project_inputs(embeddings)
+        keys = ops.slice_update(keys, (0, position, 0, 0), new_keys)
+        values = ops.slice_update(values, (0, position, 0, 0), new_values)
+        num_new_latents = min(plan.num_prompt_latents, len(new))
+        first_latent = position + len(new) - num_new_latents
+        latents = self.cross_attention(
+            embeddings[:, -num_new_latents:], embeddings,
+            mask=causal_mask(num_new_latents, plan.length, start=first_latent),
+            projected_inputs=(keys, values),
+        )
+        latents, self_caches = self.latent_transformer.extend(
+            latents, self_caches, first_latent - plan.first_latent_position
+        )
+        logits = self._output(latents[:, -1:])
+        return ops.convert_to_numpy(logits[0, -1]), (keys, values, self_caches)
+
+    def _cross_head_shapes(self):
+        """The per-position shapes of the cross-attend's keys and values."""
+        attention = self.cross_attention.attention
+        heads = attention.num_heads
+        value_channels = attention.v_channels or attention.qk_channels
+        return (heads, attention.qk_channels // heads), (
+            heads, value_channels // heads,
+        )
+
+    def compute_output_shape(self, input_shape):
+        length = input_shape[1]
+        num_latents = min(self.num_latents, length or self.num_latents)
+        return (input_shape[0], num_latents, ByteTokenizer.vocabulary_size)
+
+    def get_config(self):
+        config = super().get_config()
+        transformer = self.latent_transformer
+        config.update(
+            {
+                "max_context": self.max_context,
+                "num_latents": self.num_latents,
+                "latent_dim": self.latent_dim,
+                "num_self_attends": transformer.num_layers,
+                "num_cross_heads": self.cross_attention.num_heads,
+                "num_self_heads": transformer.num_heads,
+                "widening_factor": transformer.widening_factor,
+                "dropout": transformer.dropout,
+            }
+        )
+        return config
