@@ -63,9 +63,33 @@ def perceiver_optical_flow():
     return kp.PerceiverOpticalFlow(encoder), (None, 2, 6, 6, 3)
 
 
+def perceiver_multimodal_autoencoder():
+    encoder = kp.PerceiverEncoder(
+        block_scheme="perceiver_io",
+        input_adapter=kp.adapters.MultimodalAutoencodingAdapter(
+            num_frames=2, frame_size=8, audio_samples_per_frame=16,
+            num_labels=10, num_channels=1, samples_per_patch=8,
+            audio_num_bands=2, video_num_bands=2),
+        **{key: value for key, value in ENCODER.items()
+           if key != "num_bands"},
+    )
+    model = kp.PerceiverMultimodalAutoencoder(
+        encoder, output_num_channels=4, label_query_channels=4)
+    return model, {"audio": (None, 32), "video": (None, 2, 8, 8, 1),
+                   "label": (None, 10)}
+
+
+def perceiver_causal_lm():
+    model = kp.PerceiverCausalLM(
+        max_context=16, num_latents=4, latent_dim=8, num_self_attends=1,
+        num_cross_heads=1, num_self_heads=2)
+    return model, (None, 16)
+
+
 MODELS = [perceiver, perceiver_on_byte_arrays, perceiver_encoder,
           perceiver_io, perceiver_io_classifier, perceiver_masked_lm,
-          perceiver_optical_flow]
+          perceiver_optical_flow, perceiver_multimodal_autoencoder,
+          perceiver_causal_lm]
 
 
 def test_every_model_class_is_covered():
