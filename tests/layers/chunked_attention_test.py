@@ -271,7 +271,7 @@ def test_configs_without_a_chunk_size_still_load():
 
 def tiny_perceiver(chunk_size):
     return kp.Perceiver(
-        num_classes=3, num_latents=6, latent_dim=16, num_blocks=3,
+        num_classes=3, num_latents=6, latent_dim=16, num_blocks=2,
         num_self_attends_per_block=1, num_self_heads=2,
         input_chunk_size=chunk_size,
     )
