@@ -143,6 +143,37 @@ FIGURES = [
      lambda data: f"{data['parameters']:,}-parameter"),
     ("README.md", TRAINING + "cifar10_affine_flow_metrics.json",
      lambda data: f"in {round(data['training_seconds'] / 60)} minutes"),
+    # Multimodal autoencoding: the audio-visual digits example.
+    *[(page, TRAINING + "mnist_fsdd_multimodal_autoencoding_metrics.json",
+       read) for page in ("docs/guides/perceiver-io.md", "README.md")
+      for read in [
+          lambda data: f"{data['test_label_accuracy'] * 100:.1f} %",
+          lambda data: f"{data['test_video_psnr_db']:.2f} dB",
+          lambda data: f"{data['test_video_psnr_db_mean_frame']:.2f} dB",
+          lambda data: f"{data['test_audio_psnr_db']:.2f} dB",
+          lambda data: f"{data['test_audio_psnr_db_silence']:.2f} dB"]],
+    *[("docs/guides/perceiver-io.md",
+       TRAINING + "mnist_fsdd_multimodal_autoencoding_metrics.json", read)
+      for read in [
+          lambda data: f"{data['training_seconds']} s of training",
+          lambda data: f"{data['parameters']:,} parameters",
+          lambda data: (f"(majority class "
+                        f"{data['test_label_accuracy_majority_class'] * 100:.1f} %)")]],
+    # Perceiver AR: the standard library's bytes.
+    *[(page, TRAINING + "stdlib_bytes_perceiver_ar_metrics.json", read)
+      for page in ("docs/guides/perceiver-ar.md", "README.md")
+      for read in [
+          lambda data: f"{data['validation_bits_per_byte_perceiver_ar']:.2f} bits per byte",
+          lambda data: f"against {data['validation_bits_per_byte_transformer']:.2f} for",
+          lambda data: f"{data['tokens_per_second_cached']:.1f} bytes/s with the cache",
+          lambda data: f"{data['tokens_per_second_uncached']:.1f} without"]],
+    *[("docs/guides/perceiver-ar.md",
+       TRAINING + "stdlib_bytes_perceiver_ar_metrics.json", read)
+      for read in [
+          lambda data: (f"{data['parameters_perceiver_ar']:,} and "
+                        f"{data['parameters_transformer']:,} parameters"),
+          lambda data: f"{data['training_seconds_perceiver_ar']} s",
+          lambda data: f"{data['training_steps']} steps of batch {data['batch_size']}"]],
     # Millions of inputs.
     *[("docs/guides/large-inputs.md", "benchmarks/results/large_inputs.md",
        text(quoted)) for quoted in
@@ -154,6 +185,7 @@ FIGURES = [
     *[("docs/guides/large-inputs.md", "benchmarks/results/attention_maps.md",
        text(quoted)) for quoted in
       ["333", "1,242", "488", "44.63", "7.39", "3.1 min"]],
+    ("README.md", "benchmarks/results/attention_maps.md", text("333")),
     # Benchmarks: the prose around the included tables.
     *[("docs/benchmarks.md", "benchmarks/results/results.md", text(quoted))
       for quoted in ["2.06x", "1.16x", "2.30x"]],
