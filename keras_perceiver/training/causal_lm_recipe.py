@@ -4,9 +4,9 @@ import math
 
 import keras
 
-from keras_perceiver.training.defaults import GRADIENT_CLIP_NORM
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import WEIGHT_DECAY
+from keras_perceiver.training.recipe import clipped_adamw
 
 
 def compile_for_causal_lm(model, learning_rate=LEARNING_RATE,
@@ -37,10 +37,7 @@ def compile_for_causal_lm(model, learning_rate=LEARNING_RATE,
     >>> model.fit(windows[:, :-1], windows[:, -model.num_latents:])
     """
     model.compile(
-        optimizer=keras.optimizers.AdamW(
-            learning_rate, weight_decay=weight_decay,
-            clipnorm=GRADIENT_CLIP_NORM,
-        ),
+        optimizer=clipped_adamw(learning_rate, weight_decay),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         jit_compile=jit_compile,
     )

@@ -1,10 +1,8 @@
 """The recipe that trains an optical-flow model on frame pairs."""
 
-import keras
-
-from keras_perceiver.training.defaults import GRADIENT_CLIP_NORM
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import WEIGHT_DECAY
+from keras_perceiver.training.recipe import clipped_adamw
 from keras_perceiver.training.flow_metrics import EndPointError
 from keras_perceiver.training.flow_metrics import end_point_error
 
@@ -37,10 +35,7 @@ def compile_for_flow(model, learning_rate=LEARNING_RATE,
     >>> model.fit(frames, flow, batch_size=16, epochs=10)
     """
     model.compile(
-        optimizer=keras.optimizers.AdamW(
-            learning_rate, weight_decay=weight_decay,
-            clipnorm=GRADIENT_CLIP_NORM,
-        ),
+        optimizer=clipped_adamw(learning_rate, weight_decay),
         loss=end_point_error,
         metrics=[EndPointError()],
         jit_compile=jit_compile,

@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 
-from keras_perceiver.training.defaults import GRADIENT_CLIP_NORM
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import WEIGHT_DECAY
+from keras_perceiver.training.recipe import clipped_adamw
 
 
 def multimodal_autoencoding_losses():
@@ -61,10 +61,7 @@ def compile_for_multimodal_autoencoding(
     ...                    "label": labels}, batch_size=32, epochs=5)
     """
     model.compile(
-        optimizer=keras.optimizers.AdamW(
-            learning_rate, weight_decay=weight_decay,
-            clipnorm=GRADIENT_CLIP_NORM,
-        ),
+        optimizer=clipped_adamw(learning_rate, weight_decay),
         loss=multimodal_autoencoding_losses(),
         loss_weights=loss_weights,
         metrics={"label": [keras.metrics.SparseCategoricalAccuracy(

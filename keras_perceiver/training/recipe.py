@@ -61,14 +61,33 @@ def compile_for_classification(model, learning_rate=LEARNING_RATE,
     >>> compile_for_classification(model, learning_rate=3e-4)
     """
     model.compile(
-        optimizer=keras.optimizers.AdamW(
-            learning_rate, weight_decay=weight_decay,
-            clipnorm=GRADIENT_CLIP_NORM,
-        ),
+        optimizer=clipped_adamw(learning_rate, weight_decay),
         **_loss_and_metrics(),
         jit_compile=jit_compile,
     )
     return model
+
+
+def clipped_adamw(learning_rate=LEARNING_RATE, weight_decay=WEIGHT_DECAY):
+    """The optimizer of every recipe: AdamW, each gradient clipped to norm
+    1 (`GRADIENT_CLIP_NORM`).
+
+    Args:
+        learning_rate: float or a `keras.optimizers.schedules` schedule.
+            Defaults to 1e-3.
+        weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
+
+    Returns:
+        A `keras.optimizers.AdamW`.
+
+    Example:
+
+    >>> clipped_adamw(5e-4).clipnorm
+    1.0
+    """
+    return keras.optimizers.AdamW(
+        learning_rate, weight_decay=weight_decay, clipnorm=GRADIENT_CLIP_NORM
+    )
 
 
 def learning_rate_schedule(learning_rate, total_steps, schedule="cosine"):
