@@ -23,7 +23,11 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
     (`MultimodalQueries`), all decoded together by one shared
     `PerceiverDecoder` (no query residual) into `output_num_channels`
     channels; a linear layer per modality then gives the audio samples of
-    each patch, each pixel's channels and the label logits. Loaded
+    each patch, each pixel's channels and the label logits. These heads
+    start at zero, so an untrained model predicts silence and black frames:
+    with random heads the decoder's features, of order one, reach the
+    outputs as noise many times the signal, which training from scratch
+    takes hundreds of steps to unlearn before it learns the data. Loaded
     `PerceiverForMultimodalAutoencoding` checkpoints
     (`keras_perceiver.pretrained`) are this model.
 
@@ -126,7 +130,8 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
         )
         self.heads = {
             name: keras.layers.Dense(
-                width, name=f"{name}_head", dtype=self.dtype_policy
+                width, kernel_initializer="zeros", name=f"{name}_head",
+                dtype=self.dtype_policy,
             )
             for name, width in (
                 ("audio", adapter.samples_per_patch),

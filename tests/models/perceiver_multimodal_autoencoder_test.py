@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -35,7 +36,21 @@ def tiny_autoencoder(mask_probs=None, **overrides):
 def model():
     model = tiny_autoencoder(mask_probs={"label": 1.0})
     model(INPUTS)
+    # Random heads (they start at zero), so that outputs tell points apart.
+    random_kernel = keras.initializers.RandomNormal(stddev=0.2, seed=0)
+    for head in model.heads.values():
+        head.kernel.assign(random_kernel(head.kernel.shape))
     return model
+
+
+def test_an_untrained_model_predicts_silence_and_black_frames():
+    # Random heads would turn the decoder's features into noise many
+    # times the signal, which training takes hundreds of steps to unlearn.
+    outputs = tiny_autoencoder()(INPUTS)
+    for name in ("audio", "video", "label"):
+        np.testing.assert_array_equal(
+            to_numpy(outputs[name]), np.zeros(OUTPUT_SHAPES[name])
+        )
 
 
 def test_layer_checks(tmp_path):
