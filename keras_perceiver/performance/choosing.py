@@ -101,6 +101,13 @@ def choose_for_workload(workload, steps=None, epochs=None, budget_s=BUDGET_S,
 
     Returns:
         A `Choice`.
+
+    Example:
+
+    >>> workload = {"build": "keras_perceiver.cli.auto_options:"
+    ...             "train_workload", "arguments": {...}, "batch_size": 64}
+    >>> choose_for_workload(workload, epochs=20).backend
+    'torch'
     """
     _check_arguments(workload, budget_s, backend, precision, jit_compile)
     machine, versions = machines.describe(), machines.library_versions()

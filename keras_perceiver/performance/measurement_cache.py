@@ -24,6 +24,12 @@ def cache_folder():
 
     Returns:
         A `pathlib.Path` (not created here).
+
+    Example:
+
+    >>> os.environ["KERAS_PERCEIVER_CACHE"] = "/tmp/kp-cache"
+    >>> cache_folder()
+    PosixPath('/tmp/kp-cache')
     """
     if os.environ.get(CACHE_VARIABLE):
         return pathlib.Path(os.environ[CACHE_VARIABLE])
