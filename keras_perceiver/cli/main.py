@@ -163,7 +163,8 @@ def build_parser():
     """The command's parser; it imports no Keras and no backend."""
     parser = CommandParser(
         prog="keras-perceiver",
-        description="Train, evaluate, tune and export Perceiver models.",
+        description="Train, evaluate, tune and export Perceiver models, "
+                    "and measure which backend trains them fastest.",
     )
     parser.add_argument(
         "--version", action="version",
