@@ -10,6 +10,10 @@ from keras_perceiver.performance.candidate import Candidate
 from keras_perceiver.performance.candidate import PRECISIONS
 
 NUMBERS = ("startup_s", "first_step_s", "step_s")
+# Compilations a run pays beyond its first step's: the evaluation step
+# (validation, test) and the training step again for an epoch's last,
+# shorter batch (torch.compile and XLA compile per batch shape).
+RECOMPILES = 2
 
 
 @dataclasses.dataclass
@@ -33,7 +37,7 @@ class Measurement:
     >>> row = Measurement(FLOOR, startup_s=4.0, first_step_s=0.5,
     ...                   step_s=0.1, steps_timed=20)
     >>> row.predicted_s(101)
-    14.5
+    15.3
     """
 
     candidate: Candidate
@@ -50,7 +54,9 @@ class Measurement:
 
     def predicted_s(self, steps):
         """Seconds of a run of `steps` training steps: start-up, the first
-        step, then `steps - 1` steps; None when not measured.
+        step, then `steps - 1` steps, and `RECOMPILES` times what the
+        first step took beyond a later one (its tracing and compiling);
+        None when not measured.
 
         Args:
             steps: int. Training steps of the run.
@@ -60,7 +66,9 @@ class Measurement:
         """
         if not self.measured:
             return None
-        return self.startup_s + self.first_step_s + (steps - 1) * self.step_s
+        compiling_s = max(0.0, self.first_step_s - self.step_s)
+        return (self.startup_s + self.first_step_s + (steps - 1) * self.step_s
+                + RECOMPILES * compiling_s)
 
     def to_json(self):
         """The row as a dict of JSON values (see `from_json`)."""

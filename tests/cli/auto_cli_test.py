@@ -58,7 +58,7 @@ def test_benchmark_prints_the_cached_table():
         "torch", "float32", "eager", "<-"]
     assert "over the budget" in lines[3]
     assert ("auto chooses torch, float32, eager (measured 2026-12-07, "
-            "cached; predicted 6 s for 42 steps, against 17 s for "
+            "cached; predicted 6 s for 42 steps, against 29 s for "
             "tensorflow, float32, XLA)") in result.stdout
     assert "machine: " in result.stdout and "From the cache" in result.stdout
 
