@@ -1,7 +1,8 @@
 """ONNX and LiteRT exports, run by onnxruntime and LiteRT in a new process.
 
 Every model family (image, audio, point cloud, multimodal, Perceiver IO
-classifier, masked LM, optical flow; masks where the family has them) is
+classifier, masked LM, optical flow, causal LM; masks where the family has
+them) is
 exported in each format once, the pairs dealt over the backends
 (`EXPORTS`): off TensorFlow each export starts a TensorFlow process (which
 writes every format with TensorFlow's converters, whatever the backend,
@@ -45,7 +46,8 @@ EXPORTS = {
                    ("point_cloud", "onnx"), ("point_cloud", "litert"),
                    ("perceiver_io_classifier", "onnx"),
                    ("perceiver_io_classifier", "litert"),
-                   ("optical_flow", "onnx"), ("optical_flow", "litert")],
+                   ("optical_flow", "onnx"), ("optical_flow", "litert"),
+                   ("causal_lm", "onnx"), ("causal_lm", "litert")],
     "jax": [],
     "torch": [("masked_lm", "litert")],
 }
