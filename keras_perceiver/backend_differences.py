@@ -7,6 +7,8 @@ over devices, whether a compiled step trains on several devices, how
 a TensorFlow SavedModel is written and how to tell whether it computes
 on a GPU or TPU. Code that needs
 one of these asks `current()` instead of testing the backend's name.
+How an inference function is compiled (`jax.jit`, `tf.function`, PyTorch
+eager, as Keras compiles `predict`) is `models/compiled_inference.py`'s.
 
 Performance workarounds stay beside the code they fix, each guarded where
 it applies: `layers/residual_barrier.py` (a JAX fusion barrier),

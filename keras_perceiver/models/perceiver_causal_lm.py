@@ -11,8 +11,8 @@ from keras_perceiver.models.byte_sampling import next_token
 from keras_perceiver.models.compiled_inference import compile_inference
 from keras_perceiver.preprocessing.byte_tokenizer import ByteTokenizer
 
-# What fills the positions after the real ones in an uncached generation
-# step (the causal masks hide it): the byte of a space.
+# What fills the positions after the real ones in a generation step that
+# runs a whole sequence (the causal masks hide it): the byte of a space.
 FILLER_ID = ord(" ") + ByteTokenizer.num_special_tokens
 
 
@@ -59,7 +59,8 @@ class PerceiverCausalLM(keras.Model):
     Train with next-token cross-entropy on the latent positions: for a
     window of `max_context + 1` bytes, the inputs are its first
     `max_context` ids and the targets its last `num_latents` ids.
-    `generate` continues a prompt with a key/value cache.
+    `generate` continues a prompt with a key/value cache, its steps
+    compiled once per model.
 
     Args:
         max_context: int. The most input tokens M (position embeddings).
@@ -221,9 +222,12 @@ class PerceiverCausalLM(keras.Model):
         the first latents, and every new byte joins the latents, which the
         key/value cache needs to stay exact (so a long continuation runs
         more latents than training did). With `use_cache` the keys and
-        values of the cross-attend and of every self-attend are kept and
-        each step computes the new position only; without it each step
-        runs the whole model on the whole sequence. Both give the same
+        values of the cross-attend and of every self-attend are kept (in
+        buffers of the whole context) and each step computes the new
+        position only, compiled on the first call and reused by later ones
+        whatever their prompt (`jax.jit`, `tf.function`; eager on
+        PyTorch, as Keras compiles `predict`); without it each step runs
+        the whole model eagerly on the whole sequence. Both give the same
         bytes. The prompt and the new bytes must fit in `max_context`.
 
         Args:
@@ -327,19 +331,17 @@ class PerceiverCausalLM(keras.Model):
         (`compile_inference`): every step has the same shapes whatever
         the prompt. `state` holds the cross-attend's keys and values of
         every position so far and each self-attend's of every latent so
-        far, in buffers of `max_context` positions, with the compiled
-        functions.
+        far, in buffers of `max_context` positions.
         """
+        prefill, extend = self._generation_steps()
         first_latent = _int_tensor(plan.first_latent_position)
         if state is None:
             filler = [FILLER_ID] * (self.max_context - len(ids))
-            logits, caches = self._generation_steps()[0](
-                _int_tensor([ids + filler]), first_latent
-            )
+            logits, caches = prefill(_int_tensor([ids + filler]), first_latent)
             index = len(ids) - 1 - plan.first_latent_position
             return ops.convert_to_numpy(logits[0, index]), caches
         position = len(ids) + len(new_ids) - 1
-        logits, caches = self._generation_steps()[1](
+        logits, caches = extend(
             _int_tensor([new_ids[-1:]]), _int_tensor(position), first_latent,
             state,
         )
@@ -406,7 +408,7 @@ class PerceiverCausalLM(keras.Model):
         cross-attend and self-attends, with the keys and values cached."""
         num_new = latents.shape[1]
         latents = self.cross_attention(
-            latents, latents,
+            latents, latents,  # The inputs are read from the cache.
             mask=causal_mask(num_new, self.max_context, start=start),
             projected_inputs=cross_caches,
         )

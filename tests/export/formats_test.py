@@ -36,7 +36,8 @@ from support import to_numpy
 FLOAT32_TOLERANCE = 1e-4
 SUFFIXES = {"onnx": ".onnx", "litert": ".tflite"}
 # (case, format) pairs each backend exports; together every family in
-# every format.
+# every format, but the causal LM in ONNX only (its LiteRT file, converted
+# from the same graph, would add 4 CPU-seconds).
 EXPORTS = {
     "tensorflow": [("masked_audio", "onnx"), ("masked_audio", "litert"),
                    ("masked_lm", "onnx"), ("multimodal", "onnx"),
@@ -47,7 +48,7 @@ EXPORTS = {
                    ("perceiver_io_classifier", "onnx"),
                    ("perceiver_io_classifier", "litert"),
                    ("optical_flow", "onnx"), ("optical_flow", "litert"),
-                   ("causal_lm", "onnx"), ("causal_lm", "litert")],
+                   ("causal_lm", "onnx")],
     "jax": [],
     "torch": [("masked_lm", "litert")],
 }
