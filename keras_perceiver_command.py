@@ -3,7 +3,8 @@
 Keras fixes its backend when it is first imported. This script checks the
 backend that `--backend` (or else `KERAS_BACKEND`) names and sets
 `KERAS_BACKEND` before anything imports Keras: an unknown or uninstalled
-backend is a one-line error, not an import traceback. (Otherwise, with
+backend is a one-line error, not an import traceback. `--backend auto` is
+left to the command, which measures before Keras loads. (Otherwise, with
 `KERAS_BACKEND` unset, Keras would load its default, TensorFlow, and print
 TensorFlow's start-up log lines.) The command itself
 (`keras_perceiver.cli.main`) parses its arguments without Keras.
@@ -14,6 +15,8 @@ import os
 import sys
 
 BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+# `--backend auto`: the backend `train` measures to be the fastest here.
+AUTO = "auto"
 
 
 def split_backend_argument(argv):
@@ -60,6 +63,8 @@ def main():
     source = "--backend"
     if backend is None:
         backend, source = os.environ.get("KERAS_BACKEND"), "KERAS_BACKEND"
+    if backend == AUTO and source == "--backend":
+        backend = None  # chosen by measuring, once the arguments are parsed
     problem = backend_problem(backend, source) if backend else None
     if problem:
         print(f"keras-perceiver: error: {problem}", file=sys.stderr)

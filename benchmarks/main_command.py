@@ -50,20 +50,29 @@ def label(record):
     return " ".join([record["backend"], *record["options"]])
 
 
-def run_command(backend, options, epochs, output_dir):
+def run_command(backend, options, epochs, output_dir, timeout=None):
     """Runs the main command on `backend` with the extra `options`; its
-    time and test accuracy."""
+    time and test accuracy, the backend it ran on, and the line `auto`
+    printed (with `--backend auto`...). A run past `timeout` seconds is
+    stopped and recorded as an error."""
     # The console script installed beside this interpreter.
     command = [str(Path(sys.executable).parent / "keras-perceiver"),
                "--backend", backend, "train", "--dataset", "digits", "--epochs",
                str(epochs), *options, "--output-dir", str(output_dir)]
     print("$ " + " ".join(["keras-perceiver", *command[1:]]), flush=True)
+    record = {"backend": backend, "options": options, "epochs": epochs}
     start = time.perf_counter()
-    process = subprocess.run(command, cwd=ROOT, capture_output=True,
-                             text=True)
-    wall_s = time.perf_counter() - start
-    record = {"backend": backend, "options": options, "epochs": epochs,
-              "wall_s": wall_s}
+    try:
+        process = subprocess.run(command, cwd=ROOT, capture_output=True,
+                                 text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        record.update(wall_s=time.perf_counter() - start,
+                      error=f"stopped after {timeout} s")
+        print("  " + record["error"], flush=True)
+        return record
+    record["wall_s"] = time.perf_counter() - start
+    record["auto"] = next((line for line in process.stdout.splitlines()
+                           if line.startswith("auto: ")), None)
     if process.returncode != 0:
         record["error"] = (f"exit {process.returncode}: "
                            + process.stderr.strip()[-500:])
@@ -72,8 +81,9 @@ def run_command(backend, options, epochs, output_dir):
     metrics = json.loads((output_dir / "metrics.json").read_text())
     record["test_accuracy"] = metrics["test_accuracy"]
     record["jit_compile"] = metrics["jit_compile"]
-    print(f"  {wall_s:.0f} s, test accuracy {record['test_accuracy']:.3f}",
-          flush=True)
+    record["ran_on"] = metrics["backend"]
+    print(f"  {record['wall_s']:.0f} s, test accuracy "
+          f"{record['test_accuracy']:.3f}", flush=True)
     return record
 
 

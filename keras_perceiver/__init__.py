@@ -26,6 +26,7 @@ _PUBLIC_NAMES = {
     "layers": "keras_perceiver",
     "modalities": "keras_perceiver",
     "models": "keras_perceiver",
+    "performance": "keras_perceiver",
     "preprocessing": "keras_perceiver",
     "pretrained": "keras_perceiver",
     "reports": "keras_perceiver",

@@ -6,9 +6,11 @@ run, which multi-device engine trains, whether the weights can be split
 over devices, whether a compiled step trains on several devices, how
 a TensorFlow SavedModel is written and how to tell whether it computes
 on a GPU or TPU. Code that needs
-one of these asks `current()` instead of testing the backend's name.
-How an inference function is compiled (`jax.jit`, `tf.function`, PyTorch
-eager, as Keras compiles `predict`) is `models/compiled_inference.py`'s.
+one of these asks `current()` instead of testing the backend's name. The
+module imports Keras only when asked about the running backend, so the
+command line reads the CPU's flags before Keras loads. How an inference
+function is compiled (`jax.jit`, `tf.function`, PyTorch eager, as Keras
+compiles `predict`) is `models/compiled_inference.py`'s.
 
 Performance workarounds stay beside the code they fix, each guarded where
 it applies: `layers/residual_barrier.py` (a JAX fusion barrier),
@@ -26,8 +28,6 @@ import dataclasses
 import os
 import pathlib
 from typing import Callable
-
-import keras
 
 TORCHRUN_VARIABLES = ("WORLD_SIZE", "RANK", "LOCAL_RANK")
 TF_CONFIG_VARIABLE = "TF_CONFIG"
@@ -115,6 +115,8 @@ class BackendDifferences:
             what: str. The function or feature that needs this backend,
                 named in the message.
         """
+        import keras
+
         if keras.config.backend() != self.name:
             raise ValueError(
                 f"`{what}` needs the {self.title} backend "
@@ -168,6 +170,8 @@ def current():
     Raises:
         ValueError: for a backend the package does not support.
     """
+    import keras
+
     backend = keras.config.backend()
     if backend not in BACKENDS:
         raise ValueError(
@@ -188,16 +192,37 @@ def cpu_has_native_bfloat16(cpuinfo="/proc/cpuinfo"):
         cpuinfo: str or path. The CPU description. Defaults to
             "/proc/cpuinfo".
     """
+    flags = set(" ".join(cpuinfo_values(("flags", "Features"),
+                                        cpuinfo)).split())
+    return not flags or bool(flags & NATIVE_BFLOAT16_FLAGS)
+
+
+def cpuinfo_values(keys, cpuinfo="/proc/cpuinfo"):
+    """The values of the lines of `cpuinfo` whose key is one of `keys`.
+
+    Args:
+        keys: tuple of str. The keys, e.g. `("flags", "Features")`.
+        cpuinfo: str or path. The CPU description. Defaults to
+            "/proc/cpuinfo".
+
+    Returns:
+        A list of str, in the file's order; empty without the file.
+
+    Example:
+
+    >>> cpuinfo_values(("model name",))[:1]
+    ['AMD EPYC 9R14 96-Core Processor']
+    """
     try:
         text = pathlib.Path(cpuinfo).read_text(errors="replace")
     except OSError:
-        return True
-    flags = set()
+        return []
+    values = []
     for line in text.splitlines():
         key, _, value = line.partition(":")
-        if key.strip() in ("flags", "Features"):
-            flags.update(value.split())
-    return not flags or bool(flags & NATIVE_BFLOAT16_FLAGS)
+        if key.strip() in keys:
+            values.append(value.strip())
+    return values
 
 
 def mixed_bfloat16_is_slow(cpuinfo="/proc/cpuinfo"):

@@ -22,7 +22,7 @@ LEVELS = [
     {"datasets"},
     {"pretrained", "reports", "export"},
     {"training"},
-    {"tuning", "distribution"},
+    {"tuning", "distribution", "performance"},
     {"cli"},
 ]
 LEVEL = {wing: level for level, wings in enumerate(LEVELS) for wing in wings}

@@ -24,12 +24,14 @@ from keras_perceiver.cli.backend_choice import quiet_tensorflow_off_its_backend
 from keras_perceiver.cli.backend_choice import use_backend
 from keras_perceiver.optional_dependencies import MissingExtraError
 from keras_perceiver.optional_dependencies import import_optional
+from keras_perceiver_command import AUTO
 from keras_perceiver_command import BACKEND_MODULES
 
 # This package's folder: warnings raised from it are the command's own.
 PACKAGE_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON_SHOW_WARNING = warnings.showwarning
-SUBCOMMAND_MODULES = ("train", "evaluate", "predict", "tune", "export")
+SUBCOMMAND_MODULES = ("train", "evaluate", "predict", "tune", "export",
+                      "benchmark")
 # Optional packages a command needs whatever its options (checked before
 # any work): (module, what needs it).
 COMMAND_EXTRAS = {
@@ -161,7 +163,8 @@ def build_parser():
     """The command's parser; it imports no Keras and no backend."""
     parser = CommandParser(
         prog="keras-perceiver",
-        description="Train, evaluate, tune and export Perceiver models.",
+        description="Train, evaluate, tune and export Perceiver models, "
+                    "and measure which backend trains them fastest.",
     )
     parser.add_argument(
         "--version", action="version",
@@ -169,8 +172,10 @@ def build_parser():
     )
     parser.add_argument(
         "--backend",
-        choices=sorted(BACKEND_MODULES),
-        help="Keras backend to run on (default: $KERAS_BACKEND or keras's).",
+        choices=[*sorted(BACKEND_MODULES), AUTO],
+        help="Keras backend to run on; auto (train only): the fastest "
+             "measured here, see `keras-perceiver benchmark` (default: "
+             "$KERAS_BACKEND or keras's).",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
                                        required=True)
@@ -187,12 +192,27 @@ def main(argv=None):
         return run_command(argv)
 
 
+def choose_automatic_options(args, argv):
+    """Resolves `auto` values (`--backend auto`...) with the subcommand's
+    `automatic` (train's measures); returns `argv` with them resolved."""
+    automatic = getattr(args, "automatic", None)
+    if automatic is not None:
+        return automatic(args, argv)
+    if args.backend == AUTO:
+        raise CommandError(
+            f"--backend auto measures training steps: it applies to train "
+            f"and not to {args.command}; name a backend"
+        )
+    return argv
+
+
 def run_command(argv):
     """Runs the command in `argv`; returns its exit status."""
     try:
         args = build_parser().parse_args(argv)
-        if args.backend:
-            with library_errors():
+        with library_errors():
+            argv = choose_automatic_options(args, argv)
+            if args.backend:
                 use_backend(args.backend, argv)
         quiet_tensorflow_off_its_backend()
         for module, feature in COMMAND_EXTRAS.get(args.command, ()):

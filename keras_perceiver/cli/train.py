@@ -8,6 +8,7 @@ import functools
 import math
 import sys
 
+from keras_perceiver.cli import auto_options
 from keras_perceiver.cli.checkpoint_options import (
     add_checkpoint_arguments,
     check_model_source,
@@ -39,7 +40,8 @@ from keras_perceiver.cli.train_options import (
 # Options that may change between the runs of one output directory.
 NOT_RUN_OPTIONS = ("run", "command", "backend", "output_dir", "epochs",
                    "continue_training", "restart", "devices", "distribution",
-                   "jit_compile")
+                   "jit_compile", "automatic", "precision", "compile",
+                   "auto_budget")
 # The options that `RunSpec` takes as they are.
 SPEC_OPTIONS = ("output_dir", "epochs", "batch_size", "learning_rate",
                 "schedule", "weight_decay", "validation_split",
@@ -71,7 +73,14 @@ def add_parser(subparsers):
     )
     add_training_arguments(parser)
     add_device_arguments(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, automatic=choose_automatic)
+
+
+def choose_automatic(args, argv):
+    """Checks the options, then resolves `--precision` and `--compile`, and
+    measures (or reads the cache) where they or `--backend` are auto."""
+    check_training_arguments(args)
+    return auto_options.resolve(args, argv)
 
 
 def run(args):

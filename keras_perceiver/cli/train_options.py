@@ -1,6 +1,10 @@
 """The options of `keras-perceiver train`: the recipe, the run folder and
 the devices (the model and data options are shared with other commands)."""
 
+from keras_perceiver.cli.auto_options import AUTO
+from keras_perceiver.cli.auto_options import PRECISIONS
+from keras_perceiver.cli.auto_options import SWITCHES
+from keras_perceiver.cli.auto_options import add_auto_budget_argument
 from keras_perceiver.cli.output_options import add_output_dir_arguments
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import SCHEDULES
@@ -11,13 +15,23 @@ from keras_perceiver.training.run_spec import RESULT_FILES
 DISTRIBUTIONS = ("data", "model")
 
 
+def add_run_length_arguments(group):
+    """Adds --epochs, --batch-size and --validation-split to `group`: what
+    sets the number of training steps of a run."""
+    group.add_argument("--epochs", type=int, default=10,
+                       help="passes over the training data")
+    group.add_argument("--batch-size", type=int, default=64,
+                       help="examples per training step")
+    group.add_argument(
+        "--validation-split", type=float, default=0.1,
+        help="share of the training data held out for validation curves",
+    )
+
+
 def add_training_arguments(parser):
     """Adds the training options (`RunSpec`'s fields) to `parser`."""
     training = parser.add_argument_group("training options")
-    training.add_argument("--epochs", type=int, default=10,
-                          help="passes over the training data")
-    training.add_argument("--batch-size", type=int, default=64,
-                          help="examples per training step")
+    add_run_length_arguments(training)
     training.add_argument(
         "--learning-rate", type=float, default=LEARNING_RATE,
         help=f"peak learning rate (default: {LEARNING_RATE})",
@@ -31,10 +45,6 @@ def add_training_arguments(parser):
     training.add_argument("--weight-decay", type=float, default=WEIGHT_DECAY,
                           help="AdamW weight decay")
     training.add_argument(
-        "--validation-split", type=float, default=0.1,
-        help="share of the training data held out for validation curves",
-    )
-    training.add_argument(
         "--mixed-precision", action="store_true",
         help="train in mixed_bfloat16: faster on GPUs, TPUs and CPUs with "
              "native bfloat16 (AVX512-BF16, AMX); slower than float32 on "
@@ -47,6 +57,19 @@ def add_training_arguments(parser):
              "on torch (minutes to compile, then faster, above all with "
              "--mixed-precision); JAX always compiles it",
     )
+    training.add_argument(
+        "--precision", choices=(*PRECISIONS, AUTO), default=None,
+        help="float32, mixed_bfloat16 (the same as --mixed-precision), or "
+             "auto: the faster one measured here (see --backend auto) "
+             "(default: float32)",
+    )
+    training.add_argument(
+        "--compile", choices=(AUTO, *SWITCHES), default=None,
+        help="on (the same as --jit-compile), off, or auto: compiled if "
+             "that was measured faster here for this run's length, the "
+             "compilation included (default: off)",
+    )
+    add_auto_budget_argument(training)
     training.add_argument("--seed", type=int, default=0,
                           help="random seed (weights, shuffling, dropout)")
     add_output_dir_arguments(

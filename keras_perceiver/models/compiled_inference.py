@@ -44,7 +44,7 @@ def compile_inference(model, function):
     backend = keras.config.backend()
     if backend == "torch":
         return _without_gradients(function)
-    if model.run_eagerly or not model.jit_compile and backend == "jax":
+    if model.run_eagerly or (backend == "jax" and not model.jit_compile):
         return function
     if backend == "jax":
         return _jax_jit(model, function)

@@ -48,8 +48,9 @@ def in_fresh_python(*arguments, cwd=None, env=None):
     (["--help"], 0), (["train", "--help"], 0), (["--version"], 0),
     (["train", "--epochs", "x"], 2), (["trian"], 2),
     (["predict", "model.keras"], 2),
+    (["--backend", "auto", "train", "--help"], 0),
 ], ids=["help", "train_help", "version", "argument_error",
-        "unknown_command", "predict_syntax"])
+        "unknown_command", "predict_syntax", "auto_train_help"])
 def test_help_version_and_argument_errors_import_no_library(arguments,
                                                             status):
     result = in_fresh_python("-c", PARSE_AND_LIST, *arguments)

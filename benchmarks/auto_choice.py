@@ -1,0 +1,128 @@
+"""`--backend auto --precision auto --compile auto` on README's main command,
+against every fixed choice, each timed end to end.
+
+    python -m benchmarks.auto_choice          # the real run (alone on the machine)
+    python -m benchmarks.auto_choice --tiny   # a tiny model, 1 epoch: does it run
+
+Runs `keras-perceiver --backend B train --dataset digits --epochs E` (the
+command README.md starts with) one after the other: with `auto` for all
+three from an empty measurement cache (the measurement included in its
+time), again from the warm cache, and with each fixed choice `auto`
+chooses from (every installed backend, float32 and mixed_bfloat16,
+eager and compiled). Each time is wall-clock, start-up, compilation and
+evaluation included. Writes `<output>/auto_choice.{json,md}` with the
+machine and its `lscpu` flags; `<output>` is `benchmarks/results`
+(`benchmarks/results_quick` with `--tiny` or `--epochs` other than 20).
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import machine, report
+from benchmarks.main_command import README_EPOCHS, ROOT, run_command
+from keras_perceiver.performance.candidate import CANDIDATES
+from keras_perceiver.performance.machine import installed_backends
+from keras_perceiver.reports import tables
+
+AUTO = ["--precision", "auto", "--compile", "auto"]
+# The tests' tiny Perceiver (tests/command_line.py's TINY_MODEL).
+TINY_MODEL = ["--num-latents", "8", "--latent-dim", "16", "--num-blocks",
+              "1", "--num-self-attends-per-block", "1", "--num-self-heads",
+              "2", "--num-bands", "4"]
+# A fixed choice slower than this is stopped (torch's emulated bfloat16,
+# torch.compile recompiling for the last short batch).
+RUN_TIMEOUT_S = 1800
+
+
+def variants():
+    """(name, backend, options) of each run: auto from an empty cache,
+    auto again, then every fixed choice."""
+    runs = [("auto, empty cache", "auto", AUTO),
+            ("auto, warm cache", "auto", AUTO)]
+    for candidate in CANDIDATES:
+        if candidate.backend in installed_backends():
+            runs.append((candidate.label, candidate.backend, [
+                "--precision", candidate.precision,
+                "--compile", "on" if candidate.compiled else "off"]))
+    return runs
+
+
+def render(results):
+    runs = results["runs"]
+    rows = [[r["name"], tables.format_number(r.get("wall_s"), ".0f"),
+             tables.format_number(r.get("test_accuracy"), ".3f"),
+             r.get("error", "")] for r in runs]
+    fixed = [r for r in runs[2:] if "error" not in r]
+    fastest = min(fixed, key=lambda r: r["wall_s"]) if fixed else None
+    lines = [f"- {r['name']}: {r['auto']}" for r in runs[:2] if r.get("auto")]
+    if fastest:
+        lines.append(f"- fastest fixed choice: **{fastest['name']}** "
+                     f"({fastest['wall_s']:.0f} s)")
+    return "\n\n".join([
+        "# `auto` against every fixed choice on README's main command",
+        f"Written by `python -m benchmarks.auto_choice "
+        f"{' '.join(results['argv'])}`: `keras-perceiver --backend B train "
+        f"--dataset digits --epochs {results['epochs']}"
+        f"{' ' + ' '.join(results['model']) if results['model'] else ''}` "
+        "with the choice each row names; wall-clock time including "
+        "start-up, measuring (auto from an empty cache), compilation and "
+        "evaluation.",
+        tables.markdown_table(["run", "time s", "test accuracy", "error"],
+                              rows),
+        "\n".join(lines),
+        "## Machine",
+        report.machine_summary(results),
+        "CPU flags (`lscpu`): " + " ".join(results["lscpu_flags"]),
+    ])
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"default: {README_EPOCHS}, 1 with --tiny")
+    parser.add_argument("--tiny", action="store_true",
+                        help="the tests' tiny model, 1 epoch")
+    parser.add_argument("--auto-budget", default="60")
+    parser.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S)
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    epochs = args.epochs or (1 if args.tiny else README_EPOCHS)
+    model = TINY_MODEL if args.tiny else []
+    quick = args.tiny or epochs != README_EPOCHS
+    output = args.output or ROOT / "benchmarks" / (
+        "results_quick" if quick else "results")
+    output.mkdir(parents=True, exist_ok=True)
+    results = {"argv": sys.argv[1:], "epochs": epochs, "model": model,
+               "machine": machine.describe(),
+               "lscpu_flags": machine.lscpu_flags(),
+               "load_average_before": machine.load_average(),
+               "quick": quick, "runs": [], "stages": []}
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        # An empty cache of its own: the first auto run measures.
+        os.environ["KERAS_PERCEIVER_CACHE"] = str(Path(scratch) / "cache")
+        for index, (name, backend, options) in enumerate(variants()):
+            if backend == "auto":
+                options = [*options, "--auto-budget", args.auto_budget]
+            record = run_command(backend, [*model, *options], epochs,
+                                 Path(scratch) / f"run-{index}",
+                                 timeout=args.timeout)
+            record["name"] = name
+            results["runs"].append(record)
+            results["stages"].append({"stage": name,
+                                      "load_average": machine.load_average()})
+    results["load_average_after"] = machine.load_average()
+    results["total_s"] = time.perf_counter() - start
+    (output / "auto_choice.json").write_text(json.dumps(results, indent=1))
+    (output / "auto_choice.md").write_text(render(results))
+    print(f"See {output}/auto_choice.md")
+
+
+if __name__ == "__main__":
+    main()
