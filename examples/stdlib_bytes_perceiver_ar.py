@@ -26,7 +26,9 @@ so that it learns the positions of short prompts too. Validation: bits per
 byte of each model's next-byte predictions on fixed windows of the
 held-out files. Generation: the Perceiver AR continues a held-out prompt
 greedily with and without its key/value cache (the bytes must be the
-same); tokens per second of each, after a warm-up run of the same sizes.
+same); tokens per second of each, of wall time and of the process's CPU
+time, after a warm-up run of the same sizes (which compiles the cached
+steps).
 Writes `stdlib_bytes_perceiver_ar_metrics.json` to `--output-dir`.
 
     KERAS_BACKEND=jax python examples/stdlib_bytes_perceiver_ar.py \
@@ -153,13 +155,16 @@ def validation_bits_per_byte(model, corpus, args):
 
 
 def tokens_per_second(model, prompt, args, use_cache):
-    """Greedy generation's bytes and speed (after a warm-up run)."""
+    """Greedy generation's bytes and speed, per second of wall time and
+    of this process's CPU time (after a warm-up run)."""
     for _ in range(2):  # the first run compiles; the second is timed
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         generated = model.generate(prompt, args.generate_bytes,
                                    use_cache=use_cache)
         seconds = time.perf_counter() - started
-    return generated, args.generate_bytes / seconds
+        cpu_seconds = time.process_time() - cpu_started
+    return (generated, args.generate_bytes / seconds,
+            args.generate_bytes / cpu_seconds)
 
 
 def machine():
@@ -187,9 +192,10 @@ def main():
     steps, transformer_seconds = train(transformer, corpus, args, ar_steps, 2)
     start = len(corpus["validation"]) // 2
     prompt = bytes(corpus["validation"][start: start + args.prompt_bytes])
-    cached, cached_speed = tokens_per_second(perceiver_ar, prompt, args, True)
-    uncached, uncached_speed = tokens_per_second(perceiver_ar, prompt, args,
-                                                 False)
+    cached, cached_speed, cached_cpu_speed = tokens_per_second(
+        perceiver_ar, prompt, args, True)
+    uncached, uncached_speed, uncached_cpu_speed = tokens_per_second(
+        perceiver_ar, prompt, args, False)
     results = {
         "validation_bits_per_byte_perceiver_ar":
             validation_bits_per_byte(perceiver_ar, corpus, args),
@@ -213,6 +219,8 @@ def main():
         "prompt_bytes": args.prompt_bytes,
         "tokens_per_second_cached": cached_speed,
         "tokens_per_second_uncached": uncached_speed,
+        "tokens_per_cpu_second_cached": cached_cpu_speed,
+        "tokens_per_cpu_second_uncached": uncached_cpu_speed,
         "cached_equals_uncached": cached == uncached,
         "prompt": prompt.decode("utf-8", errors="replace"),
         "continuation": cached.decode("utf-8", errors="replace"),

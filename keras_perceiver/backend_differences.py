@@ -8,7 +8,9 @@ a TensorFlow SavedModel is written and how to tell whether it computes
 on a GPU or TPU. Code that needs
 one of these asks `current()` instead of testing the backend's name. The
 module imports Keras only when asked about the running backend, so the
-command line reads the CPU's flags before Keras loads.
+command line reads the CPU's flags before Keras loads. How an inference
+function is compiled (`jax.jit`, `tf.function`, PyTorch eager, as Keras
+compiles `predict`) is `models/compiled_inference.py`'s.
 
 Performance workarounds stay beside the code they fix, each guarded where
 it applies: `layers/residual_barrier.py` (a JAX fusion barrier),

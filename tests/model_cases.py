@@ -1,7 +1,8 @@
 """Models of every kind with the inputs `model.predict` takes (batch 7).
 
 `CASES` maps a name to a function that builds one: every adapter, Perceiver
-IO models, masks, mixed precision, nested inputs. The export tests export
+IO models, masks, mixed precision, nested inputs, a dict of outputs, the
+causal LM. The export tests export
 each; the meta-device tests call each on meta tensors. To cover another
 modality, add a case.
 """
@@ -98,11 +99,14 @@ def point_cloud_case():
 
 
 def trained_cropped_patched_images_case():
-    """Trained for a step, on random crops cut into patches."""
+    """Trained for a step, on random crops cut into patches (eagerly: on
+    TensorFlow, tracing a train function for one step costs 7 CPU-seconds
+    more)."""
     images = rng.uniform(size=(7, 8, 8, 2)).astype("float32")
     model = tiny_perceiver(input_adapter=kp.adapters.ImageAdapter(
         num_bands=4, crop_size=6, patch_size=2, seed=0))
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  run_eagerly=True)
     model.fit(images, np.arange(7) % 5, epochs=1, verbose=0)
     return model, images
 
@@ -215,6 +219,42 @@ def masked_lm_case():
     return model, inputs
 
 
+def causal_lm_case():
+    """Left-padded token ids of the whole context (the padding its mask)."""
+    model = kp.PerceiverCausalLM(max_context=12, num_latents=4, latent_dim=8,
+                                 num_self_heads=2, widening_factor=1)
+    ids = rng.integers(6, 262, (7, 12)).astype("int32")
+    ids[np.arange(12) < rng.integers(0, 8, (7, 1))] = kp.ByteTokenizer.pad_id
+    model.build((None, 12))
+    return model, ids
+
+
+def multimodal_autoencoder_case():
+    """Video, audio and a label in; each reconstructed, a dict out."""
+    adapter = kp.adapters.MultimodalAutoencodingAdapter(
+        num_frames=2, frame_size=4, audio_samples_per_frame=8,
+        num_labels=3, num_channels=1, samples_per_patch=8,
+        audio_num_bands=2, video_num_bands=2,
+    )
+    encoder = kp.PerceiverEncoder(
+        num_latents=4, latent_dim=8, num_blocks=1,
+        num_self_attends_per_block=1, num_self_heads=2,
+        block_scheme="perceiver_io", input_adapter=adapter,
+    )
+    model = kp.PerceiverMultimodalAutoencoder(
+        encoder, output_num_channels=4, label_query_channels=4)
+    inputs = {
+        "audio": rng.normal(size=(7, 16)).astype("float32"),
+        "video": rng.uniform(size=(7, 2, 4, 4, 1)).astype("float32"),
+        "label": np.eye(3, dtype="float32")[np.arange(7) % 3],
+    }
+    model.build(keras.tree.map_structure(lambda array: array.shape, inputs))
+    # Random heads (they start at zero), so that the outputs tell apart.
+    for head in model.heads.values():
+        head.kernel.assign(rng.normal(0, 0.2, head.kernel.shape))
+    return model, inputs
+
+
 CASES = {
     "images": images_case,
     "perceiver_io_classifier": perceiver_io_classifier_case,
@@ -231,4 +271,6 @@ CASES = {
     "masked_audio": masked_audio_case,
     "multimodal": multimodal_case,
     "named_rgb_classes": named_rgb_classes_case,
+    "causal_lm": causal_lm_case,
+    "multimodal_autoencoder": multimodal_autoencoder_case,
 }

@@ -27,6 +27,7 @@ def write_onnx(model, path, quantize=None):
     import tf2onnx
 
     function = saved_model.flat_serving_function(model)
+    _check_distinct_names(function)
     float_path = path if quantize is None else path + ".float32"
     tf2onnx.convert.from_function(
         function, function.input_signature, opset=OPSET,
@@ -40,6 +41,21 @@ def write_onnx(model, path, quantize=None):
         os.remove(float_path)
     metadata.with_onnx_metadata(
         path, metadata.export_metadata(model, "onnx", quantize))
+
+
+def _check_distinct_names(function):
+    """ONNX names every value once: an output cannot take an input's name
+    (a multimodal autoencoder's `audio` in and `audio` out)."""
+    outputs = function.get_concrete_function().structured_outputs
+    shared = sorted(
+        {spec.name for spec in function.input_signature} & set(outputs)
+    )
+    if shared:
+        raise ValueError(
+            "An ONNX graph needs output names distinct from its input names; "
+            "export this model as a SavedModel or LiteRT file. Received: "
+            f"inputs and outputs both named {', '.join(shared)}"
+        )
 
 
 def _erfc_as_erf(graph, node, name, args):

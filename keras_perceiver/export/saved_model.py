@@ -22,6 +22,7 @@ from keras_perceiver import backend_differences
 from keras_perceiver.export import raw_serving
 from keras_perceiver.adapters import input_adapter
 from keras_perceiver.models.perceiver import Perceiver
+from keras_perceiver.models.perceiver_causal_lm import PerceiverCausalLM
 from keras_perceiver.models.perceiver_encoder import PerceiverEncoder
 from keras_perceiver.models.perceiver_encoder import encoder_of
 from keras_perceiver.models.perceiver_io_classifier import (
@@ -39,7 +40,8 @@ OUTPUT_NAME = "logits"
 MARKER_FILE = os.path.join("assets.extra", "keras_perceiver_export.json")
 # Models whose one output is logits; other models' outputs are "outputs",
 # or the keys of their dict of outputs.
-_LOGIT_MODELS = (Perceiver, PerceiverIOClassifier, PerceiverMaskedLM)
+_LOGIT_MODELS = (Perceiver, PerceiverIOClassifier, PerceiverMaskedLM,
+                 PerceiverCausalLM)
 
 # Run by `python -c` under the TensorFlow backend, in the staging folder.
 # Arguments: the `.keras` file, the path to write, the format and the
@@ -73,8 +75,10 @@ def export_saved_model(model, path, overwrite=False):
     `serving_input_specs(model)`, float32 (bool for masks, int32 for
     token ids) with a dynamic batch dimension, and returns float32 outputs,
     also for mixed-precision models: `{"logits": ...}` for `Perceiver`,
-    `PerceiverIOClassifier` and `PerceiverMaskedLM`, `{"outputs": ...}`
-    for a `PerceiverIO`, or its dict of outputs under their own keys. An
+    `PerceiverIOClassifier`, `PerceiverMaskedLM` and `PerceiverCausalLM`
+    (its forward pass: the next token's logits at each latent position;
+    `generate`'s loop stays in Python), `{"outputs": ...}` for a
+    `PerceiverIO`, or its dict of outputs under their own keys. An
     input of another shape fails (InvalidArgumentError) rather than being
     read as other examples.
 
@@ -93,9 +97,9 @@ def export_saved_model(model, path, overwrite=False):
     a client turns raw files into the inputs of `serving_default`.
 
     Args:
-        model: a built `keras_perceiver.Perceiver`, `PerceiverEncoder` or
-            Perceiver IO model (called on data, trained, built or loaded
-            from a `.keras` file).
+        model: a built `keras_perceiver.Perceiver`, `PerceiverEncoder`,
+            Perceiver IO model or `PerceiverCausalLM` (called on data,
+            trained, built or loaded from a `.keras` file).
         path: str or path-like. The SavedModel directory to create. It must
             not exist or be an empty directory, unless `overwrite` is True;
             it may not be the working directory or one above it.
@@ -214,11 +218,14 @@ def serving_input_specs(model):
     - an `input_adapter` that takes one tensor: the adapter's `input_name`
       (`points`, `waveforms`, ...; see
       `InputAdapter.serving_input_specs`);
-    - dict inputs: their keys, nested keys joined by `_`.
+    - dict inputs: their keys, nested keys joined by `_`;
+    - a `PerceiverCausalLM`: `inputs`, int32 token ids of its whole
+      context `(None, max_context)`, padded with 0 on the left (the
+      padding is its mask).
 
     Args:
-        model: a built `keras_perceiver.Perceiver`, `PerceiverEncoder` or
-            Perceiver IO model.
+        model: a built `keras_perceiver.Perceiver`, `PerceiverEncoder`,
+            Perceiver IO model or `PerceiverCausalLM`.
 
     Returns:
         A `keras.InputSpec`, or a (nested) dict of them for dict inputs.
@@ -236,6 +243,10 @@ def serving_input_specs(model):
             something other than one shape or a dict of shapes.
     """
     _check_model(model)
+    if isinstance(model, PerceiverCausalLM):
+        return input_adapter.serving_input_specs(
+            (None, model.max_context), dtype="int32"
+        )
     adapter = encoder_of(model).input_adapter
     input_shape = model.get_build_config()["input_shape"]
     if isinstance(adapter, input_adapter.InputAdapter):
@@ -384,10 +395,11 @@ def _serving_outputs(model, outputs):
 
 
 def _check_model(model):
-    if not isinstance(model, (PerceiverEncoder, PerceiverTask)):
+    if not isinstance(model, (PerceiverEncoder, PerceiverTask,
+                              PerceiverCausalLM)):
         raise ValueError(
-            "`model` must be a keras_perceiver.Perceiver, PerceiverEncoder "
-            "or Perceiver IO model. "
+            "`model` must be a keras_perceiver.Perceiver, PerceiverEncoder, "
+            "Perceiver IO model or PerceiverCausalLM. "
             f"Received: model of type {type(model).__name__}"
         )
     if not model.built:

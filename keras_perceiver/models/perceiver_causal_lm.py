@@ -8,10 +8,11 @@ from keras_perceiver.layers.cross_attention import CrossAttention
 from keras_perceiver.layers.latent_transformer import LatentTransformer
 from keras_perceiver.models.byte_sampling import check_sampling
 from keras_perceiver.models.byte_sampling import next_token
+from keras_perceiver.models.compiled_inference import compile_inference
 from keras_perceiver.preprocessing.byte_tokenizer import ByteTokenizer
 
-# What fills the positions after the real ones in an uncached generation
-# step (the causal masks hide it): the byte of a space.
+# What fills the positions after the real ones in a generation step that
+# runs a whole sequence (the causal masks hide it): the byte of a space.
 FILLER_ID = ord(" ") + ByteTokenizer.num_special_tokens
 
 
@@ -58,7 +59,8 @@ class PerceiverCausalLM(keras.Model):
     Train with next-token cross-entropy on the latent positions: for a
     window of `max_context + 1` bytes, the inputs are its first
     `max_context` ids and the targets its last `num_latents` ids.
-    `generate` continues a prompt with a key/value cache.
+    `generate` continues a prompt with a key/value cache, its steps
+    compiled once per model.
 
     Args:
         max_context: int. The most input tokens M (position embeddings).
@@ -145,6 +147,7 @@ class PerceiverCausalLM(keras.Model):
         self.output_dense = keras.layers.Dense(
             vocabulary_size, name="output_dense", dtype=self.dtype_policy
         )
+        self._compiled_steps = None
 
     def build(self, input_shape):
         latents_shape = (None, None, self.latent_dim)
@@ -219,9 +222,12 @@ class PerceiverCausalLM(keras.Model):
         the first latents, and every new byte joins the latents, which the
         key/value cache needs to stay exact (so a long continuation runs
         more latents than training did). With `use_cache` the keys and
-        values of the cross-attend and of every self-attend are kept and
-        each step computes the new position only; without it each step
-        runs the whole model on the whole sequence. Both give the same
+        values of the cross-attend and of every self-attend are kept (in
+        buffers of the whole context) and each step computes the new
+        position only, compiled on the first call and reused by later ones
+        whatever their prompt (`jax.jit`, `tf.function`; eager on
+        PyTorch, as Keras compiles `predict`); without it each step runs
+        the whole model eagerly on the whole sequence. Both give the same
         bytes. The prompt and the new bytes must fit in `max_context`.
 
         Args:
@@ -318,49 +324,98 @@ class PerceiverCausalLM(keras.Model):
         ), None
 
     def _cached_step(self, plan, ids, new_ids, state):
-        """The new positions only: the prompt first, then one byte.
+        """The new positions only, in buffers of the whole context.
 
-        `state` holds the cross-attend's keys and values of every position
-        so far and each self-attend's of every latent so far, in buffers
-        of the final lengths.
+        The first step runs the prompt (`_prefill`), each later one the
+        last new byte (`_extend`), each compiled once for the model
+        (`compile_inference`): every step has the same shapes whatever
+        the prompt. `state` holds the cross-attend's keys and values of
+        every position so far and each self-attend's of every latent so
+        far, in buffers of `max_context` positions.
         """
+        prefill, extend = self._generation_steps()
+        first_latent = _int_tensor(plan.first_latent_position)
         if state is None:
-            new, position = ids, 0
-            keys, values = (
-                ops.zeros((1, plan.length) + tuple(shape), self.compute_dtype)
-                for shape in self._cross_head_shapes()
+            filler = [FILLER_ID] * (self.max_context - len(ids))
+            logits, caches = prefill(_int_tensor([ids + filler]), first_latent)
+            index = len(ids) - 1 - plan.first_latent_position
+            return ops.convert_to_numpy(logits[0, index]), caches
+        position = len(ids) + len(new_ids) - 1
+        logits, caches = extend(
+            _int_tensor([new_ids[-1:]]), _int_tensor(position), first_latent,
+            state,
+        )
+        return ops.convert_to_numpy(logits[0, 0]), caches
+
+    def _generation_steps(self):
+        """`_prefill` and `_extend`, compiled (once per model)."""
+        if self._compiled_steps is None:
+            self._compiled_steps = tuple(
+                compile_inference(self, function)
+                for function in (self._prefill, self._extend)
             )
-            self_caches = self.latent_transformer.empty_caches(
-                1, plan.latent_capacity
-            )
-        else:
-            new, position = new_ids[-1:], len(ids) + len(new_ids) - 1
-            keys, values, self_caches = state
-        embeddings, _ = self._embed(np.array([new], dtype="int32"), position)
+        return self._compiled_steps
+
+    def _prefill(self, sequence, first_latent):
+        """The prompt's step: keys and values of the whole context, and
+        the `num_latents` latents from `first_latent` on.
+
+        Args:
+            sequence: int32 ids `(1, max_context)`, the prompt then
+                filler, whose keys, values and latents the later steps
+                overwrite before any query sees them.
+            first_latent: int32 scalar tensor, the first latent's
+                position.
+
+        Returns:
+            The logits `(1, num_latents, 262)` of those latents, and the
+            caches for `_extend`.
+        """
+        embeddings, _ = self._embed(sequence)
+        latents = ops.slice(embeddings, (0, first_latent, 0),
+                            (1, self.num_latents, self.latent_dim))
+        return self._attend_new_latents(
+            latents, first_latent, first_latent,
+            self.cross_attention.project_inputs(embeddings),
+            self.latent_transformer.empty_caches(1, self.max_context),
+        )
+
+    def _extend(self, token, position, first_latent, caches):
+        """One generated byte's step, with the caches of the earlier ones.
+
+        Args:
+            token: int32 id `(1, 1)`.
+            position: int32 scalar tensor, the token's position.
+            first_latent: int32 scalar tensor, the first latent's
+                position.
+            caches: what the previous step returned.
+
+        Returns:
+            The logits `(1, 1, 262)` of the token's latent and the caches.
+        """
+        (keys, values), self_caches = caches
+        embeddings, _ = self._embed(token, position)
         new_keys, new_values = self.cross_attention.project_inputs(embeddings)
         keys = ops.slice_update(keys, (0, position, 0, 0), new_keys)
         values = ops.slice_update(values, (0, position, 0, 0), new_values)
-        num_new_latents = min(plan.num_prompt_latents, len(new))
-        first_latent = position + len(new) - num_new_latents
+        return self._attend_new_latents(
+            embeddings, position, first_latent, (keys, values), self_caches
+        )
+
+    def _attend_new_latents(self, latents, start, first_latent, cross_caches,
+                            self_caches):
+        """The new latents (from position `start`) through the causal
+        cross-attend and self-attends, with the keys and values cached."""
+        num_new = latents.shape[1]
         latents = self.cross_attention(
-            embeddings[:, -num_new_latents:], embeddings,
-            mask=causal_mask(num_new_latents, plan.length, start=first_latent),
-            projected_inputs=(keys, values),
+            latents, latents,  # The inputs are read from the cache.
+            mask=causal_mask(num_new, self.max_context, start=start),
+            projected_inputs=cross_caches,
         )
         latents, self_caches = self.latent_transformer.extend(
-            latents, self_caches, first_latent - plan.first_latent_position
+            latents, self_caches, start - first_latent
         )
-        logits = self._output(latents[:, -1:])
-        return ops.convert_to_numpy(logits[0, -1]), (keys, values, self_caches)
-
-    def _cross_head_shapes(self):
-        """The per-position shapes of the cross-attend's keys and values."""
-        attention = self.cross_attention.attention
-        heads = attention.num_heads
-        value_channels = attention.v_channels or attention.qk_channels
-        return (heads, attention.qk_channels // heads), (
-            heads, value_channels // heads,
-        )
+        return self._output(latents), (cross_caches, self_caches)
 
     def compute_output_shape(self, input_shape):
         length = input_shape[1]
@@ -383,3 +438,7 @@ class PerceiverCausalLM(keras.Model):
             }
         )
         return config
+
+
+def _int_tensor(value):
+    return ops.convert_to_tensor(np.asarray(value, dtype="int32"))

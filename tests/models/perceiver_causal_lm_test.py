@@ -1,12 +1,16 @@
 """Tests of PerceiverCausalLM (Perceiver AR): causality, the key/value cache
 of `generate`, its samplers, and its refusals of bad input."""
 
+import collections
+
 import keras
 import numpy as np
 import pytest
 
 import keras_perceiver as kp
-from bad_input import assert_value_error
+from keras_perceiver.export.saved_model import serving_function
+from bad_input import assert_refused, assert_value_error, unchanged
+from command_line import run_in_process
 from layer_harness import run_task_test
 from support import to_numpy
 
@@ -19,9 +23,25 @@ IDS = np.random.default_rng(0).integers(6, 262, (2, CONTEXT)).astype("int32")
 
 @pytest.fixture(scope="module")
 def model():
+    """The tiny model, counting the Python runs of its cached steps."""
     model = kp.PerceiverCausalLM(**TINY)
     model(IDS)
+    for name in ("_prefill", "_extend"):
+        setattr(model, name, counting(getattr(model, name), name))
     return model
+
+
+# The Python runs of the model's cached steps: one trace each, once
+# compiled.
+STEP_RUNS = collections.Counter()
+
+
+def counting(function, name):
+    def run(*args):
+        STEP_RUNS[name] += 1
+        return function(*args)
+
+    return run
 
 
 def logits(model, ids):
@@ -80,6 +100,26 @@ def test_cached_generation_gives_the_uncached_bytes(model, sampler):
     cached = model.generate(PROMPT, use_cache=True, **kwargs)
     assert cached == model.generate(PROMPT, use_cache=False, **kwargs)
     assert len(cached) == NEW_BYTES
+
+
+@pytest.mark.skipif(keras.config.backend() == "torch",
+                    reason="PyTorch runs the steps eagerly, as Keras does")
+def test_the_cached_steps_compile_once_and_read_the_current_weights(model):
+    """Traced once for every prompt and length; the weights are read at
+    each call (on JAX they are passed in, not baked into the trace)."""
+    model.generate(b"x", max_new_tokens=2)
+    model.generate(PROMPT + b"s.p", max_new_tokens=3)
+    assert STEP_RUNS == {"_prefill": 1, "_extend": 1}
+    bias = model.output_dense.bias
+    before = to_numpy(bias)
+    bias.assign(np.random.default_rng(2).normal(0, 5, before.shape))
+    try:
+        cached = model.generate(PROMPT, max_new_tokens=NEW_BYTES)
+        assert cached == model.generate(PROMPT, max_new_tokens=NEW_BYTES,
+                                        use_cache=False)
+    finally:
+        bias.assign(before)
+    assert STEP_RUNS == {"_prefill": 1, "_extend": 1}
 
 
 @pytest.mark.one_backend("tensorflow")
@@ -165,6 +205,33 @@ def test_generate_refuses_bad_sampling_arguments(model, kwargs, fragment):
 def test_call_refuses_more_tokens_than_the_context(model):
     ids = np.full((1, CONTEXT + 1), 7, "int32")
     assert_value_error(lambda: model(ids), "max_context=16", "17 tokens")
+
+
+@pytest.mark.backend_independent
+def test_export_refuses_an_unbuilt_model(tmp_path):
+    unbuilt = tmp_path / "unbuilt.keras"
+    kp.PerceiverCausalLM(**TINY).save(unbuilt)
+    with unchanged(tmp_path):
+        assert_value_error(
+            lambda: kp.export_model(kp.PerceiverCausalLM(**TINY),
+                                    tmp_path / "served"),
+            "must be built", "Received: model")
+        assert_refused(run_in_process("export", unbuilt, tmp_path / "cli"),
+                       "must be built")
+
+
+@pytest.mark.one_backend("tensorflow")
+@pytest.mark.parametrize("length", [CONTEXT - 1, CONTEXT + 1])
+def test_the_served_graph_refuses_another_context_length(model, length):
+    """Token ids of the whole context, left-padded: a client's other
+    length is refused, not read as another context (the SavedModel's
+    `serving_default` runs this function)."""
+    import tensorflow as tf
+
+    serve = serving_function(model)
+    assert serve(IDS)["logits"].shape == (2, LATENTS, 262)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="16"):
+        serve(np.full((1, length), 7, "int32"))
 
 
 @pytest.mark.backend_independent
