@@ -1,10 +1,11 @@
 """A description of the machine a benchmark ran on, for the results."""
 
-import importlib.metadata
 import os
 import platform
 import re
 import subprocess
+
+from keras_perceiver.performance.machine import library_versions
 
 LIBRARIES = ("keras", "jax", "jaxlib", "tensorflow-cpu", "tensorflow",
              "torch", "numpy", "perceiver-pytorch", "einops", "matplotlib")
@@ -34,13 +35,8 @@ def meminfo_bytes(field="MemTotal"):
 
 
 def _versions():
-    versions = {"python": platform.python_version()}
-    for name in LIBRARIES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return versions
+    return {"python": platform.python_version(),
+            **library_versions(LIBRARIES)}
 
 
 def lscpu_flags():

@@ -68,14 +68,14 @@ def run(args):
     inputs = ", ".join(
         f"{spec.name} {spec.dtype} {tuple(spec.shape)}" for spec in specs
     )
+    outputs = ", ".join(saved_model.serving_output_names(model))
     print(f"Exported {args.model} to {path}")
     if args.format != "saved_model":
-        print(f"Inputs: {inputs} -> {saved_model.OUTPUT_NAME} float32; "
+        print(f"Inputs: {inputs} -> {outputs} float32; "
               "class names and preprocessing in its metadata "
               "(keras_perceiver.export.read_metadata)")
         return
-    print(f"Signature 'serving_default': {inputs} -> "
-          f"{saved_model.OUTPUT_NAME} float32")
+    print(f"Signature 'serving_default': {inputs} -> {outputs} float32")
     raw_spec = raw_serving.raw_input_spec(model)
     if raw_spec is not None:
         print(f"Signature '{raw_serving.ENDPOINT_NAME}': {raw_spec.name} "

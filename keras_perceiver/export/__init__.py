@@ -15,6 +15,7 @@ from keras_perceiver.export.raw_serving import raw_input_spec
 from keras_perceiver.export.saved_model import check_export_target
 from keras_perceiver.export.saved_model import export_saved_model
 from keras_perceiver.export.saved_model import serving_input_specs
+from keras_perceiver.export.saved_model import serving_output_names
 
 __all__ = [
     "check_export_target",
@@ -23,4 +24,5 @@ __all__ = [
     "raw_input_spec",
     "read_metadata",
     "serving_input_specs",
+    "serving_output_names",
 ]

@@ -306,6 +306,36 @@ def _write_saved_model(model, path):
     _write_marker(path, preprocessor_of(model))
 
 
+def serving_output_names(model):
+    """The names of the outputs the serving signature returns (and an ONNX
+    or LiteRT file of the model).
+
+    Args:
+        model: a built keras-perceiver model (as for
+            `serving_input_specs`).
+
+    Returns:
+        A list of str: `["logits"]` for classifiers and masked or causal
+        language models, the sorted keys of a model's dict of outputs (a
+        multimodal autoencoder's modalities), else `["outputs"]`.
+
+    Example:
+
+    >>> model = keras_perceiver.Perceiver(num_classes=10, num_bands=8)
+    >>> model.build((None, 8, 8, 3))
+    >>> serving_output_names(model)
+    ['logits']
+    """
+    if isinstance(model, _LOGIT_MODELS):
+        return [OUTPUT_NAME]
+    symbolic = keras.tree.map_structure(
+        lambda spec: keras.KerasTensor(spec.shape, spec.dtype),
+        serving_input_specs(model),
+    )
+    outputs = model.compute_output_spec(symbolic, training=False)
+    return sorted(outputs) if isinstance(outputs, dict) else ["outputs"]
+
+
 def serving_function(model):
     """The function behind the `serving_default` signature (TensorFlow).
 

@@ -91,14 +91,24 @@ def summary(machine, versions):
             f"bfloat16: {bfloat16}), GPU: {gpus}; {libraries}")
 
 
-def library_versions():
-    """The installed versions of `LIBRARIES` (those installed).
+def library_versions(names=LIBRARIES):
+    """The installed versions of the distributions `names` (those
+    installed).
+
+    Args:
+        names: iterable of str. Distribution names. Defaults to
+            `LIBRARIES`, the ones a measurement depends on.
 
     Returns:
         A dict from a distribution's name to its version.
+
+    Example:
+
+    >>> library_versions(["keras"])
+    {'keras': '3.15.1'}
     """
     versions = {}
-    for name in LIBRARIES:
+    for name in names:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

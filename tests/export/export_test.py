@@ -331,6 +331,18 @@ def test_signature_names():
     ]
 
 
+@pytest.mark.parametrize("case, names", [
+    ("images", ["logits"]),
+    ("perceiver_io_dense", ["outputs"]),
+    ("multimodal_autoencoder", ["audio", "label", "video"]),
+])
+def test_output_names_are_what_the_signature_returns(case, names):
+    """What `keras-perceiver export` prints after "->" (it printed
+    `logits` for every model)."""
+    model, _ = CASES[case]()
+    assert saved_model.serving_output_names(model) == names
+
+
 def test_byte_array_signature_is_the_same_however_the_model_was_built():
     built_with_tensor = tiny_perceiver()
     built_with_tensor.build((None, 20, 6))
