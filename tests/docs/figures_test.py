@@ -67,6 +67,12 @@ def text(quoted):
     return lambda data: quoted
 
 
+def on_pages(pages, results, *reads):
+    """`FIGURES` entries: each figure `reads` formats from `results`, on
+    each of `pages`."""
+    return [(page, results, read) for page in pages for read in reads]
+
+
 def saving(ratio_pattern, form):
     """A saving (1 - ratio) of a ratio in a results file's text."""
     def read(data):
@@ -121,20 +127,21 @@ FIGURES = [
      text("350,462")),
     ("docs/guides/training.md", PAPER + "point_clouds.md", text("84.0 %")),
     # Perceiver IO: the denoising example.
-    *[("docs/guides/perceiver-io.md",
-       TRAINING + "mnist_denoising_metrics.json", read) for read in [
+    *on_pages(
+        ["docs/guides/perceiver-io.md"],
+        TRAINING + "mnist_denoising_metrics.json",
         lambda data: f"**{data['test_psnr_noisy_db']:.1f} dB**",
         lambda data: f"**{data['test_psnr_denoised_db']:.1f} dB**",
         lambda data: f"MSE {data['test_mse_denoised']:.3f}",
         lambda data: f"{data['parameters']:,} parameters",
-        lambda data: f"{data['training_seconds']:,} s of training"]],
+        lambda data: f"{data['training_seconds']:,} s of training"),
     # Optical flow: the CIFAR-10 example.
-    *[(page, TRAINING + "cifar10_affine_flow_metrics.json", read)
-      for page in ("docs/guides/perceiver-io.md", "README.md")
-      for read in [
-          lambda data: f"{data['test_epe_perceiver_io']:.2f} pixels",
-          lambda data: f"{data['test_epe_zero_flow']:.2f}",
-          lambda data: f"{data['test_epe_farneback']:.2f}"]],
+    *on_pages(
+        ["docs/guides/perceiver-io.md", "README.md"],
+        TRAINING + "cifar10_affine_flow_metrics.json",
+        lambda data: f"{data['test_epe_perceiver_io']:.2f} pixels",
+        lambda data: f"{data['test_epe_zero_flow']:.2f}",
+        lambda data: f"{data['test_epe_farneback']:.2f}"),
     ("docs/guides/perceiver-io.md",
      TRAINING + "cifar10_affine_flow_metrics.json",
      lambda data: f"{data['training_seconds']} s of training"),
@@ -144,36 +151,36 @@ FIGURES = [
     ("README.md", TRAINING + "cifar10_affine_flow_metrics.json",
      lambda data: f"in {round(data['training_seconds'] / 60)} minutes"),
     # Multimodal autoencoding: the audio-visual digits example.
-    *[(page, TRAINING + "mnist_fsdd_multimodal_autoencoding_metrics.json",
-       read) for page in ("docs/guides/perceiver-io.md", "README.md")
-      for read in [
-          lambda data: f"{data['test_label_accuracy'] * 100:.1f} %",
-          lambda data: f"{data['test_video_psnr_db']:.2f} dB",
-          lambda data: f"{data['test_video_psnr_db_mean_frame']:.2f} dB",
-          lambda data: f"{data['test_audio_psnr_db']:.2f} dB",
-          lambda data: f"{data['test_audio_psnr_db_silence']:.2f} dB"]],
-    *[("docs/guides/perceiver-io.md",
-       TRAINING + "mnist_fsdd_multimodal_autoencoding_metrics.json", read)
-      for read in [
-          lambda data: f"{data['training_seconds']} s of training",
-          lambda data: f"{data['parameters']:,} parameters",
-          lambda data: (f"(majority class "
-                        f"{data['test_label_accuracy_majority_class'] * 100:.1f} %)")]],
+    *on_pages(
+        ["docs/guides/perceiver-io.md", "README.md"],
+        TRAINING + "mnist_fsdd_multimodal_autoencoding_metrics.json",
+        lambda data: f"{data['test_label_accuracy'] * 100:.1f} %",
+        lambda data: f"{data['test_video_psnr_db']:.2f} dB",
+        lambda data: f"{data['test_video_psnr_db_mean_frame']:.2f} dB",
+        lambda data: f"{data['test_audio_psnr_db']:.2f} dB",
+        lambda data: f"{data['test_audio_psnr_db_silence']:.2f} dB"),
+    *on_pages(
+        ["docs/guides/perceiver-io.md"],
+        TRAINING + "mnist_fsdd_multimodal_autoencoding_metrics.json",
+        lambda data: f"{data['training_seconds']} s of training",
+        lambda data: f"{data['parameters']:,} parameters",
+        lambda data: (f"(majority class "
+                      f"{data['test_label_accuracy_majority_class'] * 100:.1f} %)")),
     # Perceiver AR: the standard library's bytes.
-    *[(page, TRAINING + "stdlib_bytes_perceiver_ar_metrics.json", read)
-      for page in ("docs/guides/perceiver-ar.md", "README.md")
-      for read in [
-          lambda data: f"{data['validation_bits_per_byte_perceiver_ar']:.2f} bits per byte",
-          lambda data: f"against {data['validation_bits_per_byte_transformer']:.2f} for",
-          lambda data: f"{data['tokens_per_second_cached']:.1f} bytes/s with the cache",
-          lambda data: f"{data['tokens_per_second_uncached']:.1f} without"]],
-    *[("docs/guides/perceiver-ar.md",
-       TRAINING + "stdlib_bytes_perceiver_ar_metrics.json", read)
-      for read in [
-          lambda data: (f"{data['parameters_perceiver_ar']:,} and "
-                        f"{data['parameters_transformer']:,} parameters"),
-          lambda data: f"{data['training_seconds_perceiver_ar']} s",
-          lambda data: f"{data['training_steps']} steps of batch {data['batch_size']}"]],
+    *on_pages(
+        ["docs/guides/perceiver-ar.md", "README.md"],
+        TRAINING + "stdlib_bytes_perceiver_ar_metrics.json",
+        lambda data: f"{data['validation_bits_per_byte_perceiver_ar']:.2f} bits per byte",
+        lambda data: f"against {data['validation_bits_per_byte_transformer']:.2f} for",
+        lambda data: f"{data['tokens_per_second_cached']:.1f} bytes/s with the cache",
+        lambda data: f"{data['tokens_per_second_uncached']:.1f} without"),
+    *on_pages(
+        ["docs/guides/perceiver-ar.md"],
+        TRAINING + "stdlib_bytes_perceiver_ar_metrics.json",
+        lambda data: (f"{data['parameters_perceiver_ar']:,} and "
+                      f"{data['parameters_transformer']:,} parameters"),
+        lambda data: f"{data['training_seconds_perceiver_ar']} s",
+        lambda data: f"{data['training_steps']} steps of batch {data['batch_size']}"),
     # Millions of inputs.
     *[("docs/guides/large-inputs.md", "benchmarks/results/large_inputs.md",
        text(quoted)) for quoted in
