@@ -68,7 +68,8 @@ def run(args):
     inputs = ", ".join(
         f"{spec.name} {spec.dtype} {tuple(spec.shape)}" for spec in specs
     )
-    outputs = ", ".join(saved_model.serving_output_names(model))
+    outputs = ", ".join(
+        saved_model.serving_output_names(model, args.format))
     print(f"Exported {args.model} to {path}")
     if args.format != "saved_model":
         print(f"Inputs: {inputs} -> {outputs} float32; "

@@ -26,8 +26,8 @@ def write_onnx(model, path, quantize=None):
     """
     import tf2onnx
 
-    function = saved_model.flat_serving_function(model)
-    _check_distinct_names(function)
+    function = _with_onnx_output_names(
+        saved_model.flat_serving_function(model))
     float_path = path if quantize is None else path + ".float32"
     tf2onnx.convert.from_function(
         function, function.input_signature, opset=OPSET,
@@ -43,19 +43,20 @@ def write_onnx(model, path, quantize=None):
         path, metadata.export_metadata(model, "onnx", quantize))
 
 
-def _check_distinct_names(function):
-    """ONNX names every value once: an output cannot take an input's name
-    (a multimodal autoencoder's `audio` in and `audio` out)."""
-    outputs = function.get_concrete_function().structured_outputs
-    shared = sorted(
-        {spec.name for spec in function.input_signature} & set(outputs)
-    )
-    if shared:
-        raise ValueError(
-            "An ONNX graph needs output names distinct from its input names; "
-            "export this model as a SavedModel or LiteRT file. Received: "
-            f"inputs and outputs both named {', '.join(shared)}"
-        )
+def _with_onnx_output_names(function):
+    """`function` returning its outputs under their ONNX names
+    (`saved_model.onnx_output_name`: ONNX names every value once, so an
+    output cannot take an input's name)."""
+    import tensorflow as tf
+
+    inputs = {spec.name for spec in function.input_signature}
+
+    def serve(*tensors):
+        return {saved_model.onnx_output_name(name, inputs): value
+                for name, value in function(*tensors).items()}
+
+    return tf.function(serve, autograph=False,
+                       input_signature=function.input_signature)
 
 
 def _erfc_as_erf(graph, node, name, args):

@@ -306,13 +306,19 @@ def _write_saved_model(model, path):
     _write_marker(path, preprocessor_of(model))
 
 
-def serving_output_names(model):
+def serving_output_names(model, format="saved_model"):
     """The names of the outputs the serving signature returns (and an ONNX
     or LiteRT file of the model).
+
+    ONNX names every value of a graph once, so in an ONNX file an output
+    named like an input (a multimodal autoencoder's `audio` in and `audio`
+    out) is named `<name>_output`.
 
     Args:
         model: a built keras-perceiver model (as for
             `serving_input_specs`).
+        format: str. The export's format: "saved_model", "onnx" or
+            "litert". Defaults to "saved_model".
 
     Returns:
         A list of str: `["logits"]` for classifiers and masked or causal
@@ -328,12 +334,23 @@ def serving_output_names(model):
     """
     if isinstance(model, _LOGIT_MODELS):
         return [OUTPUT_NAME]
+    specs = serving_input_specs(model)
     symbolic = keras.tree.map_structure(
-        lambda spec: keras.KerasTensor(spec.shape, spec.dtype),
-        serving_input_specs(model),
+        lambda spec: keras.KerasTensor(spec.shape, spec.dtype), specs
     )
     outputs = model.compute_output_spec(symbolic, training=False)
-    return sorted(outputs) if isinstance(outputs, dict) else ["outputs"]
+    if not isinstance(outputs, dict):
+        return ["outputs"]
+    if format != "onnx":
+        return sorted(outputs)
+    inputs = {spec.name for spec in keras.tree.flatten(specs)}
+    return sorted(onnx_output_name(name, inputs) for name in outputs)
+
+
+def onnx_output_name(name, input_names):
+    """An output's name in an ONNX file: `name`, or `<name>_output` when an
+    input has that name (ONNX names every value of a graph once)."""
+    return f"{name}_output" if name in input_names else name
 
 
 def serving_function(model):

@@ -18,7 +18,6 @@ import keras_perceiver as kp
 from keras_perceiver.export import saved_model
 from bad_input import assert_refused, assert_value_error, unchanged
 from command_line import run_in_process
-from model_cases import multimodal_autoencoder_case
 from support import tiny_perceiver
 
 
@@ -185,17 +184,3 @@ def test_a_larger_grid_in_a_graph_is_not_read_as_more_examples(patch_size):
     assert byte_array(tf.zeros((2, 8, 8, 3))).shape[0] == 2
     with pytest.raises(tf.errors.InvalidArgumentError):
         byte_array(tf.zeros((1, 16, 16, 3)))  # Four images' worth.
-
-
-@pytest.mark.slow
-@pytest.mark.one_backend("tensorflow")
-def test_onnx_refuses_outputs_named_as_inputs(tmp_path):
-    """ONNX names every value once; the multimodal autoencoder's outputs
-    are named as its inputs (its SavedModel and LiteRT exports serve)."""
-    model, _ = multimodal_autoencoder_case()
-    with unchanged(tmp_path):
-        assert_value_error(
-            lambda: kp.export_model(model, tmp_path / "model.onnx",
-                                    format="onnx"),
-            "distinct from its input names", "SavedModel or LiteRT",
-            "Received: inputs and outputs both named audio, label, video")

@@ -48,9 +48,17 @@ EXPORTS = {
                    ("perceiver_io_classifier", "onnx"),
                    ("perceiver_io_classifier", "litert"),
                    ("optical_flow", "onnx"), ("optical_flow", "litert"),
-                   ("causal_lm", "onnx")],
+                   ("causal_lm", "onnx"),
+                   ("multimodal_autoencoder", "onnx")],
     "jax": [],
     "torch": [("masked_lm", "litert")],
+}
+# The files' output names, where not `logits`: ONNX names every value once,
+# so the multimodal autoencoder's outputs named as its inputs are
+# `<name>_output` in its ONNX file.
+OUTPUT_NAMES = {
+    "optical_flow": ["outputs"],
+    "multimodal_autoencoder": ["audio_output", "label_output", "video_output"],
 }
 # Int8 dynamic-range quantisation stores weights of 1024 elements or more
 # (LiteRT's threshold) as int8: a model with 64-wide latents has them.
@@ -81,22 +89,23 @@ for path, feed_path in files:
         import onnxruntime
         session = onnxruntime.InferenceSession(path)
         names = [node.name for node in session.get_inputs()]
-        (output,) = [node.name for node in session.get_outputs()]
+        outputs = [node.name for node in session.get_outputs()]
         def run(arrays):
-            return session.run([output], arrays)[0]
+            return dict(zip(outputs, session.run(outputs, arrays)))
     else:
         from ai_edge_litert.interpreter import Interpreter
         runner = Interpreter(path).get_signature_runner()
         names = sorted(runner.get_input_details())
-        (output,) = runner.get_output_details()
+        outputs = sorted(runner.get_output_details())
         def run(arrays):
-            return runner(**arrays)[output]
+            return runner(**arrays)
     results[path] = {
         "inputs": sorted(names),
-        "output": output,
-        "outputs": {str(size): run({key: feed[key][:size]
-                                    for key in feed.files}).tolist()
-                    for size in (1, 7)},
+        "outputs": sorted(outputs),
+        "values": {str(size): {name: value.tolist() for name, value in
+                               run({key: feed[key][:size]
+                                    for key in feed.files}).items()}
+                   for size in (1, 7)},
     }
 print(json.dumps(results))
 """
@@ -133,7 +142,8 @@ def export_files(root):
             patch.setattr(model_cases, "tiny_perceiver", wide_perceiver)
             model, inputs = FAMILIES[name]()
         feed = serving_feed(model, inputs)
-        expected = to_numpy(model(inputs, training=False))
+        expected = keras.tree.map_structure(
+            to_numpy, model(inputs, training=False))
         for format in (format for case, format in cases if case == name):
             for quantize in (None, "int8")[:1 + (name == INT8_CASE)]:
                 path = str(root / f"{name}_{quantize}{SUFFIXES[format]}")
@@ -168,11 +178,21 @@ def test_export_matches_the_model_in_a_new_process(exported, name, format):
     path, feed, expected = exports[name, format, None]
     result = results[path]
     assert result["inputs"] == sorted(feed)
-    assert result["output"] == (
-        "outputs" if name == "optical_flow" else "logits")
+    assert result["outputs"] == OUTPUT_NAMES.get(name, ["logits"])
+    expected = by_name_in_file(expected, result["outputs"])
     for size in (1, 7):  # A dynamic batch size.
-        outputs = np.array(result["outputs"][str(size)])
-        assert np.abs(outputs - expected[:size]).max() <= FLOAT32_TOLERANCE
+        for output, values in result["values"][str(size)].items():
+            difference = np.array(values) - expected[output][:size]
+            assert np.abs(difference).max() <= FLOAT32_TOLERANCE
+
+
+def by_name_in_file(expected, names):
+    """The model's outputs (one tensor, or a dict) keyed by the file's
+    output names."""
+    if not isinstance(expected, dict):
+        (name,) = names
+        return {name: expected}
+    return {name: expected[name.removesuffix("_output")] for name in names}
 
 
 @pytest.mark.slow
@@ -185,7 +205,8 @@ def test_int8_is_smaller_and_close(exported, format):
     # Smaller, not 4 times smaller: constants such as the Fourier
     # position encodings stay float32, and weigh much in a tiny model.
     assert os.path.getsize(int8_path) < os.path.getsize(float_path)
-    outputs = np.array(results[int8_path]["outputs"]["7"])
+    (outputs,) = results[int8_path]["values"]["7"].values()
+    outputs = np.array(outputs)
     difference = np.abs(outputs - expected).max()
     assert difference <= INT8_RELATIVE_TOLERANCE * np.abs(expected).max()
     assert difference > 0  # Quantised: not the float32 graph.
