@@ -83,7 +83,7 @@ class PerceiverOpticalFlow(PerceiverIO):
 
     def __init__(self, encoder, rescale_factor=DEFAULT_RESCALE_FACTOR,
                  preprocessor=None, **kwargs):
-        adapter = input_adapter_of(encoder, FlowAdapter, "frame pairs")
+        input_adapter_of(encoder, FlowAdapter, "frame pairs")
         self.rescale_factor = argument_checks.check_positive_number(
             "rescale_factor", rescale_factor
         )
