@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_perceiver import argument_checks
 from keras_perceiver.adapters.input_adapter import InputAdapter
+from keras_perceiver.adapters.input_adapter import check_known_sizes
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.fourier_position_encoding import (
     attach_position_encoding,
@@ -78,11 +79,7 @@ class FlowAdapter(InputAdapter):
             "num_channels", num_channels
         )
         attach_position_encoding(
-            self,
-            num_bands,
-            max_resolution,
-            argument_checks.check_bool("concat_pos", concat_pos),
-            argument_checks.check_bool("sine_only", sine_only),
+            self, num_bands, max_resolution, concat_pos, sine_only
         )
         self.grid_shape = None  # Set by `build`.
         self.patch_projection = keras.layers.Dense(
@@ -106,12 +103,9 @@ class FlowAdapter(InputAdapter):
 
     def build(self, inputs_shape):
         frames_shape = self._frames_shape(inputs_shape)
-        if any(size is None for size in frames_shape[1:]):
-            raise ValueError(
-                "`frames` must have known sizes along frames, height, width "
-                "and channels when the adapter is built. "
-                f"Received: frames.shape={frames_shape}"
-            )
+        check_known_sizes(
+            frames_shape, self.input_name, "frames, height, width and channels"
+        )
         self.grid_shape = tuple(frames_shape[2:4])
         self.num_input_channels = frames_shape[-1]
         # Checks max_resolution against the grid now, not at the first call.

@@ -7,6 +7,7 @@ from keras import ops
 from keras_perceiver import argument_checks
 from keras_perceiver.adapters.input_adapter import InputAdapter
 from keras_perceiver.adapters.input_adapter import as_bool_mask
+from keras_perceiver.adapters.input_adapter import check_known_sizes
 from keras_perceiver.adapters.input_adapter import check_mask_shape
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.fourier_position_encoding import (
@@ -144,12 +145,9 @@ class GridAdapter(InputAdapter):
 
     def build(self, inputs_shape):
         data_shape, mask_shape = self._split_shapes(inputs_shape)
-        if any(size is None for size in data_shape[1:]):
-            raise ValueError(
-                f"`{self.input_name}` must have known sizes along "
-                f"{self._axes_description()} when the adapter is built. "
-                f"Received: {self.input_name}.shape={data_shape}"
-            )
+        check_known_sizes(
+            data_shape, self.input_name, self._axes_description()
+        )
         self.has_channel_axis = len(data_shape) == self.num_index_dims + 2
         self.grid_shape = data_shape[1:self.num_index_dims + 1]
         self.num_input_channels = (

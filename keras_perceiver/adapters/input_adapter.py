@@ -339,6 +339,26 @@ def check_mask_shape(mask_shape, data_shape, name, axis_name):
         )
 
 
+def check_known_sizes(data_shape, name, axes):
+    """Raises unless every size of `data_shape` after the batch is known.
+
+    An adapter's weights and element grid follow these sizes, so they must
+    be known when it is built.
+
+    Args:
+        data_shape: the data's shape, batch first.
+        name: str. The data's name, for error messages.
+        axes: str. The axes after the batch, e.g. `"height, width and
+            channels"`.
+    """
+    data_shape = tuple(data_shape)
+    if any(size is None for size in data_shape[1:]):
+        raise ValueError(
+            f"`{name}` must have known sizes along {axes} when the adapter "
+            f"is built. Received: {name}.shape={data_shape}"
+        )
+
+
 def as_bool_mask(mask):
     """Casts a mask to bool (masks may come as 0/1 numbers)."""
     return ops.cast(mask, "bool")

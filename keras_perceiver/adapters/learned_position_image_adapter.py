@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_perceiver import argument_checks
 from keras_perceiver.adapters.input_adapter import InputAdapter
+from keras_perceiver.adapters.input_adapter import check_known_sizes
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
 from keras_perceiver.layers.initializers import initializer_or_default
 
@@ -114,12 +115,9 @@ class LearnedPositionImageAdapter(InputAdapter):
         if self.built:
             return  # Rebuilt after loading: the weights exist already.
         images_shape = self._images_shape(inputs_shape)
-        if any(size is None for size in images_shape[1:]):
-            raise ValueError(
-                "`images` must have known height, width and channels when "
-                "the adapter is built. "
-                f"Received: images.shape={images_shape}"
-            )
+        check_known_sizes(
+            images_shape, self.input_name, "height, width and channels"
+        )
         self.image_shape = images_shape[1:3]
         self.num_input_channels = images_shape[3]
         num_positions = self.image_shape[0] * self.image_shape[1]

@@ -21,8 +21,8 @@ def write_onnx(model, path, quantize=None):
     Args:
         model: a built keras-perceiver model.
         path: str. The `.onnx` file to write.
-        quantize: None, or "int8" for dynamic-range quantisation (int8
-            weights; activations quantised at run time).
+        quantize: None, or "int8" for onnxruntime's dynamic-range
+            quantisation (int8 weights; activations quantised at run time).
     """
     import tf2onnx
 

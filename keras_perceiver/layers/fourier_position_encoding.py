@@ -63,8 +63,8 @@ class FourierPositionEncoding(keras.layers.Layer):
         super().__init__(**kwargs)
         self.num_bands = argument_checks.check_positive_int("num_bands", num_bands)
         self.max_resolution = argument_checks.freeze_resolution(max_resolution)
-        self.concat_pos = concat_pos
-        self.sine_only = sine_only
+        self.concat_pos = argument_checks.check_bool("concat_pos", concat_pos)
+        self.sine_only = argument_checks.check_bool("sine_only", sine_only)
         self.built = True
 
     @property

@@ -57,11 +57,7 @@ class FourierQueries(OutputQueries):
         super().__init__(task_embedding_channels, **kwargs)
         self.index_shape = argument_checks.check_grid("index_shape", index_shape)
         attach_position_encoding(
-            self,
-            num_bands,
-            max_resolution,
-            argument_checks.check_bool("concat_pos", concat_pos),
-            argument_checks.check_bool("sine_only", sine_only),
+            self, num_bands, max_resolution, concat_pos, sine_only
         )
         # Checks max_resolution against the grid now, not at the first call.
         self.position_encoding.grid_features((1,) * len(self.index_shape))

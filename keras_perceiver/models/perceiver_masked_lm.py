@@ -2,12 +2,12 @@ import keras
 from keras import ops
 
 from keras_perceiver.adapters.text_adapter import TextAdapter
-from keras_perceiver.models.perceiver_encoder import check_encoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_io import byte_array_shape_for
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io import learned_queries_and_decoder
 from keras_perceiver.models.perceiver_task import PerceiverTask
+from keras_perceiver.models.perceiver_task import input_adapter_of
 
 # DeepMind's masked language model decodes with 8 heads.
 DEFAULT_DECODER_HEADS = 8
@@ -28,7 +28,8 @@ class PerceiverMaskedLM(PerceiverIO):
     Args:
         encoder: `keras_perceiver.PerceiverEncoder` whose `input_adapter`
             is a `keras_perceiver.adapters.TextAdapter`.
-        decoder_num_heads: int. Decoder attention heads. Defaults to 8.
+        decoder_num_heads: int. Decoder attention heads. Defaults to 8,
+            as DeepMind's masked language model.
         decoder_qk_channels: int or None. Decoder query/key width.
             Defaults to None, meaning the latent width.
         decoder_v_channels: int or None. Decoder value width. Defaults to
@@ -69,14 +70,8 @@ class PerceiverMaskedLM(PerceiverIO):
     """
 
     def __init__(self, encoder, preprocessor=None, **kwargs):
-        check_encoder(encoder)
-        adapter = encoder.input_adapter
-        if not isinstance(adapter, TextAdapter):
-            raise ValueError(
-                "`encoder` must read text through a "
-                "keras_perceiver.adapters.TextAdapter, whose embeddings "
-                f"give the logits. Received: input_adapter={adapter!r}"
-            )
+        # The adapter's embeddings give the logits.
+        adapter = input_adapter_of(encoder, TextAdapter, "text")
         output_queries, decoder, kwargs = learned_queries_and_decoder(
             {"decoder_num_heads": DEFAULT_DECODER_HEADS, **kwargs},
             num_queries=adapter.max_length,

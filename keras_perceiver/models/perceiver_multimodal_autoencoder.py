@@ -7,10 +7,10 @@ from keras_perceiver.adapters.multimodal_autoencoding_adapter import (
 )
 from keras_perceiver.layers.multimodal_queries import GRID_MODALITIES
 from keras_perceiver.layers.multimodal_queries import MultimodalQueries
-from keras_perceiver.models.perceiver_encoder import check_encoder
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io import decoder_from_arguments
 from keras_perceiver.models.perceiver_task import PerceiverTask
+from keras_perceiver.models.perceiver_task import input_adapter_of
 
 
 @keras.saving.register_keras_serializable(package="keras_perceiver")
@@ -98,14 +98,9 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
     def __init__(self, encoder, output_num_channels=512,
                  label_query_channels=1024, query_padding_size=2,
                  preprocessor=None, **kwargs):
-        check_encoder(encoder)
-        adapter = encoder.input_adapter
-        if not isinstance(adapter, MultimodalAutoencodingAdapter):
-            raise ValueError(
-                "`encoder` must read its inputs through a keras_perceiver."
-                "adapters.MultimodalAutoencodingAdapter. "
-                f"Received: input_adapter={adapter!r}"
-            )
+        adapter = input_adapter_of(
+            encoder, MultimodalAutoencodingAdapter, "its inputs"
+        )
         self.output_num_channels = argument_checks.check_positive_int(
             "output_num_channels", output_num_channels
         )

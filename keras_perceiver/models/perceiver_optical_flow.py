@@ -4,12 +4,12 @@ from keras import ops
 from keras_perceiver import argument_checks
 from keras_perceiver.adapters.flow_adapter import FlowAdapter
 from keras_perceiver.layers.input_queries import InputQueries
-from keras_perceiver.models.perceiver_encoder import check_encoder
 from keras_perceiver.models.perceiver_io import PerceiverIO
 from keras_perceiver.models.perceiver_io import byte_array_shape_for
 from keras_perceiver.models.perceiver_io import decoder_arguments
 from keras_perceiver.models.perceiver_io import decoder_from_arguments
 from keras_perceiver.models.perceiver_task import PerceiverTask
+from keras_perceiver.models.perceiver_task import input_adapter_of
 
 # DeepMind's flow decoder divides its outputs by 100.
 DEFAULT_RESCALE_FACTOR = 100.0
@@ -83,14 +83,7 @@ class PerceiverOpticalFlow(PerceiverIO):
 
     def __init__(self, encoder, rescale_factor=DEFAULT_RESCALE_FACTOR,
                  preprocessor=None, **kwargs):
-        check_encoder(encoder)
-        adapter = encoder.input_adapter
-        if not isinstance(adapter, FlowAdapter):
-            raise ValueError(
-                "`encoder` must read frame pairs through a "
-                "keras_perceiver.adapters.FlowAdapter. "
-                f"Received: input_adapter={adapter!r}"
-            )
+        input_adapter_of(encoder, FlowAdapter, "frame pairs")
         self.rescale_factor = argument_checks.check_positive_number(
             "rescale_factor", rescale_factor
         )

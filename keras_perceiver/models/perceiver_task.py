@@ -116,3 +116,39 @@ class PerceiverTask(PresetMethods, keras.Model):
         config = super().get_config()
         config["preprocessor"] = serialized(self.preprocessor)
         return config
+
+
+def input_adapter_of(encoder, adapter_class, reads):
+    """The `input_adapter` of a task's encoder, which must be an
+    `adapter_class`.
+
+    For the tasks whose queries or outputs follow their adapter (optical
+    flow, masked language modelling, multimodal autoencoding).
+
+    Args:
+        encoder: what the task was given as its encoder.
+        adapter_class: the `keras_perceiver.adapters` class the task needs.
+        reads: str. What the adapter reads, for the error message, e.g.
+            `"frame pairs"`.
+
+    Returns:
+        The encoder's `input_adapter`.
+
+    Example:
+
+    >>> encoder = PerceiverEncoder(
+    ...     num_latents=8, latent_dim=16, num_blocks=1,
+    ...     num_self_attends_per_block=1, num_self_heads=2,
+    ...     input_adapter=adapters.TextAdapter(max_length=8, embedding_dim=8))
+    >>> input_adapter_of(encoder, adapters.TextAdapter, "text").max_length
+    8
+    """
+    check_encoder(encoder)
+    adapter = encoder.input_adapter
+    if not isinstance(adapter, adapter_class):
+        raise ValueError(
+            f"`encoder` must read {reads} through a "
+            f"keras_perceiver.adapters.{adapter_class.__name__}. "
+            f"Received: input_adapter={adapter!r}"
+        )
+    return adapter

@@ -21,8 +21,9 @@ def compile_for_flow(model, learning_rate=LEARNING_RATE,
         learning_rate: float or a `keras.optimizers.schedules` schedule
             (see `learning_rate_schedule`). Defaults to 1e-3.
         weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
-        jit_compile: bool or "auto", Keras' `model.compile` argument.
-            Defaults to "auto".
+        jit_compile: bool or "auto", Keras' `model.compile` argument (what
+            each value compiles: `compile_for_classification`). Defaults to
+            "auto".
 
     Returns:
         `model`, compiled.

@@ -3,9 +3,11 @@ import math
 import numpy as np
 import pytest
 
+from keras_perceiver.adapters import PointCloudAdapter
 from keras_perceiver.layers import FourierPositionEncoding
 from keras_perceiver.layers.fourier_position_encoding import (grid_positions,
                                                              linspace)
+from bad_input import assert_value_error
 from layer_harness import run_layer_test
 from support import to_numpy
 
@@ -118,6 +120,17 @@ def test_coordinates_need_max_resolution():
 def test_non_positive_bands_raise(num_bands):
     with pytest.raises(ValueError, match="num_bands"):
         FourierPositionEncoding(num_bands=num_bands)
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("make, setting", [
+    (lambda: FourierPositionEncoding(concat_pos=1), "concat_pos"),
+    (lambda: FourierPositionEncoding(sine_only="no"), "sine_only"),
+    # Its owners take the encoding's check (it accepted any value before).
+    (lambda: PointCloudAdapter(sine_only=0), "sine_only"),
+], ids=["encoding-concat_pos", "encoding-sine_only", "adapter-sine_only"])
+def test_non_bool_settings_raise(make, setting):
+    assert_value_error(make, f"`{setting}` must be True or False")
 
 
 def test_non_positive_resolution_raises():
