@@ -65,15 +65,8 @@ class FlowAdapter(InputAdapter):
 
     input_name = "frames"
 
-    def __init__(
-        self,
-        num_channels=64,
-        num_bands=64,
-        max_resolution=None,
-        concat_pos=True,
-        sine_only=False,
-        **kwargs,
-    ):
+    def __init__(self, num_channels=64, num_bands=64, max_resolution=None,
+                 concat_pos=True, sine_only=False, **kwargs):
         super().__init__(**kwargs)
         self.num_channels = argument_checks.check_positive_int(
             "num_channels", num_channels

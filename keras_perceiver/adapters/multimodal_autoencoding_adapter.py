@@ -88,23 +88,11 @@ class MultimodalAutoencodingAdapter(InputAdapter):
           4.3 (multimodal autoencoding).
     """
 
-    def __init__(
-        self,
-        num_frames,
-        frame_size,
-        audio_samples_per_frame,
-        num_labels,
-        num_channels=3,
-        samples_per_patch=16,
-        video_patch_size=4,
-        audio_num_bands=192,
-        video_num_bands=32,
-        min_padding_size=4,
-        mask_probs=None,
-        embedding_initializer=None,
-        seed=None,
-        **kwargs,
-    ):
+    def __init__(self, num_frames, frame_size, audio_samples_per_frame,
+                 num_labels, num_channels=3, samples_per_patch=16,
+                 video_patch_size=4, audio_num_bands=192, video_num_bands=32,
+                 min_padding_size=4, mask_probs=None,
+                 embedding_initializer=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         check = argument_checks.check_positive_int
         self.num_frames = check("num_frames", num_frames)

@@ -92,19 +92,9 @@ class PointCloudAdapter(InputAdapter):
 
     input_name = "points"
 
-    def __init__(
-        self,
-        num_bands=64,
-        max_resolution=1120,
-        num_coordinates=3,
-        concat_pos=True,
-        sine_only=False,
-        num_points=None,
-        scale_range=None,
-        jitter_stddev=0.0,
-        seed=None,
-        **kwargs,
-    ):
+    def __init__(self, num_bands=64, max_resolution=1120, num_coordinates=3,
+                 concat_pos=True, sine_only=False, num_points=None,
+                 scale_range=None, jitter_stddev=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         attach_position_encoding(
             self, num_bands, max_resolution, concat_pos, sine_only

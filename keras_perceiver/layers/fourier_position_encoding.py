@@ -52,14 +52,8 @@ class FourierPositionEncoding(keras.layers.Layer):
           and appendix.
     """
 
-    def __init__(
-        self,
-        num_bands=64,
-        max_resolution=None,
-        concat_pos=True,
-        sine_only=False,
-        **kwargs,
-    ):
+    def __init__(self, num_bands=64, max_resolution=None, concat_pos=True,
+                 sine_only=False, **kwargs):
         super().__init__(**kwargs)
         self.num_bands = argument_checks.check_positive_int("num_bands", num_bands)
         self.max_resolution = argument_checks.freeze_resolution(max_resolution)

@@ -94,23 +94,13 @@ class PerceiverHyperModel(keras_tuner.HyperModel):
     >>> model = hypermodel.build(best)  # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        input_shape,
-        num_classes,
-        num_latents=(32, 64, 128, 256),
-        num_self_attends_per_block=(1, 2, 4, 6),
-        latent_dim=128,
-        num_blocks=2,
-        num_cross_heads=1,
-        num_self_heads=4,
-        learning_rate=LEARNING_RATE,
-        weight_decay=WEIGHT_DECAY,
-        classifier="perceiver",
-        class_names=None,
-        input_preprocessing=None,
-        **perceiver_kwargs,
-    ):
+    def __init__(self, input_shape, num_classes,
+                 num_latents=(32, 64, 128, 256),
+                 num_self_attends_per_block=(1, 2, 4, 6), latent_dim=128,
+                 num_blocks=2, num_cross_heads=1, num_self_heads=4,
+                 learning_rate=LEARNING_RATE, weight_decay=WEIGHT_DECAY,
+                 classifier="perceiver", class_names=None,
+                 input_preprocessing=None, **perceiver_kwargs):
         super().__init__()
         self.classifier = argument_checks.check_choice(
             "classifier", classifier, CLASSIFIERS
