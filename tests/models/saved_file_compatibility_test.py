@@ -68,3 +68,16 @@ def test_attention_layers_saved_before_16_load_with_the_same_outputs(
     assert [str(tuple(weight.shape)) for weight in model.weights] == list(
         recorded[f"{model_name}_weight_shapes"]
     )
+
+
+def test_multimodal_autoencoder_saved_before_video_max_resolution_loads():
+    """Saved by tests/fixtures/make_multimodal_autoencoder.py before the
+    adapter took `video_max_resolution`: same outputs."""
+    recorded = np.load(FIXTURES / "multimodal_autoencoder.npz")
+    model = keras.saving.load_model(FIXTURES / "multimodal_autoencoder.keras")
+    outputs = model({name: recorded[name]
+                     for name in ("audio", "video", "label")})
+    for name, value in outputs.items():
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(value),
+                                   recorded[f"{name}_output"],
+                                   rtol=1e-5, atol=1e-5)
