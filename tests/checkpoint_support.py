@@ -68,6 +68,14 @@ PUBLISHED = {
         num_cross_attention_heads=1, qk_channels=None, v_channels=None,
         train_size=[368, 496],
     ),
+    # transformers' conversion script for deepmind/multimodal-perceiver
+    # (its other settings are PerceiverConfig's defaults: 16 frames of
+    # 224 x 224, 1,920 audio samples per frame).
+    "PerceiverForMultimodalAutoencoding": dict(
+        num_latents=28 * 28, d_latents=512, d_model=704, num_blocks=1,
+        num_self_attends_per_block=8, num_self_attention_heads=8,
+        num_cross_attention_heads=1, num_labels=700,
+    ),
 }
 
 

@@ -50,6 +50,12 @@ class MultimodalAutoencodingAdapter(InputAdapter):
             to 4.
         audio_num_bands: int. Fourier bands of the audio. Defaults to 192.
         video_num_bands: int. Fourier bands per video axis. Defaults to 32.
+        video_max_resolution: int, triple of ints (frames, height, width)
+            or None. The maximum resolution of the video's Fourier
+            features, for the patches in and the pixels decoded. None
+            takes the video's `(num_frames, height, width)`. DeepMind's
+            published model has `(16, 56, 56)` on 224 x 224 frames (its
+            patch grid). Defaults to None.
         min_padding_size: int. Learned padding of the widest modality.
             Defaults to 4.
         mask_probs: dict mapping modality names to masking rates in
@@ -91,8 +97,9 @@ class MultimodalAutoencodingAdapter(InputAdapter):
     def __init__(self, num_frames, frame_size, audio_samples_per_frame,
                  num_labels, num_channels=3, samples_per_patch=16,
                  video_patch_size=4, audio_num_bands=192, video_num_bands=32,
-                 min_padding_size=4, mask_probs=None,
-                 embedding_initializer=None, seed=None, **kwargs):
+                 video_max_resolution=None, min_padding_size=4,
+                 mask_probs=None, embedding_initializer=None, seed=None,
+                 **kwargs):
         super().__init__(**kwargs)
         check = argument_checks.check_positive_int
         self.num_frames = check("num_frames", num_frames)
@@ -127,10 +134,12 @@ class MultimodalAutoencodingAdapter(InputAdapter):
             max_resolution=self.num_samples, name="audio_adapter",
             dtype=self.dtype_policy,
         )
+        if video_max_resolution is None:
+            video_max_resolution = self.video_shape[:3]
         self.video_adapter = VideoAdapter(
             patch_size=(1, video_patch_size, video_patch_size),
-            num_bands=video_num_bands,
-            max_resolution=self.video_shape[:3], name="video_adapter",
+            num_bands=video_num_bands, max_resolution=video_max_resolution,
+            name="video_adapter",
             dtype=self.dtype_policy,
         )
 
@@ -305,6 +314,7 @@ class MultimodalAutoencodingAdapter(InputAdapter):
                 "video_patch_size": self.video_patch_size,
                 "audio_num_bands": self.audio_adapter.num_bands,
                 "video_num_bands": self.video_adapter.num_bands,
+                "video_max_resolution": self.video_adapter.max_resolution,
                 "min_padding_size": self.min_padding_size,
                 "mask_probs": dict(self.mask_probs) or None,
                 "embedding_initializer": keras.initializers.serialize(

@@ -478,19 +478,9 @@ def build_model(architecture, config, image_size=None):
 def _multimodal_model(config):
     """A built `PerceiverMultimodalAutoencoder` for the config."""
     frames, side = config["num_frames"], config["image_size"]
-    output_shape = config["output_shape"]
-    if not isinstance(output_shape, (list, tuple)) or (
-        list(output_shape)[1:] != [frames, side, side]
-    ):
-        raise ValueError(
-            "config.json `output_shape` must be [batch, num_frames, "
-            f"image_size, image_size], here [*, {frames}, {side}, {side}]: "
-            "the video is decoded at its input size. "
-            f"Received: output_shape={config['output_shape']!r}"
-        )
     adapter = adapters.MultimodalAutoencodingAdapter(
         num_frames=frames,
-        frame_size=side,
+        frame_size=_multimodal_frame_size(config),
         audio_samples_per_frame=config["audio_samples_per_frame"],
         num_labels=num_classes_of(config),
         num_channels=MULTIMODAL_VIDEO_CHANNELS,
@@ -498,6 +488,10 @@ def _multimodal_model(config):
         video_patch_size=MULTIMODAL_PATCH_SIZE,
         audio_num_bands=MULTIMODAL_AUDIO_BANDS,
         video_num_bands=MULTIMODAL_VIDEO_BANDS,
+        # transformers' Fourier features of the patches in and the pixels
+        # out both span (num_frames, image_size, image_size): the published
+        # model's (16, 56, 56), its patch grid, on 224 x 224 frames.
+        video_max_resolution=(frames, side, side),
         min_padding_size=MULTIMODAL_INPUT_PADDING,
         mask_probs=MULTIMODAL_MASK_PROBS,
     )
@@ -510,6 +504,27 @@ def _multimodal_model(config):
     )
     model.build(adapter.input_shapes)
     return model
+
+
+def _multimodal_frame_size(config):
+    """The frames' (height, width): the decoded video's, `output_shape`
+    `[batch, num_frames, height, width]`, in whole 4 x 4 patches."""
+    output_shape = config["output_shape"]
+    if not (
+        isinstance(output_shape, (list, tuple)) and len(output_shape) == 4
+        and all(isinstance(size, int) and size > 0 for size in output_shape)
+        and output_shape[1] == config["num_frames"]
+        and all(size % MULTIMODAL_PATCH_SIZE == 0
+                for size in output_shape[2:])
+    ):
+        raise ValueError(
+            "config.json `output_shape` must be [batch, num_frames, height, "
+            f"width] with num_frames {config['num_frames']} and height and "
+            f"width multiples of {MULTIMODAL_PATCH_SIZE} (the video is "
+            "decoded at its input size). "
+            f"Received: output_shape={output_shape!r}"
+        )
+    return tuple(output_shape[2:])
 
 
 def _cross_qk_channels(config, qk_channels):

@@ -37,6 +37,8 @@ PRESETS = {
         conversion.MASKED_LM, "PerceiverMaskedLM", 201_108_230),
     "optical-flow-perceiver": _preset(
         conversion.FLOW, "PerceiverOpticalFlow", 41_057_134),
+    "multimodal-perceiver": _preset(
+        conversion.MULTIMODAL, "PerceiverMultimodalAutoencoder", 19_858_855),
 }
 
 
@@ -48,8 +50,8 @@ def list_presets():
         takes), `handle` (its `hf://` handle), `architecture` (the
         transformers class), `model` (the keras-perceiver class),
         `parameters` (trainable parameters), `imagenet_top1` (ImageNet
-        top-1 accuracy in percent, None for the language and flow
-        models) and
+        top-1 accuracy in percent, None for the language, flow and
+        multimodal models) and
         `accuracy_source` (the accuracies are DeepMind's reported figures,
         not measured here).
 

@@ -212,9 +212,16 @@ def _multimodal_config(model):
             "transformers' multimodal autoencoder takes square frames (one "
             f"`image_size`). Received: a model of {height} x {width} frames"
         )
+    resolution = tuple(adapter.video_adapter.max_resolution)
+    if resolution[0] != frames or resolution[1] != resolution[2]:
+        raise ValueError(
+            "transformers' multimodal autoencoder takes the video's Fourier "
+            "resolution as (num_frames, image_size, image_size). Received: "
+            f"video_max_resolution={resolution} for {frames} frames"
+        )
     return {
         "num_frames": frames,
-        "image_size": height,
+        "image_size": resolution[1],
         "audio_samples_per_frame": adapter.audio_samples_per_frame,
         "samples_per_patch": adapter.samples_per_patch,
         "output_shape": [1, frames, height, width],

@@ -101,13 +101,20 @@ def test_an_encoder_without_the_multimodal_adapter_is_refused():
     )
 
 
-def test_a_checkpoint_decoding_another_video_size_is_refused():
+@pytest.mark.parametrize("output_shape", [
+    [1, 3, 8, 8],  # Another frame count than num_frames.
+    [1, 2, 8, 10],  # Not whole 4 x 4 patches.
+    [1, 2, 8],
+])
+def test_a_checkpoint_decoding_another_video_is_refused(output_shape):
+    """(`image_size` is the Fourier features' resolution, not the frames':
+    the published model has 56 for 224 x 224 frames.)"""
     from keras_perceiver.pretrained import conversion
 
     config = {"architectures": [conversion.MULTIMODAL], "num_frames": 2,
-              "image_size": 8, "output_shape": [1, 2, 16, 16]}
+              "image_size": 8, "output_shape": output_shape}
     assert_value_error(
         lambda: conversion.build_model(conversion.MULTIMODAL, config),
-        "`output_shape` must be [batch, num_frames, image_size, image_size]",
-        "Received: output_shape=[1, 2, 16, 16]",
+        "`output_shape` must be [batch, num_frames, height, width] with "
+        "num_frames 2", f"Received: output_shape={output_shape!r}",
     )

@@ -25,9 +25,11 @@ from keras_perceiver import pretrained  # noqa: E402
 TOLERANCE = 1e-4
 # 2 frames of 8 x 8 RGB pixels, 2 x 16 audio samples in patches of 4, 10
 # classes. The common input width: audio 4 + 2 * 192 + 1 = 389 channels,
-# the widest, plus 4 of padding.
+# the widest, plus 4 of padding. `image_size` is the video's Fourier
+# resolution, neither the frames' side nor the patch grid's (the published
+# model has 56 on 224 x 224 frames).
 CONFIG = dict(
-    TINY, num_frames=2, image_size=8, audio_samples_per_frame=16,
+    TINY, num_frames=2, image_size=6, audio_samples_per_frame=16,
     samples_per_patch=4, output_shape=[1, 2, 8, 8], output_num_channels=8,
     num_labels=10, d_model=393, _label_trainable_num_channels=8,
 )
