@@ -1,5 +1,6 @@
 """The recipe that trains an optical-flow model on frame pairs."""
 
+from keras_perceiver.performance.regional_compile import step_jit_compile
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import WEIGHT_DECAY
 from keras_perceiver.training.recipe import clipped_adamw
@@ -21,7 +22,9 @@ def compile_for_flow(model, learning_rate=LEARNING_RATE,
         learning_rate: float or a `keras.optimizers.schedules` schedule
             (see `learning_rate_schedule`). Defaults to 1e-3.
         weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
-        jit_compile: bool or "auto", Keras' `model.compile` argument.
+        jit_compile: bool or "auto", Keras' `model.compile` argument
+            (True on torch: the repeated blocks compiled,
+            `performance.step_jit_compile`).
             Defaults to "auto".
 
     Returns:
@@ -38,6 +41,6 @@ def compile_for_flow(model, learning_rate=LEARNING_RATE,
         optimizer=clipped_adamw(learning_rate, weight_decay),
         loss=end_point_error,
         metrics=[EndPointError()],
-        jit_compile=jit_compile,
+        jit_compile=step_jit_compile(model, jit_compile),
     )
     return model
