@@ -32,7 +32,7 @@ import torch  # noqa: E402
 
 from benchmarks import configs  # noqa: E402
 from benchmarks.throughput import model_and_batch  # noqa: E402
-from keras_perceiver.performance.regional_compile import (  # noqa: E402
+from keras_perceiver.training.regional_compile import (  # noqa: E402
     compile_repeated_blocks)
 
 MATMULS = ("aten::mm", "aten::bmm", "aten::addmm")

@@ -17,7 +17,7 @@ Performance workarounds stay beside the code they fix, each guarded where
 it applies: `layers/residual_barrier.py` (a JAX fusion barrier),
 `layers/perceiver_attention.py` (torch's bfloat16 attention backward) and
 `layers/chunked_attention.py` (the loop over input chunks). Torch's
-compilation of the repeated blocks is `performance/regional_compile.py`.
+compilation of the repeated blocks is `training/regional_compile.py`.
 
 Example:
 
@@ -99,7 +99,7 @@ class BackendDifferences:
         compiles_repeated_blocks: bool. Whether a compiled training step
             (`jit_compile=True` in the recipes, `--jit-compile`) compiles
             the model's repeated blocks once each and runs the step eagerly
-            (`performance.compile_repeated_blocks`, torch) rather than
+            (`training.compile_repeated_blocks`, torch) rather than
             compiling the whole step (XLA on JAX and TensorFlow).
     """
 

@@ -16,9 +16,6 @@ machine, model, batch size and library versions.
 - `Workload`: what a measuring process trains (`workload`); the process
   itself is `python -m keras_perceiver.performance.measure`.
 - `cache_folder`: where the tables are kept (`measurement_cache`).
-- `compile_repeated_blocks`, `step_jit_compile`: torch's compiled step,
-  `torch.compile` on each repeated block rather than the whole step
-  (`regional_compile`).
 
 The names load on their first use: the command line chooses before Keras
 loads.
@@ -40,8 +37,6 @@ _PUBLIC_NAMES = {
     "Measurement": f"{__name__}.measurement",
     "Workload": f"{__name__}.workload",
     "cache_folder": f"{__name__}.measurement_cache",
-    "compile_repeated_blocks": f"{__name__}.regional_compile",
-    "step_jit_compile": f"{__name__}.regional_compile",
     "choose": _CHOOSE,
     "choose_for_workload": _CHOOSE,
     "pick": _CHOOSE,

@@ -1,6 +1,6 @@
 """The recipe that trains an optical-flow model on frame pairs."""
 
-from keras_perceiver.performance.regional_compile import step_jit_compile
+from keras_perceiver.training.regional_compile import step_jit_compile
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import WEIGHT_DECAY
 from keras_perceiver.training.recipe import clipped_adamw
@@ -24,7 +24,7 @@ def compile_for_flow(model, learning_rate=LEARNING_RATE,
         weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
         jit_compile: bool or "auto", Keras' `model.compile` argument
             (True on torch: the repeated blocks compiled,
-            `performance.step_jit_compile`).
+            `training.step_jit_compile`).
             Defaults to "auto".
 
     Returns:

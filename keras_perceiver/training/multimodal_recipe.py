@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_perceiver.performance.regional_compile import step_jit_compile
+from keras_perceiver.training.regional_compile import step_jit_compile
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import WEIGHT_DECAY
 from keras_perceiver.training.recipe import clipped_adamw
@@ -50,7 +50,7 @@ def compile_for_multimodal_autoencoding(
             Defaults to None.
         jit_compile: bool or "auto", Keras' `model.compile` argument
             (True on torch: the repeated blocks compiled,
-            `performance.step_jit_compile`).
+            `training.step_jit_compile`).
             Defaults to "auto".
 
     Returns:

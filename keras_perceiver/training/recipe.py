@@ -23,7 +23,7 @@ import keras
 
 from keras_perceiver import argument_checks
 from keras_perceiver.datasets.splits import num_fitted_examples
-from keras_perceiver.performance.regional_compile import step_jit_compile
+from keras_perceiver.training.regional_compile import step_jit_compile
 from keras_perceiver.training.schedules import warmup_cosine_decay
 from keras_perceiver.training.defaults import (  # noqa: F401  (public here)
     GRADIENT_CLIP_NORM,
@@ -50,7 +50,7 @@ def compile_for_classification(model, learning_rate=LEARNING_RATE,
             TensorFlow only where there is a GPU; True compiles it on
             every backend: XLA on TensorFlow, and on PyTorch
             `torch.compile` on each repeated block, once per distinct
-            block, with an eager step (`performance.step_jit_compile`).
+            block, with an eager step (`training.step_jit_compile`).
             Defaults to "auto".
 
     Returns:

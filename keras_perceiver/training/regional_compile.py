@@ -9,11 +9,11 @@ once and every other self-attend, block repeat and weight-shared
 cross-attend reuses it, its weights passed to the compiled graph as
 inputs. The training step stays eager (Keras' loop, the optimizer); the
 backward pass runs through the compiled regions (AOTAutograd). The batch
-dimension is dynamic, so an epoch's shorter last batch does not
-recompile.
+dimension is symbolic (unbacked), so an epoch's shorter last batch does
+not compile again.
 
-This is the torch backend's own code, in one place: the layers stay
-`keras.ops` only. On JAX and TensorFlow, `jit_compile=True` (XLA) compiles
+This is the torch backend's own code, in one place (beside the recipes
+that use it): the layers stay `keras.ops` only. On JAX and TensorFlow, `jit_compile=True` (XLA) compiles
 the whole step (`backend_differences`' `compiles_repeated_blocks`).
 
 Example:
@@ -133,21 +133,30 @@ def _repeated_blocks(model):
 
 
 def _compiled_call(compiled, layer, *args, **kwargs):
-    """`compiled(layer, ...)` with a dynamic batch dimension; eager for the
-    symbolic calls by which Keras infers shapes (tensors on the "meta"
-    device)."""
+    """`compiled(layer, ...)` on contiguous tensors with an unbacked batch
+    dimension; eager for the symbolic calls by which Keras infers shapes
+    (tensors on the "meta" device)."""
     import torch
 
     tensors = [value for value in torch.utils._pytree.tree_leaves(
         (args, kwargs)) if isinstance(value, torch.Tensor)]
     if any(tensor.device.type == "meta" for tensor in tensors):
         return type(layer).call(layer, *args, **kwargs)
+    # The first cross-attend's latents are the learned array broadcast over
+    # the batch (stride 0): contiguous, they share the other calls' graph.
+    args, kwargs = torch.utils._pytree.tree_map_only(
+        torch.Tensor, torch.Tensor.contiguous, (args, kwargs))
     batch_size = args[0].shape[0]
-    for tensor in tensors:
+    for tensor in torch.utils._pytree.tree_leaves((args, kwargs)):
         # The latents' batch, and the inputs', masks' and keys' that share
-        # it (a causal mask `(N, N)` has none).
-        if tensor.ndim and tensor.shape[0] == batch_size:
-            torch._dynamo.maybe_mark_dynamic(tensor, 0)
+        # it (a causal mask `(N, N)` has none). Unbacked, not merely
+        # dynamic: inductor's CPU kernels would otherwise guard on it
+        # (a weight's gradient summed over more than 4096 elements takes
+        # another accumulation), and a shorter last batch that crosses
+        # such a bound would compile again.
+        if (isinstance(tensor, torch.Tensor) and tensor.ndim
+                and tensor.shape[0] == batch_size):
+            torch._dynamo.decorators.mark_unbacked(tensor, 0)
     return compiled(layer, *args, **kwargs)
 
 
