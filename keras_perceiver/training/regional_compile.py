@@ -38,6 +38,8 @@ REPEATED_BLOCKS = (SelfAttention, CrossAttention)
 # The attributes by which Keras opens a layer's name scope: they differ from
 # one self-attend to the next ("dropout_13", ".../self_attention_2").
 NAME_SCOPE_ATTRIBUTES = (".name", "._parent_path")
+# Dynamo's name for the one symbolic batch size of a block's tensors.
+BATCH_SHAPE_ID = "batch"
 
 
 def compile_repeated_blocks(model):
@@ -149,14 +151,16 @@ def _compiled_call(compiled, layer, *args, **kwargs):
     batch_size = args[0].shape[0]
     for tensor in torch.utils._pytree.tree_leaves((args, kwargs)):
         # The latents' batch, and the inputs', masks' and keys' that share
-        # it (a causal mask `(N, N)` has none). Unbacked, not merely
-        # dynamic: inductor's CPU kernels would otherwise guard on it
-        # (a weight's gradient summed over more than 4096 elements takes
-        # another accumulation), and a shorter last batch that crosses
-        # such a bound would compile again.
-        if (isinstance(tensor, torch.Tensor) and tensor.ndim
-                and tensor.shape[0] == batch_size):
-            torch._dynamo.decorators.mark_unbacked(tensor, 0)
+        # it (a causal mask `(N, N)` has none), one symbol for all. Unbacked,
+        # not merely dynamic: inductor's CPU kernels would otherwise guard
+        # on it (a weight's gradient summed over more than 4096 elements
+        # takes another accumulation), and a shorter last batch across such
+        # a bound would compile again. A batch of 1 compiles on its own
+        # (unbacked sizes are never 0 or 1).
+        if (batch_size > 1 and isinstance(tensor, torch.Tensor)
+                and tensor.ndim and tensor.shape[0] == batch_size):
+            torch._dynamo.decorators.mark_unbacked(
+                tensor, 0, shape_id=BATCH_SHAPE_ID)
     return compiled(layer, *args, **kwargs)
 
 

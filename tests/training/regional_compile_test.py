@@ -33,10 +33,14 @@ BATCH_SIZES = (4, 3)
 
 @pytest.fixture(scope="module")
 def training(tmp_path_factory):
-    """Losses, weights and graphs compiled, eager beside blocks compiled;
-    and the compiled model saved and loaded again."""
+    """Losses, weights, graphs compiled and graph breaks (counted from
+    here: other tests in this process compile too), eager beside blocks
+    compiled; and the compiled model saved and loaded again."""
+    import torch
     from torch._dynamo.utils import counters
 
+    # Dynamo's caches start empty, whatever compiled before in this process.
+    torch._dynamo.reset()
     keras.utils.set_random_seed(0)
     eager, compiled = tiny_perceiver(**MODEL), tiny_perceiver(**MODEL)
     for model in (eager, compiled):
@@ -45,6 +49,7 @@ def training(tmp_path_factory):
     compile_for_classification(eager, jit_compile=False)
     compile_for_classification(compiled, jit_compile=True)
     graphs_before = counters["stats"]["unique_graphs"]
+    breaks_before = sum(counters["graph_break"].values())
     record = {"step_jit_compile": compiled.jit_compile, "graphs": []}
     for batch in BATCH_SIZES:
         record[batch] = [
@@ -54,6 +59,8 @@ def training(tmp_path_factory):
         ]
         record["graphs"].append(
             counters["stats"]["unique_graphs"] - graphs_before)
+    record["graph_breaks"] = (sum(counters["graph_break"].values())
+                              - breaks_before)
     record["weights"] = [model.get_weights() for model in (eager, compiled)]
     path = tmp_path_factory.mktemp("regional") / "model.keras"
     compiled.save(path)
@@ -84,6 +91,7 @@ def test_step_stays_eager(training):
 @pytest.mark.slow
 def test_compiles_once_per_distinct_block(training):
     assert training["graphs"][0] == DISTINCT_BLOCKS
+    assert training["graph_breaks"] == 0
 
 
 @torch_only
