@@ -13,14 +13,15 @@ dimension is symbolic (unbacked), so an epoch's shorter last batch does
 not compile again.
 
 This is the torch backend's own code, in one place (beside the recipes
-that use it): the layers stay `keras.ops` only. On JAX and TensorFlow, `jit_compile=True` (XLA) compiles
-the whole step (`backend_differences`' `compiles_repeated_blocks`).
+that use it): the layers stay `keras.ops` only. On JAX and TensorFlow,
+`jit_compile=True` (XLA) compiles the whole step (`backend_differences`'
+`compiles_repeated_blocks`).
 
 Example:
 
 >>> model = keras_perceiver.Perceiver(num_classes=10)  # doctest: +SKIP
 >>> compile_repeated_blocks(model)  # doctest: +SKIP
-16
+8
 >>> model.compile("adam", "sparse_categorical_crossentropy")  # doctest: +SKIP
 """
 
@@ -94,7 +95,7 @@ def step_jit_compile(model, jit_compile):
     """`model.compile`'s `jit_compile` for a step compiled or not as asked.
 
     On torch, a compiled step (True) is `compile_repeated_blocks(model)`
-    and an eager step: the same fused kernels for a fraction of the
+    and an eager step: each block's kernels fused, for a fraction of the
     whole step's compile time. Elsewhere, and for False or "auto",
     `jit_compile` as it is.
 
