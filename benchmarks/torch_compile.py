@@ -4,13 +4,15 @@
     python -m benchmarks.torch_compile --dtype float32 --configs medium
 
 For each configuration of `configs.THROUGHPUT` it builds, in one process,
-`kp.Perceiver` on the Keras torch backend twice, eager and compiled with
-`jit_compile=True` (Keras' `torch.compile`), and perceiver-pytorch (eager,
-`torch.autocast` for bf16), all on the same batch. After warming each up
-(the compiled model's warm-up is its compilation, and is reported), it
-times `--rounds` rounds, each running every model for 3 training steps in
-turn, so that all three see the same machine load; the medians over the
-rounds are reported. Writes `benchmarks/results/torch_compile.{json,md}`.
+`kp.Perceiver` on the Keras torch backend three times, eager, with the
+whole step compiled by `jit_compile=True` (Keras' `torch.compile`) and
+with its repeated blocks compiled (`compile_repeated_blocks`, an eager
+step: what `--jit-compile` and the recipes' `jit_compile=True` run on
+torch), and perceiver-pytorch (eager, `torch.autocast` for bf16), all on
+the same batch. After warming each up (a compiled model's warm-up is its
+compilation; every model's is reported), it times `--rounds` rounds, each
+running every model for 3 training steps in turn, so that all four see the
+same machine load; the medians over the rounds are reported. Writes `benchmarks/results/torch_compile.{json,md}`.
 Needs perceiver-pytorch (`pip install -e .[bench]`); sets `KERAS_BACKEND`
 to torch itself.
 """
@@ -28,14 +30,18 @@ from benchmarks.torch_profile import (WARMUP_STEPS,  # noqa: E402
 from keras_perceiver.reports import tables  # noqa: E402
 
 STEPS_PER_ROUND = 3
+# The kp.Perceiver models, in the table's order.
+KERAS_MODELS = ("eager", "compiled", "blocks_compiled")
 
 
 def training_steps(config, dtype):
-    """A no-argument training step per model: the torch backend eager and
-    compiled, and perceiver-pytorch."""
+    """A no-argument training step per model: the torch backend eager,
+    whole step compiled and blocks compiled, and perceiver-pytorch."""
     return {
         "eager": keras_perceiver_step(config, dtype),
         "compiled": keras_perceiver_step(config, dtype, jit_compile=True),
+        "blocks_compiled": keras_perceiver_step(config, dtype,
+                                                compile_blocks=True),
         "perceiver_pytorch": perceiver_pytorch_step(config, dtype),
     }
 
@@ -60,8 +66,8 @@ def measure(name, dtype, rounds):
 
 
 def render(results):
-    """`results` as Markdown: a table of the three models' steps per
-    configuration, then the machine."""
+    """`results` as Markdown: a table of the four models' steps and
+    warm-ups per configuration, then the machine."""
     command = " ".join(["python -m benchmarks.torch_compile",
                         *results["argv"]])
     rows = []
@@ -70,12 +76,12 @@ def render(results):
         reference = median["perceiver_pytorch"]
         rows.append([
             m["config"], m["dtype"],
-            f"{1000 * median['eager']:.0f} ms "
-            f"({reference / median['eager']:.2f}x)",
-            f"{1000 * median['compiled']:.0f} ms "
-            f"({reference / median['compiled']:.2f}x)",
+            *(f"{1000 * median[model]:.0f} ms "
+              f"({reference / median[model]:.2f}x)"
+              for model in KERAS_MODELS),
             f"{1000 * reference:.0f} ms",
-            f"{m['warmup_s']['compiled']:.0f} s",
+            " / ".join(f"{m['warmup_s'][model]:.0f} s"
+                       for model in (*KERAS_MODELS, "perceiver_pytorch")),
         ])
     return "\n\n".join([
         "# The torch backend eager and under torch.compile",
@@ -85,8 +91,10 @@ def render(results):
         "perceiver-pytorch's. See the module docstring for the method.",
         tables.markdown_table(
             ["config", "dtype", "kp.Perceiver eager",
-             "kp.Perceiver jit_compile=True", "perceiver-pytorch (eager)",
-             "compilation (warm-up)"],
+             "kp.Perceiver, step compiled (Keras jit_compile=True)",
+             "kp.Perceiver, blocks compiled (compile_repeated_blocks)",
+             "perceiver-pytorch (eager)",
+             "warm-up: eager / step / blocks / perceiver-pytorch"],
             rows,
         ),
         "## Machine",

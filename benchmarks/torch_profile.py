@@ -32,6 +32,8 @@ import torch  # noqa: E402
 
 from benchmarks import configs  # noqa: E402
 from benchmarks.throughput import model_and_batch  # noqa: E402
+from keras_perceiver.training.regional_compile import (  # noqa: E402
+    compile_repeated_blocks)
 
 MATMULS = ("aten::mm", "aten::bmm", "aten::addmm")
 PROFILED_STEPS = 3
@@ -40,11 +42,15 @@ WARMUP_STEPS = 3
 FIXED_COST_STEPS = 50
 
 
-def keras_perceiver_step(config, dtype, jit_compile=False):
-    """A training step of `kp.Perceiver` on the torch backend, eager or
-    (`jit_compile=True`) under `torch.compile`."""
+def keras_perceiver_step(config, dtype, jit_compile=False,
+                         compile_blocks=False):
+    """A training step of `kp.Perceiver` on the torch backend, eager, under
+    `torch.compile` (`jit_compile=True`) or with its repeated blocks
+    compiled (`compile_blocks=True`, `compile_repeated_blocks`)."""
     keras.config.set_dtype_policy(dtype)
     model, images, labels = model_and_batch(config, jit_compile)
+    if compile_blocks:
+        compile_repeated_blocks(model)
     return lambda: model.train_on_batch(images, labels)
 
 

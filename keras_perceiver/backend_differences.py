@@ -3,7 +3,8 @@
 The package runs the same code on TensorFlow, JAX and PyTorch except for
 what is listed here: how a launcher marks the processes of a multi-process
 run, which multi-device engine trains, whether the weights can be split
-over devices, whether a compiled step trains on several devices, how
+over devices, whether a compiled step trains on several devices, whether it
+compiles the repeated blocks or the whole step, how
 a TensorFlow SavedModel is written and how to tell whether it computes
 on a GPU or TPU. Code that needs
 one of these asks `current()` instead of testing the backend's name. The
@@ -15,7 +16,8 @@ compiles `predict`) is `models/compiled_inference.py`'s.
 Performance workarounds stay beside the code they fix, each guarded where
 it applies: `layers/residual_barrier.py` (a JAX fusion barrier),
 `layers/perceiver_attention.py` (torch's bfloat16 attention backward) and
-`layers/chunked_attention.py` (the loop over input chunks).
+`layers/chunked_attention.py` (the loop over input chunks). Torch's
+compilation of the repeated blocks is `training/regional_compile.py`.
 
 Example:
 
@@ -94,6 +96,11 @@ class BackendDifferences:
             Keras' compiled step.
         accelerated: callable returning bool. Whether the backend computes
             on a GPU or TPU in this process (rather than on the CPU).
+        compiles_repeated_blocks: bool. Whether a compiled training step
+            (`jit_compile=True` in the recipes, `--jit-compile`) compiles
+            the model's repeated blocks once each and runs the step eagerly
+            (`training.compile_repeated_blocks`, torch) rather than
+            compiling the whole step (XLA on JAX and TensorFlow).
     """
 
     name: str
@@ -107,6 +114,7 @@ class BackendDifferences:
     exports_in_process: bool
     trains_jit_compiled_on_devices: bool
     accelerated: Callable
+    compiles_repeated_blocks: bool
 
     def require(self, what):
         """Raises a `ValueError` unless `what` runs on this backend.
@@ -137,7 +145,7 @@ BACKENDS = {
             model_parallel=True, relaunches_for_devices=False,
             trains_with_keras_fit=True, exports_in_process=False,
             trains_jit_compiled_on_devices=True,
-            accelerated=_jax_accelerated,
+            accelerated=_jax_accelerated, compiles_repeated_blocks=False,
         ),
         BackendDifferences(
             name="tensorflow", title="TensorFlow",
@@ -149,6 +157,7 @@ BACKENDS = {
             trains_with_keras_fit=True, exports_in_process=True,
             trains_jit_compiled_on_devices=False,
             accelerated=_tensorflow_accelerated,
+            compiles_repeated_blocks=False,
         ),
         BackendDifferences(
             name="torch", title="torch",
@@ -158,7 +167,7 @@ BACKENDS = {
             model_parallel=False, relaunches_for_devices=True,
             trains_with_keras_fit=False, exports_in_process=False,
             trains_jit_compiled_on_devices=False,
-            accelerated=_torch_accelerated,
+            accelerated=_torch_accelerated, compiles_repeated_blocks=True,
         ),
     )
 }

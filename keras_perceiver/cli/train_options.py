@@ -53,9 +53,10 @@ def add_training_arguments(parser):
     training.add_argument(
         "--jit-compile", action="store_true",
         help="compile the training step: with XLA on TensorFlow (which "
-             "Keras leaves off on CPU-only machines) and with torch.compile "
-             "on torch (minutes to compile, then faster, above all with "
-             "--mixed-precision); JAX always compiles it",
+             "Keras leaves off on CPU-only machines) and on torch with "
+             "torch.compile on each repeated block (seconds to compile, "
+             "then faster, above all with --mixed-precision); JAX always "
+             "compiles it",
     )
     training.add_argument(
         "--precision", choices=(*PRECISIONS, AUTO), default=None,

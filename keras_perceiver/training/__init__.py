@@ -13,6 +13,9 @@ files).
 - `compile_for_causal_lm`, `bits_per_byte`: the next-byte recipe of a
   `PerceiverCausalLM` (`causal_lm_recipe`).
 - `warmup_cosine_decay`: the schedule (`schedules`).
+- `compile_repeated_blocks`, `step_jit_compile`: torch's compiled step,
+  `torch.compile` on each repeated block rather than the whole step
+  (`regional_compile`), what the recipes' `jit_compile=True` runs there.
 - `RunCheckpoint`: a callback that saves every epoch atomically and
   resumes a killed run where it stopped (`run_checkpoint`).
 - `RunDirectory`: a run folder the tool owns, locked while it runs
@@ -45,6 +48,7 @@ _PUBLIC_NAMES = {
     "compile_for_evaluation": _RECIPE,
     "compile_for_flow": f"{__name__}.flow_recipe",
     "compile_for_multimodal_autoencoding": _MULTIMODAL,
+    "compile_repeated_blocks": f"{__name__}.regional_compile",
     "end_point_error": f"{__name__}.flow_metrics",
     "EndPointError": f"{__name__}.flow_metrics",
     "evaluate": _RECIPE,
@@ -52,6 +56,7 @@ _PUBLIC_NAMES = {
     "multimodal_autoencoding_losses": _MULTIMODAL,
     "psnr": _MULTIMODAL,
     "steps_per_epoch": _RECIPE,
+    "step_jit_compile": f"{__name__}.regional_compile",
     "GRADIENT_CLIP_NORM": f"{__name__}.defaults",
     "LEARNING_RATE": f"{__name__}.defaults",
     "SCHEDULES": f"{__name__}.defaults",

@@ -4,6 +4,7 @@ import math
 
 import keras
 
+from keras_perceiver.training.regional_compile import step_jit_compile
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import WEIGHT_DECAY
 from keras_perceiver.training.recipe import clipped_adamw
@@ -23,7 +24,9 @@ def compile_for_causal_lm(model, learning_rate=LEARNING_RATE,
         learning_rate: float or a `keras.optimizers.schedules` schedule
             (see `warmup_cosine_decay`). Defaults to 1e-3.
         weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
-        jit_compile: bool or "auto", Keras' `model.compile` argument.
+        jit_compile: bool or "auto", Keras' `model.compile` argument
+            (True on torch: the repeated blocks compiled,
+            `training.step_jit_compile`).
             Defaults to "auto".
 
     Returns:
@@ -39,7 +42,7 @@ def compile_for_causal_lm(model, learning_rate=LEARNING_RATE,
     model.compile(
         optimizer=clipped_adamw(learning_rate, weight_decay),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=jit_compile,
+        jit_compile=step_jit_compile(model, jit_compile),
     )
     return model
 

@@ -1,5 +1,6 @@
 """The recipe that trains an optical-flow model on frame pairs."""
 
+from keras_perceiver.training.regional_compile import step_jit_compile
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import WEIGHT_DECAY
 from keras_perceiver.training.recipe import clipped_adamw
@@ -22,8 +23,8 @@ def compile_for_flow(model, learning_rate=LEARNING_RATE,
             (see `learning_rate_schedule`). Defaults to 1e-3.
         weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
         jit_compile: bool or "auto", Keras' `model.compile` argument (what
-            each value compiles: `compile_for_classification`). Defaults to
-            "auto".
+            each value compiles, on torch the repeated blocks for True:
+            `compile_for_classification`). Defaults to "auto".
 
     Returns:
         `model`, compiled.
@@ -39,6 +40,6 @@ def compile_for_flow(model, learning_rate=LEARNING_RATE,
         optimizer=clipped_adamw(learning_rate, weight_decay),
         loss=end_point_error,
         metrics=[EndPointError()],
-        jit_compile=jit_compile,
+        jit_compile=step_jit_compile(model, jit_compile),
     )
     return model

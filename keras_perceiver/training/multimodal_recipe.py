@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_perceiver.training.regional_compile import step_jit_compile
 from keras_perceiver.training.defaults import LEARNING_RATE
 from keras_perceiver.training.defaults import WEIGHT_DECAY
 from keras_perceiver.training.recipe import clipped_adamw
@@ -47,7 +48,9 @@ def compile_for_multimodal_autoencoding(
         weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
         loss_weights: dict of modality -> float, or None (all 1).
             Defaults to None.
-        jit_compile: bool or "auto", Keras' `model.compile` argument.
+        jit_compile: bool or "auto", Keras' `model.compile` argument
+            (True on torch: the repeated blocks compiled,
+            `training.step_jit_compile`).
             Defaults to "auto".
 
     Returns:
@@ -66,7 +69,7 @@ def compile_for_multimodal_autoencoding(
         loss_weights=loss_weights,
         metrics={"label": [keras.metrics.SparseCategoricalAccuracy(
             name="accuracy")]},
-        jit_compile=jit_compile,
+        jit_compile=step_jit_compile(model, jit_compile),
     )
     return model
 

@@ -23,6 +23,7 @@ import keras
 
 from keras_perceiver import argument_checks
 from keras_perceiver.datasets.splits import num_fitted_examples
+from keras_perceiver.training.regional_compile import step_jit_compile
 from keras_perceiver.training.schedules import warmup_cosine_decay
 from keras_perceiver.training.defaults import (  # noqa: F401  (public here)
     GRADIENT_CLIP_NORM,
@@ -47,10 +48,10 @@ def compile_for_classification(model, learning_rate=LEARNING_RATE,
         jit_compile: bool or "auto", Keras' `model.compile` argument.
             "auto" compiles the training step with XLA on JAX, and on
             TensorFlow only where there is a GPU; True compiles it on
-            every backend: XLA on TensorFlow, `torch.compile` on PyTorch
-            (minutes to compile; then, in mixed bfloat16 on a CPU, 1.5-1.7x
-            the eager speed and about 1.35x perceiver-pytorch's: README,
-            "Benchmarks"). Defaults to "auto".
+            every backend: XLA on TensorFlow, and on PyTorch
+            `torch.compile` on each repeated block, once per distinct
+            block, with an eager step (`training.step_jit_compile`).
+            Defaults to "auto".
 
     Returns:
         `model`, compiled.
@@ -63,7 +64,7 @@ def compile_for_classification(model, learning_rate=LEARNING_RATE,
     model.compile(
         optimizer=clipped_adamw(learning_rate, weight_decay),
         **_loss_and_metrics(),
-        jit_compile=jit_compile,
+        jit_compile=step_jit_compile(model, jit_compile),
     )
     return model
 

@@ -232,7 +232,8 @@ class TrainingRun:
             "parameters": int(model.count_params()),
             "epochs": spec.epochs,
             "training_seconds_this_run": round(seconds, 1),
-            "jit_compile": bool(model.jit_compile),
+            # On torch the step runs eagerly through compiled blocks.
+            "jit_compile": bool(model.jit_compile or self.spec.jit_compile),
         }
         if spec.distributed is not None:
             metrics["devices"] = spec.distributed.num_devices

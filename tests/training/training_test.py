@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_perceiver import backend_differences
 from keras_perceiver import training
 from keras_perceiver.datasets import splits
 from keras_perceiver.datasets.dataset import Dataset
@@ -83,7 +84,10 @@ def test_compile_for_classification_passes_jit_compile_to_keras():
     training.compile_for_classification(model, jit_compile=False)
     assert model.jit_compile is False
     training.compile_for_classification(model, jit_compile=True)
-    assert model.jit_compile is True
+    # On torch the repeated blocks are compiled and the step runs eagerly
+    # (tests/training/regional_compile_test.py).
+    blocks = backend_differences.current().compiles_repeated_blocks
+    assert model.jit_compile is not blocks
 
 
 def test_compile_fit_and_evaluate_a_classifier():
