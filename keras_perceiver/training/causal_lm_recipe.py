@@ -24,10 +24,9 @@ def compile_for_causal_lm(model, learning_rate=LEARNING_RATE,
         learning_rate: float or a `keras.optimizers.schedules` schedule
             (see `warmup_cosine_decay`). Defaults to 1e-3.
         weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
-        jit_compile: bool or "auto", Keras' `model.compile` argument
-            (True on torch: the repeated blocks compiled,
-            `training.step_jit_compile`).
-            Defaults to "auto".
+        jit_compile: bool or "auto", Keras' `model.compile` argument (what
+            each value compiles: `compile_for_classification`). Defaults to
+            "auto".
 
     Returns:
         `model`, compiled.

@@ -48,10 +48,9 @@ def compile_for_multimodal_autoencoding(
         weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
         loss_weights: dict of modality -> float, or None (all 1).
             Defaults to None.
-        jit_compile: bool or "auto", Keras' `model.compile` argument
-            (True on torch: the repeated blocks compiled,
-            `training.step_jit_compile`).
-            Defaults to "auto".
+        jit_compile: bool or "auto", Keras' `model.compile` argument (what
+            each value compiles: `compile_for_classification`). Defaults to
+            "auto".
 
     Returns:
         `model`, compiled.
