@@ -48,9 +48,8 @@ def compile_for_multimodal_autoencoding(
         weight_decay: float. AdamW's weight decay. Defaults to 1e-4.
         loss_weights: dict of modality -> float, or None (all 1).
             Defaults to None.
-        jit_compile: bool or "auto", Keras' `model.compile` argument (what
-            each value compiles: `compile_for_classification`). Defaults to
-            "auto".
+        jit_compile: bool or "auto", as for `compile_for_classification`
+            (which says what each value compiles). Defaults to "auto".
 
     Returns:
         `model`, compiled.
