@@ -17,8 +17,8 @@ baseline each (the mean training frame; silence), and the label accuracy
 against the majority class; writes them, with the machine, to
 `--output-dir` as `mnist_fsdd_multimodal_autoencoding_metrics.json`.
 
-    KERAS_BACKEND=jax python examples/mnist_fsdd_multimodal_autoencoding.py \\
-        --output-dir benchmarks/training
+    KERAS_BACKEND=torch python examples/mnist_fsdd_multimodal_autoencoding.py \\
+        --mixed-precision --output-dir benchmarks/training
 """
 
 import json
@@ -55,11 +55,11 @@ def build_model():
         num_frames=NUM_FRAMES, frame_size=28,
         audio_samples_per_frame=AUDIO_SAMPLES_PER_FRAME, num_labels=10,
         num_channels=1, samples_per_patch=16, video_patch_size=4,
-        audio_num_bands=16, video_num_bands=8, mask_probs={"label": 0.5},
+        audio_num_bands=16, video_num_bands=16, mask_probs={"label": 0.5},
         seed=0,
     )
     encoder = kp.PerceiverEncoder(
-        num_latents=64, latent_dim=96, num_blocks=1,
+        num_latents=64, latent_dim=128, num_blocks=1,
         num_self_attends_per_block=2, num_self_heads=4,
         block_scheme="perceiver_io", input_adapter=adapter,
     )
@@ -75,7 +75,7 @@ def subset(split, count):
 
 
 def main():
-    args = parse_args(__doc__, "", epochs=8, batch_size=32,
+    args = parse_args(__doc__, "", epochs=30, batch_size=32,
                       add_arguments=add_arguments)
     data = kp.datasets.load_audio_visual_digits(
         args.data_dir, num_frames=NUM_FRAMES,
