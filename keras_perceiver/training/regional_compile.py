@@ -2,7 +2,7 @@
 
 Keras' `jit_compile=True` on the torch backend compiles the whole training
 step, and dynamo unrolls every block repeat and every self-attend into one
-graph: compile time grows with depth (639 s for the medium benchmark
+graph: compile time grows with depth (438 s for the medium benchmark
 model). `compile_repeated_blocks` compiles the layers that repeat instead,
 `SelfAttention` and `CrossAttention`: each distinct code path compiles
 once and every other self-attend, block repeat and weight-shared

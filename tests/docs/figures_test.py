@@ -67,6 +67,14 @@ def text(quoted):
     return lambda data: quoted
 
 
+def compile_seconds(data, config, model):
+    """`torch_compile.json`: a model's warm-up (its compilation) in whole
+    seconds."""
+    (measured,) = [measurement for measurement in data["measurements"]
+                   if measurement["config"] == config]
+    return round(measured["warmup_s"][model])
+
+
 def on_pages(pages, results, *reads):
     """`FIGURES` entries: each figure `reads` formats from `results`, on
     each of `pages`."""
@@ -181,6 +189,17 @@ FIGURES = [
                       f"{data['parameters_transformer']:,} parameters"),
         lambda data: f"{data['training_seconds_perceiver_ar']} s",
         lambda data: f"{data['training_steps']} steps of batch {data['batch_size']}"),
+    # Compiled torch steps: the whole step against the repeated blocks.
+    ("README.md", "benchmarks/results/torch_compile.json",
+     lambda data: (f"the medium model in {compile_seconds(data, 'medium', 'blocks_compiled')} s, "
+                   f"not {compile_seconds(data, 'medium', 'compiled')} s")),
+    *on_pages(
+        ["docs/benchmarks.md", "docs/guides/backends-and-precision.md"],
+        "benchmarks/results/torch_compile.json",
+        lambda data: f"{compile_seconds(data, 'medium', 'compiled')} s",
+        lambda data: f"{compile_seconds(data, 'small', 'compiled')} s",
+        lambda data: f"{compile_seconds(data, 'medium', 'blocks_compiled')} s",
+        lambda data: f"{compile_seconds(data, 'small', 'blocks_compiled')} s"),
     # Millions of inputs.
     *[("docs/guides/large-inputs.md", "benchmarks/results/large_inputs.md",
        text(quoted)) for quoted in
