@@ -40,9 +40,9 @@ def test_train_evaluate_and_predict_on_digits(tmp_path):
     # (--backend, which starts a process for another backend: the
     # two-device runs of tests/distribution/distribution_test.py.) On
     # TensorFlow the run is XLA-compiled (--jit-compile), which Keras'
-    # "auto" leaves off without a GPU: JAX compiles every run; torch.compile
-    # takes minutes per step function and batch shape, and
-    # tests/models/torch_compile_test.py trains a compiled model;
+    # "auto" leaves off without a GPU: JAX compiles every run; torch's
+    # compiled blocks cost tens of seconds of compiling, and
+    # tests/training/regional_compile_test.py trains such a model;
     # TensorFlow's two-device run trains without XLA.
     jit_compile = keras.config.backend() == "tensorflow"
     result = run_in_process("train", "--dataset", "digits", "--epochs", "2",
