@@ -67,10 +67,10 @@ class Candidate:
 FLOOR = Candidate("torch", "float32", False)
 # Every candidate, in the order they are measured: each backend's in one
 # process (a new model per precision), torch.compile (of the repeated
-# blocks, `training.regional_compile`) last, in a process of its own, with what is
-# left of the budget. TensorFlow's XLA step before its graph one: XLA is its
-# faster float32 path (benchmarks/results), and with 60 s for every
-# candidate the later ones of a group may not be reached.
+# blocks, `training.regional_compile`) last, in a process of its own,
+# with what is left of the budget. TensorFlow's XLA step before its graph
+# one: XLA is its faster float32 path (benchmarks/results), and with 60 s
+# for every candidate the later ones of a group may not be reached.
 CANDIDATES = (
     FLOOR,
     Candidate("torch", "mixed_bfloat16", False),

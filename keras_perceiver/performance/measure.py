@@ -12,9 +12,10 @@ training recipe, times the first training step (tracing and compiling
 included) and then `MIN_TIMED_STEPS` steps, more only while they take
 less than `STEADY_S` seconds together and its share of the time left
 lasts: the first steps (compiling) are what a budget must leave room
-for, and a median of a few steps ranks the candidates. Each result is one line of standard output,
-`RESULT_PREFIX` and a JSON object, printed as soon as it is known: a
-process stopped at its deadline keeps what it finished.
+for, and a median of a few steps ranks the candidates. Each result is
+one line of standard output, `RESULT_PREFIX` and a JSON object, printed
+as soon as it is known: a process stopped at its deadline keeps what it
+finished.
 """
 
 import json
