@@ -77,7 +77,6 @@ def render(results):
         "\n".join(lines),
         "## Machine",
         report.machine_summary(results),
-        "CPU flags (`lscpu`): " + " ".join(results["lscpu_flags"]),
     ])
 
 

@@ -169,7 +169,6 @@ def markdown(results):
         "## Machine",
         "",
         machine_summary(results),
-        f"- lscpu flags: {' '.join(results['lscpu_flags'])}",
         "",
     ])
 

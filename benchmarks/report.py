@@ -261,6 +261,8 @@ def machine_summary(results):
             f"{s['stage']} {s['load_average'][0]:.2f}" for s in stages))
     lines.append(f"- total run time: {results['total_s'] / 60:.1f} min"
                  + (" (--quick)" if results.get("quick") else ""))
+    if "lscpu_flags" in results:
+        lines.append(f"- lscpu flags: {' '.join(results['lscpu_flags'])}")
     return "\n".join(lines)
 
 
@@ -371,8 +373,10 @@ def plot(results, output):
     save_figure(fig, output / "scaling.png")
 
 
-def measure_and_write(name, settings, measure, render_results):
-    """Runs one benchmark and writes `benchmarks/results/NAME.{json,md}`.
+def measure_and_write(name, settings, measure, render_results,
+                      folder=None):
+    """Runs one benchmark and writes `FOLDER/NAME.{json,md}` (`folder`
+    defaults to `benchmarks/results`).
 
     The results are the command line, `settings`, the machine, the load
     average before and after, `measure()` as `measurements` and the total
@@ -381,11 +385,12 @@ def measure_and_write(name, settings, measure, render_results):
     start = time.perf_counter()
     results = {"argv": sys.argv[1:], **settings,
                "load_average_before": machine.load_average(),
-               "machine": machine.describe()}
+               "machine": machine.describe(),
+               "lscpu_flags": machine.lscpu_flags()}
     results["measurements"] = measure()
     results["load_average_after"] = machine.load_average()
     results["total_s"] = time.perf_counter() - start
-    folder = Path(__file__).resolve().parent / "results"
+    folder = Path(folder or Path(__file__).resolve().parent / "results")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.json").write_text(json.dumps(results, indent=2))
     (folder / f"{name}.md").write_text(render_results(results) + "\n")

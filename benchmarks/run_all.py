@@ -164,6 +164,7 @@ def main():
 
     log("start")
     results = {"quick": args.quick, "machine": machine.describe(),
+               "lscpu_flags": machine.lscpu_flags(),
                "load_average_before": machine.load_average()}
     peak, failure = run_worker("benchmarks.matmul_peak",
                                ["--quick"] if args.quick else [])

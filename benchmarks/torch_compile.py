@@ -21,6 +21,7 @@ to torch itself.
 import argparse
 import os
 import statistics
+from pathlib import Path
 
 os.environ["KERAS_BACKEND"] = "torch"
 
@@ -111,12 +112,14 @@ def main():
     parser.add_argument("--dtype", default="mixed_bfloat16",
                         choices=configs.DTYPES)
     parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="results folder; defaults to benchmarks/results")
     args = parser.parse_args()
     report.measure_and_write(
         "torch_compile", {"rounds": args.rounds},
         lambda: [measure(name, args.dtype, args.rounds)
                  for name in args.configs],
-        render)
+        render, args.output)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,12 @@ from keras_perceiver.performance.candidate import PRECISIONS
 
 NUMBERS = ("startup_s", "first_step_s", "step_s")
 # Compilations a run pays beyond its first step's: the evaluation step
-# (validation, test) and the training step again for an epoch's last,
-# shorter batch (torch.compile and XLA compile per batch shape).
+# (validation, test) and, where the compiler specialises on the batch size
+# (XLA), the training step again for an epoch's last, shorter batch. Torch
+# compiles its repeated blocks with the batch dimension dynamic
+# (`training.regional_compile`): a shorter batch compiles nothing.
 RECOMPILES = 2
+BLOCKS_COMPILED_RECOMPILES = 1
 
 
 @dataclasses.dataclass
@@ -54,7 +57,7 @@ class Measurement:
 
     def predicted_s(self, steps):
         """Seconds of a run of `steps` training steps: start-up, the first
-        step, then `steps - 1` steps, and `RECOMPILES` times what the
+        step, then `steps - 1` steps, and `recompiles` times what the
         first step took beyond a later one (its tracing and compiling);
         None when not measured.
 
@@ -68,7 +71,14 @@ class Measurement:
             return None
         compiling_s = max(0.0, self.first_step_s - self.step_s)
         return (self.startup_s + self.first_step_s + (steps - 1) * self.step_s
-                + RECOMPILES * compiling_s)
+                + self.recompiles * compiling_s)
+
+    @property
+    def recompiles(self):
+        """How many times a run compiles again after its first step."""
+        blocks_compiled = (self.candidate.backend == "torch"
+                           and self.candidate.compiled)
+        return BLOCKS_COMPILED_RECOMPILES if blocks_compiled else RECOMPILES
 
     def to_json(self):
         """The row as a dict of JSON values (see `from_json`)."""

@@ -54,6 +54,17 @@ def test_compiling_pays_only_in_a_long_run():
     assert choosing.pick(rows, steps=5_000).candidate == TORCH_COMPILED
 
 
+@pytest.mark.parametrize("candidate, recompiles", [
+    (TF_XLA, 2),          # the evaluation step and the short last batch
+    (TORCH_COMPILED, 1),  # the evaluation step: its batch is dynamic
+])
+def test_a_prediction_counts_the_compilations_a_run_pays(candidate,
+                                                         recompiles):
+    measured = row(candidate, startup_s=5.0, first_step_s=3.0, step_s=1.0)
+    # Start-up, the first step, 9 steps, and 2 s per compilation again.
+    assert measured.predicted_s(10) == 5.0 + 3.0 + 9 + 2.0 * recompiles
+
+
 def test_fixed_values_narrow_the_candidates():
     rows = [row(FLOOR), row(TF_XLA, step_s=0.01), row(TORCH_BF16, step_s=0.05)]
     assert choosing.pick(rows, 1000, backend="torch").candidate == TORCH_BF16
