@@ -102,8 +102,22 @@ def build_steps(config, dtype, mlp_mult, device="cpu"):
     return model, train_step, infer_step
 
 
+def forward_flops_per_sample(model, config):
+    """FLOPs of one example's forward pass as PyTorch counts them
+    (`torch.utils.flop_counter`: matrix products, 2 per multiply-add, the
+    convention of `keras_perceiver.reports.flops`)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    images, _ = make_batch(config)
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(torch.from_numpy(images[:1]))
+    return counter.get_total_flops()
+
+
 def measure(name, config, dtype, timing, mlp_mult):
     model, train_step, infer_step = build_steps(config, dtype, mlp_mult)
+    forward = forward_flops_per_sample(model, config)
     train = time_steps(train_step, **timing)
     infer = time_steps(infer_step, **timing)
     batch = config["batch_size"]
@@ -117,6 +131,9 @@ def measure(name, config, dtype, timing, mlp_mult):
         "batch_size": batch,
         "mlp_mult": mlp_mult if mlp_mult is not None else 4,
         "params": sum(p.numel() for p in model.parameters()),
+        "forward_flops_per_sample": forward,
+        # Forward and backward: 3x the forward pass, as for ours.
+        "train_step_flops": 3 * forward * batch,
         "train": train,
         "infer": infer,
         "train_steps_per_s": 1 / train["median_s"],

@@ -505,23 +505,32 @@ class PerceiverEncoder(PresetMethods, keras.Model):
         ...     print(start, tuple(maps.shape))
         0 (2, 1, 256, 1024)
         """
+        return self._map_chunks(inputs, mask, chunk_size)
+
+    def _map_chunks(self, inputs, mask, chunk_size, latents=None):
+        """`cross_attention_map_chunks` of the latents `latents` (indices;
+        None: all of them). A latent's softmax is over its own row, so the
+        rows of the others are never computed."""
         chunk_size = argument_checks.check_positive_int(
             "chunk_size", chunk_size
         )
         byte_array, mask = self.encode_inputs(inputs, mask)
-        latents = self._initial_latents(ops.shape(byte_array)[0])
+        queries = self._initial_latents(ops.shape(byte_array)[0])
+        if latents is not None:
+            queries = ops.take(queries, latents, axis=1)
         cross = self.cross_attend_for_block(0)
         return cross.attention_weight_chunks(
-            latents, byte_array, chunk_size, mask
+            queries, byte_array, chunk_size, mask
         )
 
     def mean_cross_attention_maps(self, inputs, latents, mask=None,
                                   chunk_size=AUTO_CHUNK_SIZE):
         """Some latents' attention maps averaged over heads, as NumPy.
 
-        What a drawing needs, filled chunk by chunk from
-        `cross_attention_map_chunks`: memory for the chosen latents' maps
-        and one chunk, never the whole `(heads, N, M)` matrix.
+        What a drawing needs, filled chunk by chunk as
+        `cross_attention_map_chunks` does, but for the chosen latents only
+        (a latent's map needs no other's row): memory for their maps and
+        one chunk, never the whole `(heads, N, M)` matrix.
 
         Args:
             inputs: what the model's `call` takes.
@@ -546,11 +555,9 @@ class PerceiverEncoder(PresetMethods, keras.Model):
             "latents", latents, self.num_latents
         )
         chunks = [
-            ops.convert_to_numpy(
-                ops.mean(ops.take(maps, latents, axis=2), axis=1)
-            )
-            for _, maps in self.cross_attention_map_chunks(
-                inputs, mask, chunk_size
+            ops.convert_to_numpy(ops.mean(maps, axis=1))
+            for _, maps in self._map_chunks(
+                inputs, mask, chunk_size, latents
             )
         ]
         return np.concatenate(chunks, axis=-1)

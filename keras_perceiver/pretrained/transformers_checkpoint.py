@@ -207,11 +207,6 @@ def _multimodal_config(model):
     """The multimodal autoencoder's sizes, as transformers names them."""
     adapter = model.encoder.input_adapter
     frames, height, width, _ = adapter.video_shape
-    if height != width:
-        raise ValueError(
-            "transformers' multimodal autoencoder takes square frames (one "
-            f"`image_size`). Received: a model of {height} x {width} frames"
-        )
     resolution = tuple(adapter.video_adapter.max_resolution)
     if resolution[0] != frames or resolution[1] != resolution[2]:
         raise ValueError(

@@ -41,17 +41,37 @@ def main_command(backend, form):
     return read
 
 
-def throughput_row(label, backend, model="keras_perceiver"):
-    """A README headline row from `benchmarks/results/results.json`."""
+# README's headline columns: (model, backend, dtype) of `run_all`'s rows.
+HEADLINE_COLUMNS = [
+    ("keras_perceiver", "tensorflow", "float32"),
+    ("keras_perceiver", "jax", "float32"),
+    ("keras_perceiver", "torch", "float32"),
+    ("perceiver_pytorch", "torch", "float32"),
+    ("keras_perceiver", "tensorflow", "mixed_bfloat16"),
+    ("keras_perceiver", "torch", "mixed_bfloat16"),
+    ("perceiver_pytorch", "torch", "mixed_bfloat16"),
+]
+
+
+def machine_row(label):
+    """A README headline row (one machine kind) from a `results.json` of
+    `benchmarks.run_all`: medium training steps/s per column."""
     def read(data):
-        rows = {row["dtype"]: row for row in data["throughput"]
-                if row["config"] == "medium" and row["model"] == model
-                and (backend is None or row["backend"] == backend)}
-        fp32, bf16 = rows["float32"], rows["mixed_bfloat16"]
-        return (f"| {label} | {fp32['params']:,} | "
-                f"{fp32['train_steps_per_s']:.2f} | "
-                f"{bf16['train_steps_per_s']:.2f} | "
-                f"{fp32['infer_samples_per_s']:.1f} |")
+        steps = {(row["model"], row["backend"], row["dtype"]):
+                 row["train_steps_per_s"] for row in data["throughput"]
+                 if row["config"] == "medium"}
+        return "| " + " | ".join(
+            [label, *(f"{steps[column]:.2f}" for column in HEADLINE_COLUMNS)]
+        ) + " |"
+    return read
+
+
+def medium_parameters(model):
+    """`results.json`: a model's parameters at medium."""
+    def read(data):
+        (params,) = {row["params"] for row in data["throughput"]
+                     if row["config"] == "medium" and row["model"] == model}
+        return f"{params:,}"
     return read
 
 
@@ -94,12 +114,14 @@ LARGE_INPUTS_TORCH_1M = (r"torch M = 1,048,576: ([\d.]+)x the step time, "
 
 FIGURES = [
     # README's benchmark headline.
-    *[("README.md", "benchmarks/results/results.json", throughput_row(*row))
-      for row in [("kp.Perceiver, TensorFlow (XLA)", "tensorflow"),
-                  ("kp.Perceiver, torch (eager)", "torch"),
-                  ("kp.Perceiver, JAX (jit)", "jax"),
-                  ("perceiver-pytorch (torch eager)", None,
-                   "perceiver_pytorch")]],
+    ("README.md", "benchmarks/results/results.json",
+     machine_row("AMD EPYC Zen 4, AVX512_BF16 (2026-12-02)")),
+    ("README.md", "benchmarks/results/intel-xeon-amx/results.json",
+     machine_row("Intel Xeon, AMX (2026-12-07)")),
+    *[("README.md", results, medium_parameters(model))
+      for results in ["benchmarks/results/results.json",
+                      "benchmarks/results/intel-xeon-amx/results.json"]
+      for model in ["keras_perceiver", "perceiver_pytorch"]],
     ("docs/index.md", TRAINING + "mnist_metrics.json",
      percent("test_accuracy", 2)),
     # Training: results on real data.
@@ -200,6 +222,16 @@ FIGURES = [
         lambda data: f"{compile_seconds(data, 'small', 'compiled')} s",
         lambda data: f"{compile_seconds(data, 'medium', 'blocks_compiled')} s",
         lambda data: f"{compile_seconds(data, 'small', 'blocks_compiled')} s"),
+    *[("docs/benchmarks.md",
+       "benchmarks/results/intel-xeon-amx/torch_compile.json", read)
+      for read in [
+          lambda data: f"{compile_seconds(data, 'medium', 'compiled')} s",
+          lambda data: (f"blocks in "
+                        f"{compile_seconds(data, 'medium', 'blocks_compiled')}"
+                        " s")]],
+    *[("docs/benchmarks.md",
+       "benchmarks/results/intel-xeon-amx/torch_compile.md", text(quoted))
+      for quoted in ["1.47x", "1.13x"]],
     # Millions of inputs.
     *[("docs/guides/large-inputs.md", "benchmarks/results/large_inputs.md",
        text(quoted)) for quoted in

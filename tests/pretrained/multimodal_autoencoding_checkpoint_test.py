@@ -1,6 +1,6 @@
 """`PerceiverForMultimodalAutoencoding` in keras-perceiver, against transformers.
 
-A tiny random-weight transformers model (2 frames of 8 x 8, 32 audio
+A tiny random-weight transformers model (2 frames of 8 x 12, 32 audio
 samples) is converted; its audio, video and label outputs must match
 transformers' to 1e-4, decoding every point and a subset of them, and a
 model written back by `save_transformers_checkpoint` must load in
@@ -23,26 +23,27 @@ from support import to_numpy  # noqa: E402
 from keras_perceiver import pretrained  # noqa: E402
 
 TOLERANCE = 1e-4
-# 2 frames of 8 x 8 RGB pixels, 2 x 16 audio samples in patches of 4, 10
+# 2 frames of 8 x 12 RGB pixels (not square: transformers decodes
+# `output_shape`'s height and width, whatever its Fourier resolution), 2 x 16 audio samples in patches of 4, 10
 # classes. The common input width: audio 4 + 2 * 192 + 1 = 389 channels,
 # the widest, plus 4 of padding. `image_size` is the video's Fourier
 # resolution, neither the frames' side nor the patch grid's (the published
 # model has 56 on 224 x 224 frames).
 CONFIG = dict(
     TINY, num_frames=2, image_size=6, audio_samples_per_frame=16,
-    samples_per_patch=4, output_shape=[1, 2, 8, 8], output_num_channels=8,
+    samples_per_patch=4, output_shape=[1, 2, 8, 12], output_num_channels=8,
     num_labels=10, d_model=393, _label_trainable_num_channels=8,
 )
 RNG = np.random.default_rng(0)
 INPUTS = {
-    "video": RNG.uniform(size=(3, 2, 8, 8, 3)).astype("float32"),
+    "video": RNG.uniform(size=(3, 2, 8, 12, 3)).astype("float32"),
     "audio": RNG.normal(size=(3, 32, 1)).astype("float32"),
     "label": np.eye(10, dtype="float32")[[1, 2, 3]],
 }
 # Every point (the only way transformers decodes this model) and a subset.
 POINTS = {
-    "all": {"video": np.arange(128), "audio": np.arange(8)},
-    "subset": {"video": np.array([5, 77, 3, 127]), "audio": np.array([6, 1])},
+    "all": {"video": np.arange(192), "audio": np.arange(8)},
+    "subset": {"video": np.array([5, 77, 3, 191]), "audio": np.array([6, 1])},
 }
 
 
@@ -79,9 +80,9 @@ def hf_outputs(model, points):
 
 def max_differences(hf_model, model, points):
     expected = hf_outputs(hf_model, points)
-    if len(points["video"]) == 128:
+    if len(points["video"]) == 192:
         outputs = model(INPUTS)
-        outputs["video"] = to_numpy(outputs["video"]).reshape(3, 128, 3)
+        outputs["video"] = to_numpy(outputs["video"]).reshape(3, 192, 3)
     else:
         outputs = model(INPUTS, subsampled_output_points=points)
     differences = {}
