@@ -202,6 +202,8 @@ def main():
     parser.add_argument("--worker", choices=["tensorflow", "jax"],
                         help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="results folder; defaults to benchmarks/results")
     args = parser.parse_args()
     timing = dict(warmup=2, repeats=args.repeats, steps=1)
     if args.worker == "tensorflow":
@@ -211,7 +213,7 @@ def main():
     report.measure_and_write(
         "backend_gap", {"repeats": args.repeats},
         lambda: [measure(name, args.repeats) for name in args.configs],
-        render)
+        render, args.output)
 
 
 if __name__ == "__main__":
