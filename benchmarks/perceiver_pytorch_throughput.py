@@ -110,7 +110,9 @@ def forward_flops_per_sample(model, config):
 
     images, _ = make_batch(config)
     counter = FlopCounterMode(display=False)
-    with torch.no_grad(), counter:
+    # Not under `torch.no_grad`: the counter's module tracker needs the
+    # autograd graph.
+    with counter:
         model(torch.from_numpy(images[:1]))
     return counter.get_total_flops()
 

@@ -61,11 +61,10 @@ def _swap_heads(tensor):
     back.
 
     The explicit route's products are batched matmuls over `(batch,
-    heads)` with these transposes, not einsums: XLA:CPU lowers the einsums
-    `bqhd,bkhd->bhqk` and `bhqk,bkhd->bqhd` with more layout copies, and
-    Keras-JAX's medium training step was 4-8 % slower with them, its
-    inference 25 % (2026-12-07, Intel Xeon; TensorFlow and torch equal
-    within noise).
+    heads)` with these transposes, not einsums: with the einsums
+    `bqhd,bkhd->bhqk` and `bhqk,bkhd->bqhd`, Keras-JAX's medium inference
+    was 25 % slower and its training step 1-8 % (2026-12-07, Intel Xeon;
+    TensorFlow and torch equal within noise).
     """
     return ops.transpose(tensor, (0, 2, 1, 3))
 
