@@ -3,8 +3,9 @@
 One JSON file per machine (its CPU and GPUs) in the cache folder:
 `$KERAS_PERCEIVER_CACHE`, else `$XDG_CACHE_HOME/keras-perceiver`, else
 `~/.cache/keras-perceiver`. It maps a key (a hash of the workload, the
-machine and the library versions) to what was measured. The file is
-written atomically; a damaged one is a warning and a new measurement.
+machine, the library versions and the measuring method) to what was
+measured. The file is written atomically; a damaged one is a warning and a
+new measurement.
 """
 
 import hashlib
@@ -17,6 +18,10 @@ from keras_perceiver.performance.measurement import Measurement
 from keras_perceiver.training.atomic_files import write_text_atomically
 
 CACHE_VARIABLE = "KERAS_PERCEIVER_CACHE"
+# What a table's rows mean, in the key: raised whenever a candidate is
+# measured differently within one release (2: torch.compile compiles the
+# repeated blocks, not the whole step), so older tables are measured again.
+MEASUREMENT_METHOD = 2
 
 
 def cache_folder():
@@ -44,7 +49,8 @@ def cache_path(machine):
 
 
 def cache_key(workload, machine, versions):
-    """The key of a table: a hash of what it was measured for.
+    """The key of a table: a hash of what it was measured for and how
+    (`MEASUREMENT_METHOD`).
 
     Args:
         workload: dict. The workload (model, inputs, batch size).
@@ -55,7 +61,7 @@ def cache_key(workload, machine, versions):
         str.
     """
     return _digest({"workload": workload, "machine": machine,
-                    "versions": versions})
+                    "versions": versions, "method": MEASUREMENT_METHOD})
 
 
 def _digest(value):

@@ -129,7 +129,7 @@ def test_bfloat16_is_a_candidate_where_the_cpu_has_it(measured, monkeypatch,
     assert choice.steps == 500  # 10 epochs of the workload's 50 steps
 
 
-def test_the_cache_answers_until_the_config_or_a_version_changes(
+def test_the_cache_answers_until_the_config_a_version_or_the_method_changes(
         measured, monkeypatch):
     first = choosing.choose_for_workload(WORKLOAD)
     again = choosing.choose_for_workload(WORKLOAD, epochs=3)
@@ -144,6 +144,10 @@ def test_the_cache_answers_until_the_config_or_a_version_changes(
     assert len(measured) == 3
     assert choosing.choose_for_workload(WORKLOAD, refresh=True)
     assert len(measured) == 4
+    # A table measured by an earlier method is measured again.
+    monkeypatch.setattr(measurement_cache, "MEASUREMENT_METHOD",
+                        measurement_cache.MEASUREMENT_METHOD + 1)
+    assert not choosing.choose_for_workload(WORKLOAD).from_cache
 
 
 @pytest.mark.parametrize("damage", [
