@@ -21,7 +21,7 @@ compiler and runtime (the part in this project's and Keras' hands), and
 `TensorFlow's program: JAX runtime / TensorFlow runtime` is what jaxlib's
 XLA:CPU costs against TensorFlow's on the same program (two processes one
 after the other: compare it only from a quiet run). Writes
-`benchmarks/results/backend_gap.{json,md}`.
+`backend_gap.{json,md}` to `benchmarks/results` (or `--output`).
 
 The JAX worker compiles a foreign HLO module through jaxlib's internal
 `xla_client` (`hlo_to_stablehlo`, `compile_and_load`): a diagnostic that

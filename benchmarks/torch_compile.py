@@ -13,7 +13,7 @@ the same batch. After warming each up (a compiled model's warm-up is its
 compilation; every model's is reported), it times `--rounds` rounds, each
 running every model for 3 training steps in turn, so that all four see the
 same machine load; the medians over the rounds are reported. Writes
-`benchmarks/results/torch_compile.{json,md}`.
+`torch_compile.{json,md}` to `benchmarks/results` (or `--output`).
 Needs perceiver-pytorch (`pip install -e .[bench]`); sets `KERAS_BACKEND`
 to torch itself.
 """

@@ -61,10 +61,11 @@ def _swap_heads(tensor):
     back.
 
     The explicit route's products are batched matmuls over `(batch,
-    heads)` with these transposes, not einsums: with the einsums
-    `bqhd,bkhd->bhqk` and `bhqk,bkhd->bqhd`, Keras-JAX's medium inference
-    was 25 % slower and its training step 1-8 % (2026-12-07, Intel Xeon;
-    TensorFlow and torch equal within noise).
+    heads)` with these transposes, not the einsums `bqhd,bkhd->bhqk` and
+    `bhqk,bkhd->bqhd`: they take Keras-JAX's medium inference 25 % less
+    time and its training step 1-8 % less (2026-12-07, Intel Xeon;
+    TensorFlow and torch equal within noise; benchmarks/README.md,
+    finding 12).
     """
     return ops.transpose(tensor, (0, 2, 1, 3))
 

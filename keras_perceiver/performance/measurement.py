@@ -10,11 +10,13 @@ from keras_perceiver.performance.candidate import Candidate
 from keras_perceiver.performance.candidate import PRECISIONS
 
 NUMBERS = ("startup_s", "first_step_s", "step_s")
-# Compilations a run pays beyond its first step's: the evaluation step
-# (validation, test) and, where the compiler specialises on the batch size
-# (XLA), the training step again for an epoch's last, shorter batch. Torch
-# compiles its repeated blocks with the batch dimension dynamic
-# (`training.regional_compile`): a shorter batch compiles nothing.
+# Compilations a run pays beyond its first step's (counted for every
+# candidate; an uncompiled one's first step costs little more than the
+# others): the evaluation step (validation, test) and, where the compiler
+# specialises on the batch size (XLA), the training step again for an
+# epoch's last, shorter batch. Torch compiles its repeated blocks with the
+# batch dimension dynamic (`training.regional_compile`): a shorter batch
+# compiles nothing unless it holds a single example.
 RECOMPILES = 2
 BLOCKS_COMPILED_RECOMPILES = 1
 

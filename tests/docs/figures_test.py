@@ -262,7 +262,8 @@ FIGURES = [
     *[("docs/benchmarks.md",
        "benchmarks/results/intel-xeon-amx/torch_compile.md", text(quoted))
       for quoted in ["1.47x", "1.13x"]],
-    ("docs/benchmarks.md", "benchmarks/results/intel-xeon-amx/auto_choice.json",
+    ("docs/benchmarks.md",
+     "benchmarks/results/intel-xeon-amx/auto_choice.json",
      lambda data: "({:.0f} s; {:.0f} s from the warm cache, {:.0f} s".format(
          *(run_seconds(data, name) for name in [
              "torch, mixed_bfloat16, eager", "auto, warm cache",
@@ -283,11 +284,13 @@ FIGURES = [
     *[("docs/benchmarks.md", "benchmarks/results/intel-xeon-amx/results.md",
        text(quoted)) for quoted in ["371", "1.04x", "0.84x"]],
     *on_pages(
-        ["docs/benchmarks.md"], "benchmarks/results/intel-xeon-amx/results.json",
+        ["docs/benchmarks.md"],
+        "benchmarks/results/intel-xeon-amx/results.json",
         lambda data: "{:.2f}x our FLOPs".format(
             medium_float32(data, "perceiver_pytorch")["train_step_flops"]
             / medium_float32(data, "tensorflow")["train_step_flops"]),
-        lambda data: "{:.0f} % of the float32 peak, our best at {:.0f} %".format(
+        lambda data: (
+            "{:.0f} % of the float32 peak, our best at {:.0f} %").format(
             100 * float32_utilisation(data, "perceiver_pytorch"),
             100 * max(float32_utilisation(data, backend)
                       for backend in ["tensorflow", "jax", "torch"])),

@@ -24,8 +24,8 @@ from keras_perceiver import pretrained  # noqa: E402
 
 TOLERANCE = 1e-4
 # 2 frames of 8 x 12 RGB pixels (not square: transformers decodes
-# `output_shape`'s height and width, whatever its Fourier resolution), 2 x 16 audio samples in patches of 4, 10
-# classes. The common input width: audio 4 + 2 * 192 + 1 = 389 channels,
+# `output_shape`'s height and width, whatever its Fourier resolution),
+# 2 x 16 audio samples in patches of 4, 10 classes. The common input width: audio 4 + 2 * 192 + 1 = 389 channels,
 # the widest, plus 4 of padding. `image_size` is the video's Fourier
 # resolution, neither the frames' side nor the patch grid's (the published
 # model has 56 on 224 x 224 frames).
