@@ -141,16 +141,16 @@ def _compiled_call(compiled, layer, *args, **kwargs):
     (tensors on the "meta" device)."""
     import torch
 
-    tensors = [value for value in torch.utils._pytree.tree_leaves(
-        (args, kwargs)) if isinstance(value, torch.Tensor)]
-    if any(tensor.device.type == "meta" for tensor in tensors):
-        return type(layer).call(layer, *args, **kwargs)
     # The first cross-attend's latents are the learned array broadcast over
     # the batch (stride 0): contiguous, they share the other calls' graph.
     args, kwargs = torch.utils._pytree.tree_map_only(
         torch.Tensor, torch.Tensor.contiguous, (args, kwargs))
+    tensors = [value for value in torch.utils._pytree.tree_leaves(
+        (args, kwargs)) if isinstance(value, torch.Tensor)]
+    if any(tensor.device.type == "meta" for tensor in tensors):
+        return type(layer).call(layer, *args, **kwargs)
     batch_size = args[0].shape[0]
-    for tensor in torch.utils._pytree.tree_leaves((args, kwargs)):
+    for tensor in tensors:
         # The latents' batch, and the inputs', masks' and keys' that share
         # it (a causal mask `(N, N)` has none), one symbol for all. Unbacked,
         # not merely dynamic: inductor's CPU kernels would otherwise guard
@@ -158,8 +158,7 @@ def _compiled_call(compiled, layer, *args, **kwargs):
         # takes another accumulation), and a shorter last batch across such
         # a bound would compile again. A batch of 1 compiles on its own
         # (unbacked sizes are never 0 or 1).
-        if (batch_size > 1 and isinstance(tensor, torch.Tensor)
-                and tensor.ndim and tensor.shape[0] == batch_size):
+        if batch_size > 1 and tensor.ndim and tensor.shape[0] == batch_size:
             torch._dynamo.decorators.mark_unbacked(
                 tensor, 0, shape_id=BATCH_SHAPE_ID)
     return compiled(layer, *args, **kwargs)
