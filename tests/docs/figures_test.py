@@ -41,7 +41,9 @@ def main_command(backend, form):
     return read
 
 
-# README's headline columns: (model, backend, dtype) of `run_all`'s rows.
+# `run_all`'s rows by (model, backend, dtype): perceiver-pytorch's in
+# float32, and README's headline columns.
+PERCEIVER_PYTORCH_FP32 = ("perceiver_pytorch", "torch", "float32")
 HEADLINE_COLUMNS = [
     ("keras_perceiver", "tensorflow", "float32"),
     ("keras_perceiver", "jax", "float32"),
@@ -53,16 +55,21 @@ HEADLINE_COLUMNS = [
 ]
 
 
+def medium_rows(data):
+    """A `results.json` of `benchmarks.run_all`: its medium rows by
+    (model, backend, dtype)."""
+    return {(row["model"], row["backend"], row["dtype"]): row
+            for row in data["throughput"] if row["config"] == "medium"}
+
+
 def machine_row(label):
-    """A README headline row (one machine kind) from a `results.json` of
-    `benchmarks.run_all`: medium training steps/s per column."""
+    """A README headline row (one machine kind) from a `results.json`:
+    medium training steps/s per column."""
     def read(data):
-        steps = {(row["model"], row["backend"], row["dtype"]):
-                 row["train_steps_per_s"] for row in data["throughput"]
-                 if row["config"] == "medium"}
-        return "| " + " | ".join(
-            [label, *(f"{steps[column]:.2f}" for column in HEADLINE_COLUMNS)]
-        ) + " |"
+        rows = medium_rows(data)
+        return "| " + " | ".join([label, *(
+            f"{rows[column]['train_steps_per_s']:.2f}"
+            for column in HEADLINE_COLUMNS)]) + " |"
     return read
 
 
@@ -95,15 +102,9 @@ def compile_seconds(data, config, model):
     return round(measured["warmup_s"][model])
 
 
-def medium_float32(data, model_or_backend):
-    """`results.json`: the medium float32 row of perceiver-pytorch or of a
-    backend of ours."""
-    (row,) = [row for row in data["throughput"]
-              if row["config"] == "medium" and row["dtype"] == "float32"
-              and model_or_backend in (row["model"], row["backend"])
-              and (model_or_backend == "perceiver_pytorch")
-              == (row["model"] == "perceiver_pytorch")]
-    return row
+def ours_fp32(backend):
+    """The key of our model's medium float32 row on `backend`."""
+    return ("keras_perceiver", backend, "float32")
 
 
 def float32_peak(data):
@@ -113,8 +114,9 @@ def float32_peak(data):
                if measurement["dtype"] == "float32")
 
 
-def float32_utilisation(data, model_or_backend):
-    row = medium_float32(data, model_or_backend)
+def float32_utilisation(data, key):
+    """A medium float32 row's share of the float32 matmul peak."""
+    row = medium_rows(data)[key]
     return (row["train_step_flops"] / row["train"]["median_s"] / 1e9
             / float32_peak(data))
 
@@ -243,8 +245,10 @@ FIGURES = [
         lambda data: f"{data['training_steps']} steps of batch {data['batch_size']}"),
     # Compiled torch steps: the whole step against the repeated blocks.
     ("README.md", "benchmarks/results/torch_compile.json",
-     lambda data: (f"the medium model in {compile_seconds(data, 'medium', 'blocks_compiled')} s, "
-                   f"not {compile_seconds(data, 'medium', 'compiled')} s")),
+     lambda data: (
+         "the medium model in "
+         f"{compile_seconds(data, 'medium', 'blocks_compiled')} s, "
+         f"not {compile_seconds(data, 'medium', 'compiled')} s")),
     *on_pages(
         ["docs/benchmarks.md", "docs/guides/backends-and-precision.md"],
         "benchmarks/results/torch_compile.json",
@@ -287,17 +291,17 @@ FIGURES = [
         ["docs/benchmarks.md"],
         "benchmarks/results/intel-xeon-amx/results.json",
         lambda data: "{:.2f}x our FLOPs".format(
-            medium_float32(data, "perceiver_pytorch")["train_step_flops"]
-            / medium_float32(data, "tensorflow")["train_step_flops"]),
+            medium_rows(data)[PERCEIVER_PYTORCH_FP32]["train_step_flops"]
+            / medium_rows(data)[ours_fp32("tensorflow")]["train_step_flops"]),
         lambda data: (
             "{:.0f} % of the float32 peak, our best at {:.0f} %").format(
-            100 * float32_utilisation(data, "perceiver_pytorch"),
-            100 * max(float32_utilisation(data, backend)
+            100 * float32_utilisation(data, PERCEIVER_PYTORCH_FP32),
+            100 * max(float32_utilisation(data, ours_fp32(backend))
                       for backend in ["tensorflow", "jax", "torch"])),
         lambda data: "our step at {:.0f} % of the peak".format(
-            100 * 2 * medium_float32(data, "perceiver_pytorch")[
+            100 * 2 * medium_rows(data)[PERCEIVER_PYTORCH_FP32][
                 "train_steps_per_s"]
-            * medium_float32(data, "tensorflow")["train_step_flops"]
+            * medium_rows(data)[ours_fp32("tensorflow")]["train_step_flops"]
             / 1e9 / float32_peak(data))),
     ("docs/benchmarks.md", "benchmarks/results/results.md", text("164")),
     # Benchmarks: the prose around the included tables.
