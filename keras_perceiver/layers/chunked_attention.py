@@ -54,6 +54,7 @@ variables).
 import functools
 
 import keras
+import numpy as np
 from keras import ops
 
 # The logit of a masked element: a finite stand-in for minus infinity, so
@@ -185,6 +186,31 @@ def softmax_chunks(chunk_logits, num_inputs, chunk_size):
     maximum, total = maximum[..., None], total[..., None]
     for start, stop in bounds:
         yield start, ops.exp(chunk_logits(start, stop) - maximum) / total
+
+
+def maps_averaged_over_heads(chunks):
+    """Attention maps from their chunks, averaged over heads, as NumPy.
+
+    Args:
+        chunks: iterable of `(start, probabilities)` in order, as
+            `PerceiverAttention.attention_weight_chunks` yields them:
+            `probabilities` of shape `(batch, heads, N, chunk)`.
+
+    Returns:
+        A float32 NumPy array `(batch, N, M)`: the chunks' mean over heads,
+        joined along the inputs. Each chunk becomes NumPy before the next
+        is made, so the heads' whole matrix never exists.
+
+    Example:
+
+    >>> probabilities = keras.ops.full((1, 2, 3, 4), 0.25)
+    >>> maps_averaged_over_heads([(0, probabilities), (4, probabilities)]).shape
+    (1, 3, 8)
+    """
+    return np.concatenate(
+        [ops.convert_to_numpy(ops.mean(maps, axis=1)) for _, maps in chunks],
+        axis=-1,
+    )
 
 
 def _fold(maximum, total, logits, valid):

@@ -145,7 +145,7 @@ class CrossAttention(AttentionBlock):
         )
 
     def attention_weight_chunks(self, latents, inputs, chunk_size,
-                                mask=None):
+                                mask=None, query_positions=None):
         """`attention_weights` chunk by chunk of inputs, exact.
 
         Args:
@@ -153,6 +153,8 @@ class CrossAttention(AttentionBlock):
             inputs: Tensor of shape `(batch, M, C)`.
             chunk_size: int. Inputs per chunk.
             mask: Optional boolean tensor of shape `(batch, M)`.
+            query_positions: Optional int tensor `(N,)`: latent `i` sees
+                only the inputs at `query_positions[i]` and before.
 
         Returns:
             A generator of `(start, probabilities)`, `probabilities` of
@@ -161,7 +163,7 @@ class CrossAttention(AttentionBlock):
         """
         return self.attention.attention_weight_chunks(
             self.latent_norm(latents), inputs, chunk_size, mask,
-            key_value_norm=self.input_norm,
+            key_value_norm=self.input_norm, query_positions=query_positions,
         )
 
     def compute_mask(self, *args, **kwargs):

@@ -41,6 +41,21 @@ def check_heads(num_heads, qk_channels, v_channels):
     )
 
 
+def _chunk_mask(mask, query_positions, start, stop):
+    """The mask of keys `start` to `stop`, broadcasting to the logits
+    `(batch, heads, queries, chunk)`: the key mask's slice, and the keys
+    each query may see by its position; None where neither is given."""
+    masks = []
+    if mask is not None:
+        masks.append(ops.cast(mask[:, start:stop], "bool")[:, None, None, :])
+    if query_positions is not None:
+        visible = ops.arange(start, stop)[None, :] <= query_positions[:, None]
+        masks.append(visible[None, None])
+    if not masks:
+        return None
+    return masks[0] if len(masks) == 1 else ops.logical_and(*masks)
+
+
 def per_query_mask(mask):
     """A boolean attention mask of shape `(batch, queries, num_keys)`.
 
@@ -381,7 +396,8 @@ class PerceiverAttention(keras.layers.Layer):
         return self._attention_probabilities(queries, keys, mask)
 
     def attention_weight_chunks(self, query, key_value, chunk_size,
-                                mask=None, key_value_norm=None):
+                                mask=None, key_value_norm=None,
+                                query_positions=None):
         """The probabilities of `attention_weights`, chunk by chunk of keys.
 
         Exact (the softmax's normaliser comes from a first pass over the
@@ -397,6 +413,9 @@ class PerceiverAttention(keras.layers.Layer):
             mask: Optional boolean tensor of shape `(batch, num_keys)`.
             key_value_norm: Optional layer applied to each chunk of
                 `key_value` first.
+            query_positions: Optional int tensor `(num_queries,)`: query
+                `i` sees only the keys at `query_positions[i]` and before
+                (a causal mask, made chunk by chunk, never whole).
 
         Returns:
             A generator of `(start, probabilities)`, `probabilities` of
@@ -410,10 +429,7 @@ class PerceiverAttention(keras.layers.Layer):
             if key_value_norm is not None:
                 chunk = key_value_norm(chunk)
             keys = self._split_heads(self.key_dense(chunk))
-            chunk_mask = None
-            if mask is not None:
-                chunk_mask = ops.cast(mask[:, start:stop], "bool")
-                chunk_mask = chunk_mask[:, None, None, :]
+            chunk_mask = _chunk_mask(mask, query_positions, start, stop)
             # Without gradients: on PyTorch the running statistics would
             # otherwise keep every chunk's autograd graph alive.
             return ops.stop_gradient(ops.cast(

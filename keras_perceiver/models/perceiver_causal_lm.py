@@ -4,8 +4,10 @@ from keras import ops
 
 from keras_perceiver import argument_checks
 from keras_perceiver.layers.causal_mask import causal_mask
+from keras_perceiver.layers.chunked_attention import maps_averaged_over_heads
 from keras_perceiver.layers.cross_attention import CrossAttention
 from keras_perceiver.layers.latent_transformer import LatentTransformer
+from keras_perceiver.layers.perceiver_attention import AUTO_CHUNK_SIZE
 from keras_perceiver.models.byte_sampling import check_sampling
 from keras_perceiver.models.byte_sampling import next_token
 from keras_perceiver.models.compiled_inference import compile_inference
@@ -159,14 +161,18 @@ class PerceiverCausalLM(keras.Model):
         self.output_dense.build(latents_shape)
 
     def call(self, inputs, training=None):
-        length = inputs.shape[1]
+        return self._logits(inputs, self._latents_for(inputs), training)
+
+    def _latents_for(self, ids):
+        """How many latents `ids` have: `num_latents`, or fewer for a
+        shorter context; raises past `max_context`."""
+        length = ids.shape[1]
         if length is not None and length > self.max_context:
             raise ValueError(
                 f"The inputs must hold at most max_context={self.max_context}"
                 f" tokens. Received: {length} tokens"
             )
-        num_latents = min(self.num_latents, length or self.num_latents)
-        return self._logits(inputs, num_latents, training)
+        return min(self.num_latents, length or self.num_latents)
 
     def _logits(self, ids, num_latents, training=None):
         """The logits of the last `num_latents` positions of `ids`."""
@@ -200,6 +206,112 @@ class PerceiverCausalLM(keras.Model):
             ops.maximum(positions, 0)
         )
         return embeddings, key_mask
+
+    def cross_attention_maps(self, inputs, chunk_size=None):
+        """Attention of the latents over the context in the cross-attend.
+
+        The whole matrix; `cross_attention_map_chunks` and
+        `mean_cross_attention_maps` stream it for long contexts.
+
+        Args:
+            inputs: int token ids `(batch, T)`, as `call` takes them.
+            chunk_size: int or None. None computes the matrix in one
+                softmax; an int joins `cross_attention_map_chunks` of that
+                many positions. Defaults to None.
+
+        Returns:
+            A tensor `(batch, num_cross_heads, N, T)` of attention
+            probabilities, `N = min(num_latents, T)`: row `n` says where
+            the latent at position `T - N + n` looks, zero at every later
+            position and at the padding.
+
+        Example:
+
+        >>> model.cross_attention_maps(ids).shape  # doctest: +SKIP
+        (1, 1, 8, 32)
+        """
+        if chunk_size is not None:
+            chunks = self.cross_attention_map_chunks(inputs, chunk_size)
+            return ops.concatenate([maps for _, maps in chunks], axis=-1)
+        latents, embeddings, key_mask = self._cross_attend_inputs(inputs)
+        num_latents, length = latents.shape[1], embeddings.shape[1]
+        return self.cross_attention.attention_weights(
+            latents, embeddings, causal_mask(num_latents, length, key_mask)
+        )
+
+    def cross_attention_map_chunks(self, inputs, chunk_size=AUTO_CHUNK_SIZE):
+        """`cross_attention_maps` streamed over chunks of the context.
+
+        Exact slices of the whole matrix; the causal mask is made chunk by
+        chunk too, so no `(N, T)` array exists.
+
+        Args:
+            inputs: int token ids `(batch, T)`.
+            chunk_size: int. Positions per chunk. Defaults to 4096.
+
+        Returns:
+            A generator of `(start, probabilities)`, `probabilities` a
+            float32 tensor `(batch, num_cross_heads, N, chunk)`.
+
+        Example:
+
+        >>> for start, maps in model.cross_attention_map_chunks(
+        ...         ids, chunk_size=16):  # doctest: +SKIP
+        ...     print(start, tuple(maps.shape))
+        0 (1, 1, 8, 16)
+        16 (1, 1, 8, 16)
+        """
+        return self._map_chunks(inputs, chunk_size)
+
+    def mean_cross_attention_maps(self, inputs, latents,
+                                  chunk_size=AUTO_CHUNK_SIZE):
+        """Some latents' attention maps averaged over heads, as NumPy.
+
+        Only the chosen latents' rows are computed, chunk by chunk.
+
+        Args:
+            inputs: int token ids `(batch, T)`.
+            latents: list of ints, each in `[0, N)` (latent `n` sits at
+                position `T - N + n`).
+            chunk_size: int. Positions per chunk. Defaults to 4096.
+
+        Returns:
+            A float32 NumPy array `(batch, len(latents), T)`.
+
+        Example:
+
+        >>> model.mean_cross_attention_maps(ids, [0, 7]).shape  # doctest: +SKIP
+        (1, 2, 32)
+        """
+        latents = argument_checks.check_indices(
+            "latents", latents, self._latents_for(inputs)
+        )
+        return maps_averaged_over_heads(
+            self._map_chunks(inputs, chunk_size, latents)
+        )
+
+    def _map_chunks(self, inputs, chunk_size, latents=None):
+        """`cross_attention_map_chunks` of the latents `latents`
+        (indices; None: all of them)."""
+        chunk_size = argument_checks.check_positive_int(
+            "chunk_size", chunk_size
+        )
+        queries, embeddings, key_mask = self._cross_attend_inputs(inputs)
+        num_latents, length = queries.shape[1], embeddings.shape[1]
+        positions = ops.arange(num_latents) + (length - num_latents)
+        if latents is not None:
+            queries = ops.take(queries, latents, axis=1)
+            positions = ops.take(positions, latents)
+        return self.cross_attention.attention_weight_chunks(
+            queries, embeddings, chunk_size, key_mask,
+            query_positions=positions,
+        )
+
+    def _cross_attend_inputs(self, ids):
+        """The latents, the embedded context and its mask of real tokens."""
+        num_latents = self._latents_for(ids)
+        embeddings, key_mask = self._embed(ops.cast(ids, "int32"))
+        return embeddings[:, -num_latents:], embeddings, key_mask
 
     def _output(self, latents):
         logits = self.output_dense(self.output_norm(latents))

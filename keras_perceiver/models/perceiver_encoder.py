@@ -1,10 +1,10 @@
 import keras
-import numpy as np
 from keras import ops
 
 from keras_perceiver import argument_checks
 from keras_perceiver.adapters.image_adapter import ImageAdapter
 from keras_perceiver.adapters.input_adapter import split_masked_inputs
+from keras_perceiver.layers.chunked_attention import maps_averaged_over_heads
 from keras_perceiver.layers.cross_attention import CrossAttention
 from keras_perceiver.layers.initializers import initializer_or_default
 from keras_perceiver.layers.latent_transformer import LatentTransformer
@@ -554,13 +554,9 @@ class PerceiverEncoder(PresetMethods, keras.Model):
         latents = argument_checks.check_indices(
             "latents", latents, self.num_latents
         )
-        chunks = [
-            ops.convert_to_numpy(ops.mean(maps, axis=1))
-            for _, maps in self._map_chunks(
-                inputs, mask, chunk_size, latents
-            )
-        ]
-        return np.concatenate(chunks, axis=-1)
+        return maps_averaged_over_heads(
+            self._map_chunks(inputs, mask, chunk_size, latents)
+        )
 
     def compute_mask(self, *args, **kwargs):
         """The mask is consumed here: the output has no padding."""

@@ -61,6 +61,7 @@ class TrainingRun:
         self.spec = spec
         self.output_dir = None
         self.checkpoint = None
+        self.epoch_timer = _EpochTimer()
 
     @property
     def finished_epochs(self):
@@ -188,6 +189,7 @@ class TrainingRun:
             if self.output_dir is not None:
                 callbacks.append(keras.callbacks.CSVLogger(
                     str(self.output_dir / "history.csv")))
+        callbacks.append(self.epoch_timer)
         try:
             _fit_on_engine(model, dataset, spec, callbacks,
                            verbose=1 if self.output_dir is not None else 0)
@@ -232,6 +234,9 @@ class TrainingRun:
             "parameters": int(model.count_params()),
             "epochs": spec.epochs,
             "training_seconds_this_run": round(seconds, 1),
+            # Each epoch's training and validation, checkpoint included.
+            "epoch_seconds_this_run": [
+                round(epoch, 3) for epoch in self.epoch_timer.seconds],
             # On torch the step runs eagerly through compiled blocks.
             "jit_compile": bool(model.jit_compile or self.spec.jit_compile),
         }
@@ -245,6 +250,21 @@ class TrainingRun:
             f"parameters, {seconds:.0f} s of training in this run). "
             f"Saved {output_dir / 'model.keras'}"
         )
+
+
+class _EpochTimer(keras.callbacks.Callback):
+    """Wall-clock seconds of each epoch `fit` runs, in `seconds`."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+        self._started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._started)
 
 
 def compiled_model(spec, dataset):

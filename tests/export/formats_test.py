@@ -36,8 +36,7 @@ from support import to_numpy
 FLOAT32_TOLERANCE = 1e-4
 SUFFIXES = {"onnx": ".onnx", "litert": ".tflite"}
 # (case, format) pairs each backend exports; together every family in
-# every format, but the causal LM in ONNX only (its LiteRT file, converted
-# from the same graph, would add 4 CPU-seconds).
+# every format.
 EXPORTS = {
     "tensorflow": [("masked_audio", "onnx"), ("masked_audio", "litert"),
                    ("masked_lm", "onnx"), ("multimodal", "onnx"),
@@ -51,14 +50,17 @@ EXPORTS = {
                    ("causal_lm", "onnx"),
                    ("multimodal_autoencoder", "onnx")],
     "jax": [],
-    "torch": [("masked_lm", "litert")],
+    "torch": [("masked_lm", "litert"), ("causal_lm", "litert"),
+              ("multimodal_autoencoder", "litert")],
 }
-# The files' output names, where not `logits`: ONNX names every value once,
-# so the multimodal autoencoder's outputs named as its inputs are
-# `<name>_output` in its ONNX file.
+# The files' output names, where not `logits`, by case or (case, format):
+# ONNX names every value once, so the multimodal autoencoder's outputs
+# named as its inputs are `<name>_output` in its ONNX file.
 OUTPUT_NAMES = {
     "optical_flow": ["outputs"],
-    "multimodal_autoencoder": ["audio_output", "label_output", "video_output"],
+    ("multimodal_autoencoder", "onnx"): ["audio_output", "label_output",
+                                         "video_output"],
+    ("multimodal_autoencoder", "litert"): ["audio", "label", "video"],
 }
 # Int8 dynamic-range quantisation stores weights of 1024 elements or more
 # (LiteRT's threshold) as int8: a model with 64-wide latents has them.
@@ -178,7 +180,8 @@ def test_export_matches_the_model_in_a_new_process(exported, name, format):
     path, feed, expected = exports[name, format, None]
     result = results[path]
     assert result["inputs"] == sorted(feed)
-    assert result["outputs"] == OUTPUT_NAMES.get(name, ["logits"])
+    assert result["outputs"] == OUTPUT_NAMES.get(
+        (name, format), OUTPUT_NAMES.get(name, ["logits"]))
     expected = by_name_in_file(expected, result["outputs"])
     for size in (1, 7):  # A dynamic batch size.
         for output, values in result["values"][str(size)].items():

@@ -15,6 +15,7 @@ from keras_perceiver.layers.perceiver_attention import AUTO_CHUNK_SIZE
 from keras_perceiver.layers.perceiver_attention import PerceiverAttention
 from keras_perceiver.reports import plotting
 from bad_input import assert_value_error
+from model_cases import causal_lm_case, multimodal_autoencoder_case
 from models.task_attention_maps_test import image_tasks, tiny_encoder
 from support import tiny_flow_model, tiny_perceiver, to_numpy
 from reports.plotting_test import tiny_dataset
@@ -60,6 +61,9 @@ OTHER_TASKS = {
                                 "tensorflow"),
     "optical_flow": (optical_flow_case, "torch"),
     "perceiver_io": (image_task_case("perceiver_io"), "torch"),
+    "multimodal_autoencoder": (multimodal_autoencoder_case, "tensorflow"),
+    # Its own maps (a causal cross-attend): on every backend.
+    "causal_lm": (causal_lm_case, None),
 }
 
 
@@ -93,7 +97,8 @@ def test_chunks_of_masked_inputs_are_slices_of_the_whole_matrix(
 
 
 @pytest.mark.parametrize("task", [
-    pytest.param(name, marks=pytest.mark.one_backend(backend))
+    pytest.param(name, marks=[pytest.mark.one_backend(backend)]
+                 if backend else [])
     for name, (_, backend) in sorted(OTHER_TASKS.items())])
 def test_every_task_streams_slices_of_the_whole_matrix(task):
     model, inputs = OTHER_TASKS[task][0]()
@@ -115,6 +120,21 @@ def test_mean_maps_are_the_chosen_latents_averaged_over_heads(
     padding = ~inputs["mask"][:-1, None, :]
     np.testing.assert_array_equal(np.where(padding, maps[:-1], 0.0), 0.0)
     np.testing.assert_allclose(maps[-1], 1 / 23, rtol=1e-6)
+
+
+def test_causal_maps_see_no_later_position_and_no_padding():
+    model, ids = causal_lm_case()  # 12 positions, 4 latents, left padding
+    whole = to_numpy(model.cross_attention_maps(ids))
+    maps = model.mean_cross_attention_maps(ids, [3, 0, 3],
+                                           chunk_size=CHUNK_SIZE)
+    np.testing.assert_allclose(maps, whole[:, :, [3, 0, 3]].mean(axis=1),
+                               atol=1e-6)
+    # Latent n sits at position 8 + n and sees that position and before.
+    later = np.arange(12)[None, :] > (8 + np.arange(4))[:, None]
+    padding = (ids == kp.ByteTokenizer.pad_id)[:, None, :]
+    np.testing.assert_array_equal(
+        np.where(later[None] | padding, whole.mean(axis=1), 0.0), 0.0)
+    np.testing.assert_allclose(whole.sum(axis=-1), 1.0, rtol=1e-5)
 
 
 @pytest.mark.backend_independent

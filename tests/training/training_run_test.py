@@ -58,6 +58,8 @@ def test_a_run_writes_its_folder_resumes_and_continues(tmp_path, capsys,
     assert metrics["epochs"] == 1 and metrics["dataset"] == "tiny"
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
     assert epochs_logged(folder) == [0]
+    [epoch_seconds] = metrics["epoch_seconds_this_run"]
+    assert 0 < epoch_seconds <= metrics["training_seconds_this_run"] + 0.1
 
     again = spec(output_dir=folder)
     assert TrainingRun(again).run() == folder
@@ -71,6 +73,8 @@ def test_a_run_writes_its_folder_resumes_and_continues(tmp_path, capsys,
     assert "Resuming after epoch 1" in out
     assert (folder / "model.keras").is_file()
     assert epochs_logged(folder) == [0]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["epoch_seconds_this_run"] == []  # none trained
 
     assert_value_error(lambda: TrainingRun(spec(output_dir=folder,
                                                 epochs=2)).run(),
@@ -83,7 +87,9 @@ def test_a_run_writes_its_folder_resumes_and_continues(tmp_path, capsys,
     run.run()
     assert run.finished_epochs == 2
     assert epochs_logged(folder) == [0, 1]
-    assert json.loads((folder / "metrics.json").read_text())["epochs"] == 2
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["epochs"] == 2
+    assert len(metrics["epoch_seconds_this_run"]) == 1  # the second
     assert_value_error(lambda: TrainingRun(spec(output_dir=folder)).run(),
                        "more than --epochs 1 (epochs=1)")
 
