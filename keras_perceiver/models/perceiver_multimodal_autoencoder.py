@@ -34,7 +34,10 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
     Decoding every pixel of a long video does not fit in memory; DeepMind
     trains and evaluates by decoding a subset of the points at a time:
     pass `subsampled_output_points` to decode only those (their outputs
-    are exactly those of the full decoding, indexed).
+    are exactly those of the full decoding, indexed). With
+    `training_points`, every training step decodes that many points of
+    each modality, drawn at random, and `compute_loss` compares them with
+    the targets at the same points; inference and evaluation decode all.
 
     To predict the label from video and audio, as DeepMind evaluates,
     give the adapter a label mask token (`mask_probs={"label": ...}`) and
@@ -49,6 +52,12 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
             Defaults to 1024 (DeepMind's).
         query_padding_size: int. Learned padding of the widest modality's
             queries. Defaults to 2 (DeepMind's).
+        training_points: None, or a dict with `"audio"` and/or `"video"`:
+            how many audio patches or video pixels each training step
+            decodes (drawn anew each step, without repeats; the others are
+            neither decoded nor in the loss). Defaults to None (all).
+        seed: int or None. Seeds the training points' draws. Defaults to
+            None.
         preprocessor: `keras_perceiver.preprocessing.Preprocessor` or None.
             Kept as `model.preprocessor` and saved with the model. Defaults
             to None.
@@ -70,8 +79,9 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
     Returns:
         A dict in float32: `"audio"` `(batch, samples)` (the decoded
         patches' samples), `"video"` `(batch, frames, height, width,
-        channels)` (or `(batch, points, channels)` when subsampled) and
-        `"label"` logits `(batch, num_labels)`.
+        channels)` (or `(batch, points, channels)` when subsampled, by
+        `subsampled_output_points` or in training with `training_points`)
+        and `"label"` logits `(batch, num_labels)`.
 
     Example:
 
@@ -97,7 +107,8 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
 
     def __init__(self, encoder, output_num_channels=512,
                  label_query_channels=1024, query_padding_size=2,
-                 preprocessor=None, **kwargs):
+                 training_points=None, seed=None, preprocessor=None,
+                 **kwargs):
         adapter = input_adapter_of(
             encoder, MultimodalAutoencodingAdapter, "its inputs"
         )
@@ -123,6 +134,16 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
             min_padding_size=query_padding_size,
             name="output_queries", dtype=self.dtype_policy,
         )
+        self.training_points = _check_training_points(
+            training_points, self.output_queries
+        )
+        self.seed = seed
+        # Only with training points: its state is a variable of the model.
+        self.seed_generator = (keras.random.SeedGenerator(seed)
+                               if self.training_points else None)
+        # The points the last call drew, for `compute_loss` in the same
+        # training step (one trace on JAX and TensorFlow); None otherwise.
+        self._drawn_points = None
         self.heads = {
             name: keras.layers.Dense(
                 width, kernel_initializer="zeros", name=f"{name}_head",
@@ -153,6 +174,11 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
 
     def call(self, inputs, mask=None, training=None,
              subsampled_output_points=None):
+        self._drawn_points = None
+        if training and self.training_points and (
+                subsampled_output_points is None):
+            subsampled_output_points = self._draw_points()
+            self._drawn_points = subsampled_output_points
         byte_array, mask = self.encoder.encode_inputs(
             inputs, mask, training=training
         )
@@ -174,6 +200,42 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
                 (batch,) + self.encoder.input_adapter.video_shape,
             )
         return outputs
+
+    def _draw_points(self):
+        """`training_points` of each modality's flat indices, at random."""
+        return {
+            name: ops.cast(keras.random.shuffle(
+                ops.arange(self.output_queries.num_points(name)),
+                seed=self.seed_generator,
+            )[:count], "int32")
+            for name, count in self.training_points.items()
+        }
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                     training=True):
+        """Keras' loss, the targets taken at the points this training
+        step decoded (`training_points`), if it drew any."""
+        if self._drawn_points is not None and y is not None:
+            y = self._targets_at(y, self._drawn_points)
+        return super().compute_loss(x, y, y_pred, sample_weight, training)
+
+    def _targets_at(self, targets, points):
+        """The targets of the decoded points: the pixels `(batch, points,
+        channels)`, the patches' samples `(batch, samples)`."""
+        targets = dict(targets)
+        adapter = self.encoder.input_adapter
+        if "video" in points:
+            pixels = ops.reshape(targets["video"],
+                                 (-1, self.output_queries.num_points("video"),
+                                  adapter.num_channels))
+            targets["video"] = ops.take(pixels, points["video"], axis=1)
+        if "audio" in points:
+            patches = ops.reshape(targets["audio"],
+                                  (-1, self.output_queries.num_points("audio"),
+                                   adapter.samples_per_patch))
+            chosen = ops.take(patches, points["audio"], axis=1)
+            targets["audio"] = ops.reshape(chosen, (ops.shape(chosen)[0], -1))
+        return targets
 
     def _point_counts(self, subsampled_output_points):
         """`{modality: decoded points}` in the order of the queries."""
@@ -204,6 +266,8 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
                 "output_num_channels": self.output_num_channels,
                 "label_query_channels": queries.label_channels,
                 "query_padding_size": queries.min_padding_size,
+                "training_points": self.training_points,
+                "seed": self.seed,
                 **decoder_arguments(self.decoder),
             }
         )
@@ -214,3 +278,23 @@ class PerceiverMultimodalAutoencoder(PerceiverTask):
         config = dict(config)
         config["encoder"] = keras.layers.deserialize(config["encoder"])
         return cls(**config)
+
+
+def _check_training_points(training_points, output_queries):
+    """`training_points` as a dict (None stays None); raises unless each
+    key is a grid modality and each count in `[1, its points]`."""
+    if training_points is None:
+        return None
+    sizes = {name: output_queries.num_points(name) for name in GRID_MODALITIES}
+    if (not isinstance(training_points, dict) or not training_points
+            or not set(training_points) <= set(sizes)
+            or not all(isinstance(count, int) and not isinstance(count, bool)
+                       and 1 <= count <= sizes[name]
+                       for name, count in training_points.items())):
+        raise ValueError(
+            "`training_points` must be None or a dict mapping 'audio' "
+            f"and/or 'video' to a number of points in [1, {sizes['audio']}] "
+            f"audio patches and [1, {sizes['video']}] video pixels. "
+            f"Received: training_points={training_points!r}"
+        )
+    return dict(training_points)

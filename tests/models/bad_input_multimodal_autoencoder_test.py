@@ -118,3 +118,18 @@ def test_a_checkpoint_decoding_another_video_is_refused(output_shape):
         "`output_shape` must be [batch, num_frames, height, width] with "
         "num_frames 2", f"Received: output_shape={output_shape!r}",
     )
+
+
+@pytest.mark.parametrize(
+    "training_points",
+    [{}, {"label": 1}, {"video": 0}, {"video": 129}, {"audio": 5},
+     {"audio": 1.5}, {"video": True}, [("video", 4)]],
+)
+def test_bad_training_points_are_refused(training_points):
+    assert_value_error(
+        lambda: tiny_autoencoder(training_points=training_points),
+        "`training_points` must be None or a dict mapping 'audio' and/or "
+        "'video' to a number of points in [1, 4] audio patches and "
+        "[1, 128] video pixels",
+        f"Received: training_points={training_points!r}",
+    )

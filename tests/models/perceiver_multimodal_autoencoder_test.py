@@ -80,6 +80,39 @@ def test_subsampled_decoding_equals_decoding_all_and_indexing(model):
     )
 
 
+def test_training_points_decode_a_subset_and_the_loss_takes_its_targets(
+        model):
+    """Each training step decodes `training_points` random points, and
+    the loss compares them with the targets at the same points: against
+    the model's own full outputs it is zero, against other targets not."""
+    config = dict(model.get_config(), seed=0,
+                  training_points={"video": 5, "audio": 1})
+    subsampling = kp.PerceiverMultimodalAutoencoder.from_config(config)
+    subsampling(INPUTS)
+    subsampling.set_weights(model.get_weights())
+    full = {name: to_numpy(value) for name, value in model(INPUTS).items()}
+    kp.training.compile_for_multimodal_autoencoding(
+        subsampling, learning_rate=0.0,
+        loss_weights={"video": 1.0, "audio": 1.0, "label": 0.0})
+    outputs = subsampling(INPUTS, training=True)
+    assert tuple(outputs["video"].shape) == (2, 5, 1)
+    assert tuple(outputs["audio"].shape) == (2, 8)  # one patch
+    own = dict(full, label=np.array([3, 7]))
+    other = {"video": full["video"][::-1], "audio": full["audio"][::-1],
+             "label": own["label"]}
+    assert float(to_numpy(subsampling.compute_loss(
+        INPUTS, own, outputs))) < 1e-10
+    assert float(to_numpy(subsampling.compute_loss(
+        INPUTS, other, outputs))) > 1e-4
+    history = subsampling.fit(INPUTS, own, batch_size=2, epochs=2,
+                              verbose=0)
+    assert max(history.history["loss"]) < 1e-10
+    # Inference and evaluation decode every point.
+    assert {name: tuple(value.shape) for name, value in
+            subsampling(INPUTS).items()} == OUTPUT_SHAPES
+    assert subsampling.evaluate(INPUTS, own, verbose=0)[0] < 1e-10
+
+
 def test_a_left_out_label_is_its_mask_token(model):
     without = to_numpy(model({name: INPUTS[name]
                               for name in ("audio", "video")})["label"])
