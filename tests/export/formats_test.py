@@ -319,3 +319,21 @@ def test_export_model_refuses_bad_options(format, quantize, message,
             lambda: kp.export_model(model, tmp_path / "model.onnx",
                                     format=format, quantize=quantize),
             message, "Received:")
+
+
+@pytest.mark.slow
+@pytest.mark.one_backend("tensorflow")
+def test_the_flow_model_serves_as_a_saved_model(tmp_path):
+    """The flow model's SavedModel (`FAMILIES`' one model not in `CASES`,
+    whose SavedModels export_test checks) answers as the model does."""
+    import tensorflow as tf
+
+    model, frames = optical_flow_case()
+    path = str(tmp_path / "flow")
+    kp.export_model(model, path)
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    for size in (1, 7):  # A dynamic batch size.
+        served = serve(**serving_feed(model, frames[:size]))
+        np.testing.assert_allclose(
+            served["outputs"].numpy(), to_numpy(model(frames[:size])),
+            atol=FLOAT32_TOLERANCE)
