@@ -21,7 +21,7 @@ import time
 
 import keras
 import numpy as np
-from common import parse_args
+from common import parse_args, provenance
 
 import keras_perceiver as kp
 
@@ -94,10 +94,12 @@ def main():
         "parameters": model.count_params(),
         "backend": keras.config.backend(),
         "dtype_policy": keras.config.dtype_policy().name,
+        **provenance(),
     }
     if farneback is None:
         print("Farneback skipped: pip install opencv-python-headless")
-    print(json.dumps(results))
+    print(json.dumps({key: value for key, value in results.items()
+                      if key not in ("machine", "lscpu_flags")}))
     output = pathlib.Path(args.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     (output / "cifar10_affine_flow_metrics.json").write_text(

@@ -2,6 +2,7 @@
 
 import argparse
 import pathlib
+import sys
 import time
 
 import keras
@@ -13,7 +14,19 @@ from keras_perceiver.training import (
     steps_per_epoch,
 )
 
-SHARED_DATA = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT / ".." / "shared" / "data"
+
+
+def provenance():
+    """What a results file records of its run: the command, the machine
+    (`benchmarks.machine.describe`) and its `lscpu` flags."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import machine
+
+    return {"command": " ".join(["python", *sys.argv]),
+            "machine": machine.describe(),
+            "lscpu_flags": machine.lscpu_flags()}
 
 
 def parse_args(description, dataset_folder, epochs, batch_size,

@@ -30,18 +30,13 @@ against the majority class; writes them, with the machine, to
 
 import json
 import pathlib
-import sys
 import time
 
 import keras
 import numpy as np
-from common import parse_args
+from common import parse_args, provenance
 
 import keras_perceiver as kp
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from benchmarks import machine  # noqa: E402
 
 NUM_FRAMES = 4
 AUDIO_SAMPLES_PER_FRAME = 512
@@ -142,9 +137,7 @@ def main():
         "parameters": model.count_params(),
         "backend": keras.config.backend(),
         "dtype_policy": keras.config.dtype_policy().name,
-        "command": " ".join(["python", *sys.argv]),
-        "machine": machine.describe(),
-        "lscpu_flags": machine.lscpu_flags(),
+        **provenance(),
     }
     print(json.dumps({key: value for key, value in results.items()
                       if key not in ("machine", "lscpu_flags")}))
