@@ -13,11 +13,21 @@ eager and compiled). Each time is wall-clock, start-up, compilation and
 evaluation included. Writes `<output>/auto_choice.{json,md}` with the
 machine and its `lscpu` flags; `<output>` is `benchmarks/results`
 (`benchmarks/results_quick` with `--tiny` or `--epochs` other than 20).
+
+With `--long-epochs N`, it then runs `auto` once more on N epochs (a
+long run: 700 takes about 30 minutes on a 2-core CPU), from an empty
+cache of its own, and sets its measured time against each fixed choice's
+time projected to N epochs from its run above: that run's wall-clock
+time plus, for each further epoch, its steady epoch (the median of its
+epochs after the first, which compiles; each run's `metrics.json` times
+its epochs). Running every fixed choice for 30 minutes would take six
+hours.
 """
 
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -75,8 +85,39 @@ def render(results):
         tables.markdown_table(["run", "time s", "test accuracy", "error"],
                               rows),
         "\n".join(lines),
+        *([render_long_run(results)] if "long_run" in results else []),
         "## Machine",
         report.machine_summary(results),
+    ])
+
+
+def projected_seconds(record, epochs):
+    """A run's wall-clock time projected to `epochs`: its own, plus its
+    steady epoch (the median after the first) for each further epoch."""
+    steady = statistics.median(record["epoch_seconds"][1:])
+    return record["wall_s"] + (epochs - record["epochs"]) * steady
+
+
+def render_long_run(results):
+    """The long run's section: auto measured, every fixed choice
+    projected."""
+    long_run, epochs = results["long_run"], results["long_run"]["epochs"]
+    fixed = [r for r in results["runs"][2:]
+             if "error" not in r and r.get("epoch_seconds")]
+    rows = [["auto, empty cache (measured)",
+             tables.format_number(long_run.get("wall_s"), ".0f"),
+             tables.format_number(long_run.get("test_accuracy"), ".3f")]]
+    rows += [[f"{r['name']} (projected)",
+              f"{projected_seconds(r, epochs):.0f}", ""]
+             for r in sorted(fixed, key=lambda r: projected_seconds(r, epochs))]
+    return "\n\n".join([
+        f"## A long run: `--epochs {epochs}`",
+        f"`auto` from an empty cache of its own, measured (its measurement "
+        f"included), against each fixed choice projected from its "
+        f"{results['epochs']}-epoch run above (its time plus its median "
+        "epoch after the first for each further epoch).",
+        tables.markdown_table(["run", "time s", "test accuracy"], rows),
+        f"- {long_run.get('auto') or long_run.get('error')}",
     ])
 
 
@@ -90,6 +131,10 @@ def main():
     parser.add_argument("--auto-budget", default="60")
     parser.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--long-epochs", type=int, default=None,
+                        help="also run auto on this many epochs (700: "
+                        "about 30 minutes)")
+    parser.add_argument("--long-timeout", type=float, default=3600)
     args = parser.parse_args()
     epochs = args.epochs or (1 if args.tiny else README_EPOCHS)
     model = TINY_MODEL if args.tiny else []
@@ -115,6 +160,16 @@ def main():
             record["name"] = name
             results["runs"].append(record)
             results["stages"].append({"stage": name,
+                                      "load_average": machine.load_average()})
+        if args.long_epochs:
+            # An empty cache again: the long run pays its measurement.
+            os.environ["KERAS_PERCEIVER_CACHE"] = str(
+                Path(scratch) / "long-run-cache")
+            results["long_run"] = run_command(
+                "auto", [*model, *AUTO, "--auto-budget", args.auto_budget],
+                args.long_epochs, Path(scratch) / "long-run",
+                timeout=args.long_timeout)
+            results["stages"].append({"stage": "long run",
                                       "load_average": machine.load_average()})
     results["load_average_after"] = machine.load_average()
     results["total_s"] = time.perf_counter() - start

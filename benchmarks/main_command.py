@@ -80,6 +80,7 @@ def run_command(backend, options, epochs, output_dir, timeout=None):
         return record
     metrics = json.loads((output_dir / "metrics.json").read_text())
     record["test_accuracy"] = metrics["test_accuracy"]
+    record["epoch_seconds"] = metrics.get("epoch_seconds_this_run")
     record["jit_compile"] = metrics["jit_compile"]
     record["ran_on"] = metrics["backend"]
     print(f"  {record['wall_s']:.0f} s, test accuracy "
