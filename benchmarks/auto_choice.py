@@ -93,8 +93,11 @@ def render(results):
 
 def projected_seconds(record, epochs):
     """A run's wall-clock time projected to `epochs`: its own, plus its
-    steady epoch (the median after the first) for each further epoch."""
-    steady = statistics.median(record["epoch_seconds"][1:])
+    steady epoch (the median after the first, or the first alone) for
+    each further epoch."""
+    epochs_after_the_first = record["epoch_seconds"][1:]
+    steady = statistics.median(epochs_after_the_first
+                               or record["epoch_seconds"])
     return record["wall_s"] + (epochs - record["epochs"]) * steady
 
 
@@ -117,8 +120,26 @@ def render_long_run(results):
         f"{results['epochs']}-epoch run above (its time plus its median "
         "epoch after the first for each further epoch).",
         tables.markdown_table(["run", "time s", "test accuracy"], rows),
-        f"- {long_run.get('auto') or long_run.get('error')}",
+        "\n".join(long_run_verdict(long_run, fixed)),
     ])
+
+
+def long_run_verdict(long_run, fixed):
+    """What auto chose on the long run, the fastest fixed choice
+    projected, and auto's choice projected."""
+    lines = [f"- {long_run.get('auto') or long_run.get('error')}"]
+    epochs = long_run["epochs"]
+    if fixed:
+        fastest = min(fixed, key=lambda r: projected_seconds(r, epochs))
+        lines.append(f"- fastest fixed choice, projected: **{fastest['name']}**"
+                     f" ({projected_seconds(fastest, epochs):.0f} s)")
+    chosen = [r for r in fixed if long_run.get("auto") and
+              long_run["auto"].startswith(f"auto: {r['name']} (")]
+    if chosen:
+        lines.append(f"- auto's choice, projected: "
+                     f"{projected_seconds(chosen[0], epochs):.0f} s "
+                     "(its measured time above adds its measurement)")
+    return lines
 
 
 def main():

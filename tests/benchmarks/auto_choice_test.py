@@ -14,6 +14,9 @@ def test_a_run_is_projected_by_its_steady_epoch():
               "epoch_seconds": [9.0, 5.0] + [2.0] * 18}
     assert projected_seconds(record, 20) == 50.0
     assert projected_seconds(record, 700) == 50.0 + 680 * 2.0
+    # One epoch: it is the only measure of an epoch there is.
+    single = {"wall_s": 12.0, "epochs": 1, "epoch_seconds": [4.0]}
+    assert projected_seconds(single, 3) == 12.0 + 2 * 4.0
 
 
 def test_the_long_run_is_set_against_every_finished_fixed_choice():
