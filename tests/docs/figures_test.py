@@ -16,6 +16,8 @@ import re
 
 import pytest
 
+from benchmarks.auto_choice import projected_seconds
+
 pytestmark = pytest.mark.backend_independent
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -125,6 +127,13 @@ def run_seconds(data, name):
     """`auto_choice.json`: the wall-clock seconds of the run `name`."""
     (run,) = [run for run in data["runs"] if run["name"] == name]
     return run["wall_s"]
+
+
+def long_run_projection(data, name):
+    """`auto_choice.json`: the fixed choice `name` projected to the long
+    run's epochs."""
+    (run,) = [run for run in data["runs"] if run["name"] == name]
+    return projected_seconds(run, data["long_run"]["epochs"])
 
 
 def on_pages(pages, results, *reads):
@@ -272,6 +281,14 @@ FIGURES = [
          *(run_seconds(data, name) for name in [
              "torch, mixed_bfloat16, eager", "auto, warm cache",
              "auto, empty cache"]))),
+    *on_pages(
+        ["docs/benchmarks.md"],
+        "benchmarks/results/intel-xeon-amx/auto_choice.json",
+        lambda data: f"ran 700 epochs in {data['long_run']['wall_s']:.0f} s",
+        lambda data: "projection ({:.0f} s)".format(long_run_projection(
+            data, "torch, mixed_bfloat16, eager")),
+        lambda data: "projected at\n{:.0f} s".format(long_run_projection(
+            data, "torch, mixed_bfloat16, torch.compile"))),
     # Millions of inputs.
     *[("docs/guides/large-inputs.md", "benchmarks/results/large_inputs.md",
        text(quoted)) for quoted in
