@@ -22,7 +22,7 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from common import parse_args
+from common import parse_args, provenance
 
 import keras_perceiver as kp
 from keras_perceiver import layers
@@ -111,8 +111,10 @@ def main():
         "parameters": model.count_params(),
         "backend": keras.config.backend(),
         "dtype_policy": keras.config.dtype_policy().name,
+        **provenance(),
     }
-    print(json.dumps(results))
+    print(json.dumps({key: value for key, value in results.items()
+                      if key not in ("machine", "lscpu_flags")}))
     output = pathlib.Path(args.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     (output / "mnist_denoising_metrics.json").write_text(
